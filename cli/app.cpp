@@ -1,0 +1,117 @@
+#include "app.hpp"
+
+#include <unistd.h>
+
+#include <fstream>
+
+namespace hive::cli {
+namespace {
+
+// A local hive-server keeps its admin token here (the default --state-dir); reading it lets
+// root on the server's machine use hivectl with no set-up.
+constexpr const char* kLocalTokenPath = "/var/lib/hive/token";
+
+constexpr const char* kExitCodesHelp = R"(Exit codes:
+  0    success
+  1    the server refused or failed the request (not found, conflict, invalid spec, auth)
+  2    usage error
+  3    the server could not be reached
+  exec: the command's own exit code (128+N if killed by signal N); 125 if Hive failed
+        before the command ran; 126/127 if the command could not be started / found
+
+Environment: HIVE_SERVER (default http://127.0.0.1:7070), HIVE_TOKEN.)";
+
+std::string local_token() {
+  std::ifstream in(kLocalTokenPath);
+  std::string token;
+  in >> token;
+  return token;
+}
+
+}  // namespace
+
+sandbox::Client Invocation::client() const {
+  sandbox::ClientOptions options;
+  options.server = global.server;
+  options.token = global.token.empty() ? local_token() : global.token;
+  return sandbox::Client(options);
+}
+
+OutputFormat Invocation::format() const {
+  if (global.output == "json") return OutputFormat::Json;
+  if (global.output == "name") return OutputFormat::Name;
+  return OutputFormat::Table;
+}
+
+int exit_code_for(const Error& error) {
+  switch (error.code) {
+    case Errc::transport:
+      return kExitNoServer;
+    default:
+      return kExitError;
+  }
+}
+
+int Invocation::fail(const Error& error) const {
+  io.err << "hivectl: " << error.message;
+  if (error.code == Errc::unauthorized && global.token.empty()) {
+    io.err << " (no token given: pass --token or set HIVE_TOKEN; a local server writes it to "
+              "STATE_DIR/token)";
+  }
+  io.err << "\n";
+  return exit_code_for(error);
+}
+
+int run_hivectl(int argc, char** argv, Io io) {
+  Invocation inv{.io = io};
+  // Everything after "--" is the remote command, never flags of ours.
+  std::vector<char*> ours;
+  for (int i = 0; i < argc; ++i) {
+    if (!inv.saw_dashes && std::string_view(argv[i]) == "--" && i > 0) {
+      inv.saw_dashes = true;
+      continue;
+    }
+    if (inv.saw_dashes) {
+      inv.after_dashes.emplace_back(argv[i]);
+    } else {
+      ours.push_back(argv[i]);
+    }
+  }
+
+  CLI::App app{"hivectl: run and manage Hive sandboxes", "hivectl"};
+  app.footer(kExitCodesHelp);
+  app.require_subcommand(1);
+  app.fallthrough();  // global flags may follow the verb, as in kubectl
+  app.add_option("--server", inv.global.server, "hive-server URL")
+      ->envname("HIVE_SERVER")
+      ->capture_default_str();
+  app.add_option("--token", inv.global.token, "bearer token")->envname("HIVE_TOKEN");
+  app.add_option("-o,--output", inv.global.output, "output format")
+      ->check(CLI::IsMember({"table", "json", "name"}))
+      ->capture_default_str();
+  add_spawn(app, inv);
+  add_list(app, inv);
+  add_get(app, inv);
+  add_exec(app, inv);
+  add_deprovision(app, inv);
+  add_version(app, inv);
+
+  try {
+    app.parse(static_cast<int>(ours.size()), ours.data());
+  } catch (const CLI::CallForHelp& e) {
+    io.out << app.help();
+    return kExitOk;
+  } catch (const CLI::CallForAllHelp& e) {
+    io.out << app.help("", CLI::AppFormatMode::All);
+    return kExitOk;
+  } catch (const CLI::ParseError& e) {
+    // "hivectl exec ID ls -la" fails on "-la"; the real mistake is the missing "--".
+    bool in_exec = app.get_subcommand("exec")->parsed();
+    if (in_exec && !inv.saw_dashes) return exec_missing_dashes(inv);
+    io.err << "hivectl: " << e.what() << "\nRun 'hivectl --help' for usage.\n";
+    return in_exec ? kExitExecHive : kExitUsage;
+  }
+  return inv.run ? inv.run() : kExitUsage;
+}
+
+}  // namespace hive::cli

@@ -1,0 +1,66 @@
+// What every hivectl verb shares: global flags, the client they resolve to, the IO streams
+// (injected so tests can drive a verb with buffers), and the exit-code rules.
+#pragma once
+
+#include <functional>
+#include <iostream>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "hive/error.hpp"
+#include "hive/sandbox/client.hpp"
+
+namespace hive::cli {
+
+// Exit codes, documented in the README and `hivectl --help`.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitError = 1;       // the server refused or failed the call
+inline constexpr int kExitUsage = 2;       // bad flags or arguments
+inline constexpr int kExitNoServer = 3;    // the server could not be reached
+inline constexpr int kExitExecHive = 125;  // exec: Hive failed before the command ran
+
+enum class OutputFormat { Table, Json, Name };
+
+struct GlobalOptions {
+  std::string server = "http://127.0.0.1:7070";
+  std::string token;
+  std::string output = "table";
+};
+
+struct Io {
+  std::istream& in = std::cin;
+  std::ostream& out = std::cout;
+  std::ostream& err = std::cerr;
+};
+
+// The state of one hivectl invocation; a verb's callback stores its action in `run`.
+struct Invocation {
+  GlobalOptions global;
+  Io io;
+  std::vector<std::string> after_dashes;  // argv after the first "--"
+  bool saw_dashes = false;
+  std::function<int()> run;
+
+  // Resolves flags and environment into a client (the token may come from the local server).
+  sandbox::Client client() const;
+  OutputFormat format() const;
+  // Prints "hivectl: <message>" and returns the exit code for the error.
+  int fail(const Error& error) const;
+};
+
+int exit_code_for(const Error& error);
+
+void add_spawn(CLI::App& app, Invocation& inv);
+void add_list(CLI::App& app, Invocation& inv);
+void add_get(CLI::App& app, Invocation& inv);
+void add_exec(CLI::App& app, Invocation& inv);
+void add_deprovision(CLI::App& app, Invocation& inv);
+void add_version(CLI::App& app, Invocation& inv);
+// The usage error for an exec whose command does not follow "--".
+int exec_missing_dashes(const Invocation& inv);
+
+// Parses argv and runs the chosen verb; returns the process exit code.
+int run_hivectl(int argc, char** argv, Io io);
+
+}  // namespace hive::cli

@@ -1,0 +1,54 @@
+// hivectl deprovision: stop sandboxes and remove everything of them.
+#include "app.hpp"
+#include "printers/printer.hpp"
+
+namespace hive::cli {
+
+void add_deprovision(CLI::App& app, Invocation& inv) {
+  auto ids = std::make_shared<std::vector<std::string>>();
+  auto* cmd = app.add_subcommand("deprovision", "Stop sandboxes and remove all their state");
+  cmd->alias("delete");
+  cmd->alias("rm");
+  cmd->footer(R"(Examples:
+  hivectl deprovision sb-4k7q2m9x
+  hivectl deprovision rollout-1 rollout-2)");
+  cmd->add_option("ID", *ids, "sandbox ids or names")->required();
+  cmd->callback([&inv, ids] {
+    inv.run = [&inv, ids] {
+      auto client = inv.client();
+      int code = kExitOk;
+      for (const auto& id : *ids) {
+        auto sb = client.deprovision(id);
+        if (!sb) {
+          code = inv.fail(sb.error());
+        } else if (inv.format() == OutputFormat::Json) {
+          print_sandbox(inv.io.out, OutputFormat::Json, *sb);
+        } else if (inv.format() == OutputFormat::Name) {
+          inv.io.out << sb->id << "\n";
+        } else {
+          inv.io.out << sb->id << " deprovisioned\n";
+        }
+      }
+      return code;
+    };
+  });
+}
+
+void add_version(CLI::App& app, Invocation& inv) {
+  auto client_only = std::make_shared<bool>(false);
+  auto* cmd = app.add_subcommand("version", "Print the client and server versions");
+  cmd->add_flag("--client", *client_only, "only the client's version (no server call)");
+  cmd->callback([&inv, client_only] {
+    inv.run = [&inv, client_only] {
+      inv.io.out << "Client Version: " << HIVE_VERSION << "\n";
+      if (*client_only) return kExitOk;
+      auto version = inv.client().version();
+      if (!version) return inv.fail(version.error());
+      inv.io.out << "Server Version: " << version->version << " (api " << version->api
+                 << ", runtime " << version->runtime << ")\n";
+      return kExitOk;
+    };
+  });
+}
+
+}  // namespace hive::cli

@@ -1,0 +1,84 @@
+// hivectl exec: run a command in a sandbox, with its stdout, stderr and exit code as ours.
+#include <unistd.h>
+
+#include <iterator>
+
+#include "app.hpp"
+
+namespace hive::cli {
+namespace {
+
+struct ExecOptions {
+  std::string id;
+  std::vector<std::string> env;
+  std::string workdir;
+  double timeout = 0;
+  bool stdin_open = false;
+};
+
+int usage(const Invocation& inv, const std::string& message) {
+  inv.io.err
+      << "hivectl exec: " << message
+      << "\nUsage: hivectl exec [-i] [-e K=V] [-w DIR] [--timeout S] ID -- COMMAND [ARG...]\n";
+  return kExitExecHive;
+}
+
+}  // namespace
+
+int exec_missing_dashes(const Invocation& inv) {
+  return usage(inv, "the command must follow '--', e.g. hivectl exec ID -- ls -la");
+}
+
+namespace {
+
+int run_exec(Invocation& inv, const ExecOptions& o) {
+  if (!inv.saw_dashes) return exec_missing_dashes(inv);
+  if (inv.after_dashes.empty()) return usage(inv, "no command after '--'");
+  sandbox::ExecRequest request;
+  request.argv = inv.after_dashes;
+  request.cwd = o.workdir;
+  request.timeout_seconds = o.timeout;
+  for (const auto& item : o.env) {
+    auto eq = item.find('=');
+    if (eq == std::string::npos || eq == 0) return usage(inv, "--env '" + item + "': expected K=V");
+    request.env[item.substr(0, eq)] = item.substr(eq + 1);
+  }
+  if (o.stdin_open) {
+    request.stdin_data.assign(std::istreambuf_iterator<char>(inv.io.in), {});
+  }
+  auto result = inv.client().exec(o.id, request);
+  if (!result) {
+    inv.fail(result.error());
+    return kExitExecHive;
+  }
+  inv.io.out << result->stdout_data;
+  inv.io.out.flush();
+  inv.io.err << result->stderr_data;
+  if (!result->error.empty()) inv.io.err << "hivectl: " << result->error << "\n";
+  if (result->timed_out) inv.io.err << "hivectl: command timed out after " << o.timeout << "s\n";
+  if (result->truncated) inv.io.err << "hivectl: output was truncated at the server's cap\n";
+  return result->exit_code;
+}
+
+}  // namespace
+
+void add_exec(CLI::App& app, Invocation& inv) {
+  auto o = std::make_shared<ExecOptions>();
+  auto* cmd = app.add_subcommand("exec", "Run a command in a sandbox");
+  cmd->footer(R"(The command follows '--' and is exec'd directly (no shell); use sh -c for one.
+Exits with the command's exit code (128+N for signal N, 125 if Hive failed first).
+
+Examples:
+  hivectl exec sb-4k7q2m9x -- ls -la /workspace
+  hivectl exec rollout-1 -e DEBUG=1 -w /tmp -- sh -c 'echo $DEBUG > out.txt'
+  echo hi | hivectl exec -i sb-4k7q2m9x -- cat)");
+  cmd->add_option("ID", o->id, "sandbox id or name")->required();
+  cmd->add_option("-e,--env", o->env, "environment KEY=VALUE (repeatable)");
+  cmd->add_option("-w,--workdir", o->workdir, "directory to run in (default: the sandbox's)");
+  cmd->add_option("--timeout", o->timeout, "seconds before the command is killed")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_flag("-i,--stdin", o->stdin_open, "send our stdin to the command");
+  cmd->callback([&inv, o] { inv.run = [&inv, o] { return run_exec(inv, *o); }; });
+}
+
+}  // namespace hive::cli

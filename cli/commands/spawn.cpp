@@ -1,0 +1,81 @@
+// hivectl spawn: create a sandbox and wait until it is Running.
+#include "app.hpp"
+#include "printers/printer.hpp"
+
+namespace hive::cli {
+namespace {
+
+struct SpawnOptions {
+  sandbox::SandboxSpec spec;
+  std::vector<std::string> labels, env;
+  std::string network = "none";
+};
+
+// "k=v" -> {k, v}; the value may itself hold '='.
+Result<void> add_pairs(const std::vector<std::string>& items, const char* flag,
+                       std::map<std::string, std::string>& out) {
+  for (const auto& item : items) {
+    auto eq = item.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return make_error(Errc::invalid_argument,
+                        std::string(flag) + " '" + item + "': expected KEY=VALUE");
+    }
+    out[item.substr(0, eq)] = item.substr(eq + 1);
+  }
+  return {};
+}
+
+int run_spawn(Invocation& inv, SpawnOptions& o) {
+  if (auto r = add_pairs(o.labels, "--label", o.spec.labels); !r) {
+    inv.fail(r.error());
+    return kExitUsage;
+  }
+  if (auto r = add_pairs(o.env, "--env", o.spec.env); !r) {
+    inv.fail(r.error());
+    return kExitUsage;
+  }
+  o.spec.network = o.network == "host"     ? sandbox::Network::Host
+                   : o.network == "egress" ? sandbox::Network::Egress
+                                           : sandbox::Network::None;
+  auto sb = inv.client().spawn(o.spec);
+  if (!sb) return inv.fail(sb.error());
+  if (inv.format() == OutputFormat::Json) {
+    print_sandbox(inv.io.out, OutputFormat::Json, *sb);
+  } else {
+    inv.io.out << sb->id << "\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_spawn(CLI::App& app, Invocation& inv) {
+  auto o = std::make_shared<SpawnOptions>();
+  auto* cmd = app.add_subcommand("spawn", "Create a sandbox, wait until it runs, print its id");
+  cmd->footer(R"(Examples:
+  hivectl spawn --image host
+  ID=$(hivectl spawn --name rollout-1 -l run=42 --memory 512Mi --ttl 600)
+  hivectl spawn -o json)");
+  cmd->add_option("--image", o->spec.image, "image to run ('host': the host's /usr, read-only)")
+      ->capture_default_str();
+  cmd->add_option("--name", o->spec.name, "a unique name (DNS label)");
+  cmd->add_option("-l,--label", o->labels, "label KEY=VALUE (repeatable)");
+  cmd->add_option("-e,--env", o->env, "environment KEY=VALUE (repeatable)");
+  cmd->add_option("--workdir", o->spec.workdir, "default directory for commands")
+      ->capture_default_str();
+  cmd->add_option("--cpu", o->spec.resources.cpu, "CPU limit: cores (2) or millicores (500m)");
+  cmd->add_option("--memory", o->spec.resources.memory, "memory limit (512Mi, 2Gi)");
+  cmd->add_option("--pids", o->spec.resources.pids, "process limit")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--disk", o->spec.resources.disk, "disk limit (1Gi)");
+  cmd->add_option("--ttl", o->spec.ttl_seconds, "seconds until the sandbox is removed")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--idle-timeout", o->spec.idle_timeout_seconds,
+                  "seconds without traffic until it is removed")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--network", o->network, "none (loopback only), host or egress")
+      ->check(CLI::IsMember({"none", "host", "egress"}))
+      ->capture_default_str();
+  cmd->callback([&inv, o] { inv.run = [&inv, o] { return run_spawn(inv, *o); }; });
+}
+
+}  // namespace hive::cli

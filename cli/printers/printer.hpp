@@ -1,0 +1,20 @@
+// The one printer layer: every verb hands its resources here and -o picks the form.
+#pragma once
+
+#include <chrono>
+#include <ostream>
+#include <vector>
+
+#include "app.hpp"
+#include "hive/sandbox/types.hpp"
+
+namespace hive::cli {
+
+void print_sandboxes(std::ostream& out, OutputFormat format,
+                     const std::vector<sandbox::Sandbox>& sandboxes);
+void print_sandbox(std::ostream& out, OutputFormat format, const sandbox::Sandbox& sandbox);
+
+// "2026-11-22T03:04:05.678Z" relative to now as kubectl shows ages: 42s, 5m, 3h, 2d.
+std::string age(const std::string& rfc3339, std::chrono::system_clock::time_point now);
+
+}  // namespace hive::cli

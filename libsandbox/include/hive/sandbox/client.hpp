@@ -1,0 +1,59 @@
+// libsandbox: the C++ client for hive-server. Every call returns a Result; nothing throws.
+// A Client keeps one connection alive between calls and is not thread-safe: give each
+// thread its own (they are cheap).
+//
+//   hive::sandbox::Client client({.server = "http://127.0.0.1:7070", .token = token});
+//   auto sb = client.spawn({});
+//   auto out = client.exec(sb->id, {.argv = {"uname", "-a"}});
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "hive/error.hpp"
+#include "hive/sandbox/types.hpp"
+
+namespace hive::sandbox {
+
+struct ClientOptions {
+  std::string server = "http://127.0.0.1:7070";
+  std::string token;
+  std::chrono::milliseconds connect_timeout{5000};
+};
+
+struct ListOptions {
+  std::optional<State> state;
+};
+
+struct ServerVersion {
+  std::string version, api, runtime;
+};
+
+class Transport;
+
+class Client {
+ public:
+  explicit Client(ClientOptions options);
+  ~Client();
+  Client(Client&&) noexcept;
+  Client& operator=(Client&&) noexcept;
+
+  // Returns once the sandbox is Running.
+  Result<Sandbox> spawn(const SandboxSpec& spec);
+  Result<std::vector<Sandbox>> list(const ListOptions& options = {});
+  Result<Sandbox> get(const std::string& id_or_name);
+  // Returns the sandbox as it ended (state Terminated).
+  Result<Sandbox> deprovision(const std::string& id_or_name);
+  // Runs a command and waits for it. A command that fails still gives a Result with its
+  // exit code; an Error means Hive could not run it.
+  Result<ExecResult> exec(const std::string& id_or_name, const ExecRequest& request);
+  Result<ServerVersion> version();
+
+ private:
+  std::unique_ptr<Transport> transport_;
+};
+
+}  // namespace hive::sandbox

@@ -1,0 +1,53 @@
+// JSON <-> typed API shapes. Parsing validates every field a user controls and answers a
+// Result whose message names the field ("field 'ttl_seconds': expected an integer").
+// nlohmann exceptions never escape this layer.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "hive/error.hpp"
+#include "hive/sandbox/types.hpp"
+
+namespace hive::sandbox {
+
+using Json = nlohmann::json;
+
+inline constexpr int kMaxJsonDepth = 32;
+
+// Parses text as JSON, refusing nesting deeper than max_depth.
+Result<Json> parse_json(std::string_view text, int max_depth = kMaxJsonDepth);
+
+Result<SandboxSpec> spec_from_json(const Json& body);
+Json to_json(const SandboxSpec& spec);
+
+Json to_json(const Sandbox& sandbox);
+Result<Sandbox> sandbox_from_json(const Json& body);
+
+Result<ExecRequest> exec_request_from_json(const Json& body);
+Json to_json(const ExecRequest& request);
+
+Json to_json(const ExecResult& result);
+Result<ExecResult> exec_result_from_json(const Json& body);
+
+// {"error": {"code": "...", "message": "..."}}
+Json to_json(const Error& error);
+// Reads an error body; falls back to `fallback` when the body is not one.
+Error error_from_body(std::string_view body, Errc fallback);
+
+// Validators shared by server and client.
+Result<void> validate_dns_label(std::string_view what, std::string_view value);
+Result<void> validate_label_key(std::string_view key);
+Result<void> validate_label_value(std::string_view key, std::string_view value);
+// Kubernetes-style quantities: "512Mi" -> bytes, "500m" -> millicores.
+Result<std::int64_t> parse_byte_quantity(std::string_view text);
+Result<std::int64_t> parse_cpu_millis(std::string_view text);
+
+// Bytes that are not valid UTF-8 travel base64-encoded (DESIGN.md §4).
+bool is_valid_utf8(std::string_view bytes);
+std::string base64_encode(std::string_view bytes);
+Result<std::string> base64_decode(std::string_view text);
+
+}  // namespace hive::sandbox

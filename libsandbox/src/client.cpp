@@ -1,0 +1,67 @@
+#include "hive/sandbox/client.hpp"
+
+#include "transport.hpp"
+
+namespace hive::sandbox {
+namespace {
+
+std::string sandbox_path(const std::string& id) { return "/v1/sandboxes/" + escape_segment(id); }
+
+Result<Sandbox> to_sandbox(Result<Json> body) {
+  if (!body) return body.error();
+  return sandbox_from_json(*body);
+}
+
+}  // namespace
+
+Client::Client(ClientOptions options)
+    : transport_(std::make_unique<Transport>(std::move(options))) {}
+Client::~Client() = default;
+Client::Client(Client&&) noexcept = default;
+Client& Client::operator=(Client&&) noexcept = default;
+
+Result<Sandbox> Client::spawn(const SandboxSpec& spec) {
+  Json body = to_json(spec);
+  return to_sandbox(transport_->call("POST", "/v1/sandboxes", &body));
+}
+
+Result<std::vector<Sandbox>> Client::list(const ListOptions& options) {
+  std::string path = "/v1/sandboxes";
+  if (options.state) path += "?state=" + to_string(*options.state);
+  auto body = transport_->call("GET", path);
+  if (!body) return body.error();
+  if (!body->contains("items") || !(*body)["items"].is_array()) {
+    return make_error(Errc::internal, "hive-server's list has no 'items'");
+  }
+  std::vector<Sandbox> out;
+  for (const auto& item : (*body)["items"]) {
+    auto sb = sandbox_from_json(item);
+    if (!sb) return sb.error();
+    out.push_back(std::move(*sb));
+  }
+  return out;
+}
+
+Result<Sandbox> Client::get(const std::string& id_or_name) {
+  return to_sandbox(transport_->call("GET", sandbox_path(id_or_name)));
+}
+
+Result<Sandbox> Client::deprovision(const std::string& id_or_name) {
+  return to_sandbox(transport_->call("DELETE", sandbox_path(id_or_name)));
+}
+
+Result<ExecResult> Client::exec(const std::string& id_or_name, const ExecRequest& request) {
+  Json body = to_json(request);
+  auto reply = transport_->call("POST", sandbox_path(id_or_name) + "/exec", &body);
+  if (!reply) return reply.error();
+  return exec_result_from_json(*reply);
+}
+
+Result<ServerVersion> Client::version() {
+  auto body = transport_->call("GET", "/v1/version");
+  if (!body) return body.error();
+  return ServerVersion{body->value("version", ""), body->value("api", ""),
+                       body->value("runtime", "")};
+}
+
+}  // namespace hive::sandbox

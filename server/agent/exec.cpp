@@ -1,0 +1,230 @@
+#include "exec.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <map>
+
+#include <boost/asio/write.hpp>
+
+extern char** environ;
+
+namespace hive::agent {
+namespace {
+
+namespace asio = boost::asio;
+using sandbox::ExecRequest;
+
+// After the command exits, output still in flight gets this long to arrive. A background
+// grandchild holding the pipes open must not keep the call waiting forever.
+constexpr auto kDrainGrace = std::chrono::milliseconds(250);
+
+struct Pipe {
+  int read = -1, write = -1;
+  ~Pipe() {
+    if (read >= 0) close(read);
+    if (write >= 0) close(write);
+  }
+  bool open() { return pipe2(&read, O_CLOEXEC) == 0; }
+  int release_read() { return std::exchange(read, -1); }
+  int release_write() { return std::exchange(write, -1); }
+};
+
+std::vector<std::string> command_argv(const ExecRequest& request) {
+  if (!request.argv.empty()) return request.argv;
+  return {"/bin/sh", "-c", request.command};
+}
+
+// The agent's environment (the sandbox's env) overlaid with the request's.
+std::vector<std::string> command_env(const ExecRequest& request) {
+  std::map<std::string, std::string> merged;
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string entry(*e);
+    auto eq = entry.find('=');
+    if (eq != std::string::npos) merged[entry.substr(0, eq)] = entry.substr(eq + 1);
+  }
+  for (const auto& [key, value] : request.env) merged[key] = value;
+  std::vector<std::string> env;
+  env.reserve(merged.size());
+  for (const auto& [key, value] : merged) env.push_back(key + "=" + value);
+  return env;
+}
+
+std::vector<char*> c_strings(std::vector<std::string>& items) {
+  std::vector<char*> out;
+  out.reserve(items.size() + 1);
+  for (auto& item : items) out.push_back(item.data());
+  out.push_back(nullptr);
+  return out;
+}
+
+// posix_spawn is a vfork+exec in glibc: no copy of the agent, and exec failures come back
+// as its return value rather than as a child that exits 127.
+int spawn(const ExecRequest& request, const std::string& cwd, int in, int out, int err,
+          pid_t& pid) {
+  auto argv_strings = command_argv(request);
+  auto env_strings = command_env(request);
+  auto argv = c_strings(argv_strings);
+  auto envp = c_strings(env_strings);
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, in, 0);
+  posix_spawn_file_actions_adddup2(&actions, out, 1);
+  posix_spawn_file_actions_adddup2(&actions, err, 2);
+  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+  posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
+
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t all, none;
+  sigfillset(&all);
+  sigemptyset(&none);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setflags(&attr,
+                           POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+  int rc = posix_spawnp(&pid, argv[0], &actions, &attr, argv.data(), envp.data());
+  posix_spawnattr_destroy(&attr);
+  posix_spawn_file_actions_destroy(&actions);
+  return rc;
+}
+
+}  // namespace
+
+ExecJob::ExecJob(asio::io_context& io, Children& children, ExecRequest request,
+                 ExecDefaults defaults, OnDone on_done)
+    : io_(io),
+      children_(children),
+      request_(std::move(request)),
+      defaults_(std::move(defaults)),
+      on_done_(std::move(on_done)),
+      stdout_(io),
+      stderr_(io),
+      stdin_(io),
+      timeout_(io),
+      drain_(io) {
+  if (request_.max_output_bytes > 0) cap_ = request_.max_output_bytes;
+  stdout_.sink = &result_.stdout_data;
+  stderr_.sink = &result_.stderr_data;
+}
+
+void ExecJob::start() {
+  started_ = std::chrono::steady_clock::now();
+  const std::string cwd = request_.cwd.empty() ? defaults_.cwd : request_.cwd;
+  struct stat st {};
+  if (stat(cwd.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    result_.exit_code = 126;
+    result_.error = "cwd '" + cwd + "' is not a directory in the sandbox";
+    done_ = true;
+    return on_done_(std::move(result_));
+  }
+  Pipe in, out, err;
+  if (!in.open() || !out.open() || !err.open()) {
+    result_.exit_code = 126;
+    result_.error = std::string("pipe: ") + std::strerror(errno);
+    done_ = true;
+    return on_done_(std::move(result_));
+  }
+  int rc = spawn(request_, cwd, in.read, out.write, err.write, pid_);
+  if (rc != 0) {
+    const auto argv = command_argv(request_);
+    result_.exit_code = rc == ENOENT ? 127 : 126;
+    result_.error = "exec '" + argv.front() + "': " + std::strerror(rc);
+    done_ = true;
+    return on_done_(std::move(result_));
+  }
+  stdout_.pipe.assign(out.release_read());
+  stderr_.pipe.assign(err.release_read());
+  stdin_.assign(in.release_write());
+  stdout_.open = stderr_.open = true;
+
+  auto self = shared_from_this();
+  children_.watch(pid_, [self](int status) { self->on_exit(status); });
+  read(stdout_);
+  read(stderr_);
+  write_stdin();
+  if (request_.timeout_seconds > 0) {
+    timeout_.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+        std::chrono::duration<double>(request_.timeout_seconds)));
+    timeout_.async_wait([self](const boost::system::error_code& ec) {
+      if (!ec) self->on_timeout();
+    });
+  }
+}
+
+void ExecJob::read(Output& out) {
+  auto self = shared_from_this();
+  out.pipe.async_read_some(asio::buffer(out.buffer),
+                           [self, &out](const boost::system::error_code& ec, std::size_t n) {
+                             auto room = self->cap_ - static_cast<std::int64_t>(out.sink->size());
+                             auto keep = std::min<std::int64_t>(room, static_cast<std::int64_t>(n));
+                             out.sink->append(out.buffer.data(), static_cast<std::size_t>(keep));
+                             if (keep < static_cast<std::int64_t>(n))
+                               self->result_.truncated = true;
+                             if (ec) {
+                               out.open = false;
+                               out.pipe.close();
+                               return self->finish_if_done();
+                             }
+                             self->read(out);
+                           });
+}
+
+void ExecJob::write_stdin() {
+  if (request_.stdin_data.empty()) {
+    stdin_.close();  // EOF at once: a command reading stdin must not hang
+    return;
+  }
+  auto self = shared_from_this();
+  asio::async_write(stdin_, asio::buffer(request_.stdin_data),
+                    [self](const boost::system::error_code&, std::size_t) {
+                      // EPIPE just means the command did not read all of it.
+                      self->stdin_.close();
+                    });
+}
+
+void ExecJob::on_exit(int status) {
+  exited_ = true;
+  if (WIFSIGNALED(status)) {
+    result_.signal = WTERMSIG(status);
+    result_.exit_code = 128 + result_.signal;
+  } else {
+    result_.exit_code = WEXITSTATUS(status);
+  }
+  result_.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::steady_clock::now() - started_)
+                            .count();
+  if (stdout_.open || stderr_.open) {
+    auto self = shared_from_this();
+    drain_.expires_after(kDrainGrace);
+    drain_.async_wait([self](const boost::system::error_code& ec) {
+      if (ec) return;
+      self->stdout_.pipe.cancel();
+      self->stderr_.pipe.cancel();
+    });
+  }
+  finish_if_done();
+}
+
+void ExecJob::on_timeout() {
+  if (exited_) return;
+  result_.timed_out = true;
+  kill(-pid_, SIGKILL);  // the whole process group the command leads (setsid)
+}
+
+void ExecJob::finish_if_done() {
+  if (done_ || !exited_ || stdout_.open || stderr_.open) return;
+  done_ = true;
+  timeout_.cancel();
+  drain_.cancel();
+  stdin_.close();
+  on_done_(std::move(result_));
+}
+
+}  // namespace hive::agent

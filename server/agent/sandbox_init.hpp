@@ -1,0 +1,21 @@
+// What hive-agent does once, as PID 1 of a fresh local sandbox, before it serves: apply the
+// server's mount plan and pivot into the new root, name the host, bring up loopback, and
+// narrow the capability bounding set so commands cannot undo the isolation.
+#pragma once
+
+#include <string>
+
+#include "hive/error.hpp"
+#include "runtime/local/mount_plan.hpp"
+
+namespace hive::agent {
+
+// Runs in the sandbox's own mount namespace; on success "/" is plan.root.
+Result<void> apply_mount_plan(const runtime::MountPlan& plan);
+Result<void> set_hostname(const std::string& name);
+Result<void> bring_up_loopback();
+// Drops every capability outside Docker's default set from the bounding set, so no command
+// run later can mount, load modules, make device nodes or open files by handle.
+Result<void> drop_dangerous_capabilities();
+
+}  // namespace hive::agent

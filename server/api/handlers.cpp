@@ -1,0 +1,158 @@
+#include "api/handlers.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/post.hpp>
+#include <chrono>
+
+#include "api/auth.hpp"
+#include "api/router.hpp"
+#include "hive/sandbox/codec.hpp"
+
+namespace hive::server {
+namespace {
+
+namespace bhttp = boost::beast::http;
+using sandbox::Json;
+
+http::Response json_response(const http::Request& request, unsigned status, const Json& body) {
+  return http::make_response(request, static_cast<bhttp::status>(status), body.dump());
+}
+
+http::Response error_response(const http::Request& request, const Error& error) {
+  return json_response(request, http_status(error.code), sandbox::to_json(error));
+}
+
+template <typename T>
+http::Response result_response(const http::Request& request, const Result<T>& result,
+                               unsigned status = 200) {
+  if (!result) return error_response(request, result.error());
+  return json_response(request, status, sandbox::to_json(*result));
+}
+
+Result<Json> request_json(const http::Request& request) {
+  if (request.body().empty()) return Json::object();
+  return sandbox::parse_json(request.body());
+}
+
+}  // namespace
+
+unsigned http_status(Errc code) {
+  switch (code) {
+    case Errc::invalid_argument:
+      return 400;
+    case Errc::unauthorized:
+      return 401;
+    case Errc::forbidden:
+      return 403;
+    case Errc::not_found:
+      return 404;
+    case Errc::conflict:
+      return 409;
+    case Errc::payload_too_large:
+      return 413;
+    case Errc::unavailable:
+      return 503;
+    case Errc::timeout:
+      return 504;
+    case Errc::agent_error:
+    case Errc::transport:
+      return 502;
+    case Errc::internal:
+      break;
+  }
+  return 500;
+}
+
+Api::Api(SandboxService& service, std::string token, boost::asio::thread_pool& workers)
+    : service_(service), token_(std::move(token)), workers_(workers) {}
+
+void Api::handle(http::Request&& request, http::Reply reply) {
+  // Spawn, deprovision and exec block on the runtime or the agent: run every call on a
+  // worker so the io threads only move bytes.
+  auto shared = std::make_shared<http::Request>(std::move(request));
+  boost::asio::post(workers_, [this, shared, reply = std::move(reply)] {
+    auto started = std::chrono::steady_clock::now();
+    auto id = next_request_id_.fetch_add(1);
+    http::Response response = dispatch(*shared);
+    response.set("X-Request-Id", std::to_string(id));
+    auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                      std::chrono::steady_clock::now() - started)
+                      .count();
+    spdlog::info("req={} {} {} {} {:.3f}ms", id, std::string(shared->method_string()),
+                 std::string(shared->target()), response.result_int(), micros / 1000.0);
+    reply(std::move(response));
+  });
+}
+
+http::Response Api::dispatch(const http::Request& request) {
+  Route r = route(request.method(), request.target());
+  if (r.needs_auth) {
+    auto auth = check_bearer(request[bhttp::field::authorization], token_);
+    if (!auth) return error_response(request, auth.error());
+  }
+  switch (r.kind) {
+    case RouteKind::Healthz:
+      return json_response(request, 200, {{"ok", true}});
+    case RouteKind::Readyz: {
+      // check() is cheap here; it may grow into a real probe of the runtime.
+      return json_response(request, 200, {{"ready", true}, {"runtime", service_.runtime_name()}});
+    }
+    case RouteKind::Version:
+      return json_response(
+          request, 200,
+          {{"version", HIVE_VERSION}, {"api", "v1"}, {"runtime", service_.runtime_name()}});
+    case RouteKind::ListSandboxes: {
+      std::optional<sandbox::State> state;
+      if (auto it = r.query.find("state"); it != r.query.end()) {
+        state = sandbox::state_from_string(it->second);
+        if (!state) {
+          return error_response(
+              request, make_error(Errc::invalid_argument, "unknown state '" + it->second + "'"));
+        }
+      }
+      auto sandboxes = service_.list(state);
+      if (!sandboxes) return error_response(request, sandboxes.error());
+      Json items = Json::array();
+      for (const auto& sb : *sandboxes) items.push_back(sandbox::to_json(sb));
+      return json_response(request, 200, {{"items", items}});
+    }
+    case RouteKind::Spawn: {
+      if (auto it = r.query.find("wait"); it != r.query.end() && it->second != "true") {
+        return error_response(
+            request, make_error(Errc::invalid_argument, "wait=false is not supported yet"));
+      }
+      auto body = request_json(request);
+      if (!body) return error_response(request, body.error());
+      auto spec = sandbox::spec_from_json(*body);
+      if (!spec) return error_response(request, spec.error());
+      return result_response(request, service_.spawn(std::move(*spec)), 201);
+    }
+    case RouteKind::GetSandbox:
+      return result_response(request, service_.get(r.id));
+    case RouteKind::DeleteSandbox:
+      return result_response(request, service_.deprovision(r.id));
+    case RouteKind::Exec: {
+      auto body = request_json(request);
+      if (!body) return error_response(request, body.error());
+      auto exec = sandbox::exec_request_from_json(*body);
+      if (!exec) return error_response(request, exec.error());
+      return result_response(request, service_.exec(r.id, *exec));
+    }
+    case RouteKind::MethodNotAllowed:
+      return json_response(
+          request, 405,
+          sandbox::to_json(make_error(Errc::invalid_argument, std::string(request.method_string()) +
+                                                                  " is not allowed on " +
+                                                                  std::string(request.target()))));
+    case RouteKind::BadTarget:
+      return error_response(request,
+                            make_error(Errc::invalid_argument, "malformed request target"));
+    case RouteKind::NotFound:
+      break;
+  }
+  return error_response(
+      request, make_error(Errc::not_found, "no route for " + std::string(request.target())));
+}
+
+}  // namespace hive::server

@@ -1,0 +1,35 @@
+// Routing as a pure function: (method, target) -> Route. Tested without sockets.
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+
+#include <boost/beast/http/verb.hpp>
+
+namespace hive::server {
+
+enum class RouteKind {
+  Healthz,
+  Readyz,
+  Version,
+  ListSandboxes,
+  Spawn,
+  GetSandbox,
+  DeleteSandbox,
+  Exec,
+  NotFound,
+  MethodNotAllowed,
+  BadTarget,
+};
+
+struct Route {
+  RouteKind kind = RouteKind::NotFound;
+  std::string id;                            // the {id} path segment, decoded
+  std::map<std::string, std::string> query;  // decoded query parameters
+  bool needs_auth = true;
+};
+
+Route route(boost::beast::http::verb method, std::string_view target);
+
+}  // namespace hive::server

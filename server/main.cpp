@@ -1,0 +1,148 @@
+// hive-server: the control plane and gateway. Sandboxes outlive this process; on start it
+// re-adopts them from the state directory's SQLite store.
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include "api/auth.hpp"
+#include "api/handlers.hpp"
+#include "runtime/local/local_runtime.hpp"
+#include "store/store.hpp"
+
+namespace {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+struct Options {
+  std::string listen = "127.0.0.1:7070";
+  std::string state_dir = "/var/lib/hive";
+  std::string runtime = "local";
+  std::string agent_path;
+  int workers = 64;
+  std::int64_t default_ttl = 3600;
+  std::int64_t default_idle = 900;
+};
+
+int fail(const std::string& message) {
+  spdlog::error("{}", message);
+  return 1;
+}
+
+std::string default_agent_path() {
+  std::error_code ec;
+  auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return (self.parent_path() / "hive-agent").string();
+}
+
+// "127.0.0.1:7070" or "[::1]:7070" -> endpoint.
+std::optional<tcp::endpoint> parse_listen(const std::string& text) {
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos) return std::nullopt;
+  std::string host = text.substr(0, colon);
+  if (host.size() > 1 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(host, ec);
+  int port = 0;
+  try {
+    port = std::stoi(text.substr(colon + 1));
+  } catch (...) {
+    return std::nullopt;
+  }
+  if (ec || port < 0 || port > 65535) return std::nullopt;
+  return tcp::endpoint(address, static_cast<unsigned short>(port));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options options;
+  CLI::App app{"hive-server: the Hive control plane and gateway"};
+  app.add_option("--listen", options.listen, "address:port to serve the API on")
+      ->capture_default_str();
+  app.add_option("--state-dir", options.state_dir, "where records, token and sandboxes live")
+      ->capture_default_str();
+  app.add_option("--runtime", options.runtime, "where sandboxes run")
+      ->check(CLI::IsMember({"local"}))
+      ->capture_default_str();
+  app.add_option("--agent", options.agent_path, "the hive-agent binary (default: beside this one)");
+  app.add_option("--workers", options.workers, "threads for blocking calls (spawn, exec)")
+      ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
+  app.add_option("--default-ttl", options.default_ttl, "seconds a sandbox lives unless asked")
+      ->check(CLI::Range(1, 366 * 24 * 3600))
+      ->capture_default_str();
+  app.add_option("--default-idle-timeout", options.default_idle, "seconds without traffic")
+      ->check(CLI::Range(1, 366 * 24 * 3600))
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  signal(SIGPIPE, SIG_IGN);
+  if (options.agent_path.empty()) options.agent_path = default_agent_path();
+
+  auto endpoint = parse_listen(options.listen);
+  if (!endpoint) return fail("--listen '" + options.listen + "' is not ADDRESS:PORT");
+  std::error_code ec;
+  std::filesystem::create_directories(options.state_dir, ec);
+  if (ec) return fail("cannot create --state-dir '" + options.state_dir + "': " + ec.message());
+  chmod(options.state_dir.c_str(), 0700);
+  options.state_dir = std::filesystem::canonical(options.state_dir).string();
+
+  auto token = hive::server::load_or_create_token(options.state_dir);
+  if (!token) return fail(token.error().message);
+  auto store = hive::server::SqliteStore::open(options.state_dir + "/hive.db");
+  if (!store) return fail(store.error().message);
+  auto runtime = hive::runtime::LocalRuntime::create({options.state_dir, options.agent_path});
+  if (!runtime) return fail("local runtime: " + runtime.error().message);
+
+  hive::server::SandboxService service(**store, **runtime,
+                                       {options.default_ttl, options.default_idle});
+  service.adopt_all();
+
+  asio::io_context io;
+  tcp::acceptor acceptor(io);
+  boost::system::error_code bind_error;
+  acceptor.open(endpoint->protocol(), bind_error);
+  if (!bind_error) acceptor.set_option(asio::socket_base::reuse_address(true), bind_error);
+  if (!bind_error) acceptor.bind(*endpoint, bind_error);
+  if (!bind_error) acceptor.listen(asio::socket_base::max_listen_connections, bind_error);
+  if (bind_error) return fail("listen on " + options.listen + ": " + bind_error.message());
+  auto bound = acceptor.local_endpoint();
+  std::string address = bound.address().to_string() + ":" + std::to_string(bound.port());
+  // Tests and scripts that asked for port 0 read the real address from here.
+  std::ofstream(options.state_dir + "/address") << address << "\n";
+
+  asio::thread_pool workers(static_cast<std::size_t>(options.workers));
+  hive::server::Api api(service, *token, workers);
+  std::make_shared<hive::http::Listener<tcp>>(
+      io, std::move(acceptor),
+      [&api](hive::http::Request&& request, hive::http::Reply reply) {
+        api.handle(std::move(request), std::move(reply));
+      })
+      ->start();
+
+  asio::signal_set signals(io, SIGTERM, SIGINT);
+  signals.async_wait([&io](const boost::system::error_code&, int signal) {
+    spdlog::info("signal {}: stopping; sandboxes keep running", signal);
+    io.stop();
+  });
+  spdlog::info("hive-server {} listening on http://{} (runtime {}, state {})", HIVE_VERSION,
+               address, options.runtime, options.state_dir);
+
+  std::vector<std::thread> io_threads;
+  for (int i = 0; i < 2; ++i) io_threads.emplace_back([&io] { io.run(); });
+  for (auto& t : io_threads) t.join();
+  workers.stop();
+  workers.join();
+  return 0;
+}

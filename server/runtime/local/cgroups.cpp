@@ -1,0 +1,173 @@
+#include "runtime/local/cgroups.hpp"
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <thread>
+
+#include "hive/sandbox/codec.hpp"
+
+namespace hive::runtime {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::vector<std::string> split(const std::string& text, char sep) {
+  std::vector<std::string> parts;
+  std::stringstream stream(text);
+  std::string part;
+  while (std::getline(stream, part, sep)) parts.push_back(part);
+  return parts;
+}
+
+// "4:memory:/process_api/x" -> {"memory": "/process_api/x"}; "0::/" -> {"": "/"}.
+std::map<std::string, std::string> own_paths(const std::string& own_cgroups) {
+  std::map<std::string, std::string> paths;
+  for (const auto& line : split(own_cgroups, '\n')) {
+    auto first = line.find(':');
+    auto second = line.find(':', first + 1);
+    if (first == std::string::npos || second == std::string::npos) continue;
+    for (const auto& controller : split(line.substr(first + 1, second - first - 1), ',')) {
+      paths[controller] = line.substr(second + 1);
+    }
+    if (second == first + 1) paths[""] = line.substr(second + 1);
+  }
+  return paths;
+}
+
+std::string join_cgroup(const std::string& mount_point, const std::string& mount_root,
+                        std::string own) {
+  // In a container the mount's root may be our own group already; strip what it covers.
+  if (mount_root != "/" && own.rfind(mount_root, 0) == 0) own = own.substr(mount_root.size());
+  std::string dir = mount_point + (own == "/" ? "" : own);
+  return dir + "/hive";
+}
+
+Result<void> write_value(const std::string& path, const std::string& value) {
+  std::ofstream out(path);
+  out << value;
+  out.flush();
+  if (!out) return sys_error("write", path, errno ? errno : EIO);
+  return {};
+}
+
+Result<void> apply_limits(const CgroupHierarchy& h, const std::string& dir,
+                          const sandbox::Resources& res) {
+  bool v2 = h.controller == "unified";
+  if (!res.memory.empty() && (v2 || h.controller == "memory")) {
+    auto bytes = sandbox::parse_byte_quantity(res.memory);
+    if (!bytes) return bytes.error();
+    auto r =
+        write_value(dir + (v2 ? "/memory.max" : "/memory.limit_in_bytes"), std::to_string(*bytes));
+    if (!r) return r;
+  }
+  if (res.pids > 0 && (v2 || h.controller == "pids")) {
+    if (auto r = write_value(dir + "/pids.max", std::to_string(res.pids)); !r) return r;
+  }
+  if (!res.cpu.empty() && (v2 || h.controller == "cpu")) {
+    auto millis = sandbox::parse_cpu_millis(res.cpu);
+    if (!millis) return millis.error();
+    const std::string quota = std::to_string(*millis * 100);  // per 100 ms period
+    if (v2) return write_value(dir + "/cpu.max", quota + " 100000");
+    if (auto r = write_value(dir + "/cpu.cfs_period_us", "100000"); !r) return r;
+    return write_value(dir + "/cpu.cfs_quota_us", quota);
+  }
+  return {};
+}
+
+}  // namespace
+
+CgroupLayout parse_cgroup_layout(const std::string& mountinfo, const std::string& own_cgroups) {
+  auto own = own_paths(own_cgroups);
+  CgroupLayout v1{CgroupLayout::Version::V1, {}};
+  CgroupLayout v2{CgroupLayout::Version::V2, {}};
+  for (const auto& line : split(mountinfo, '\n')) {
+    auto dash = line.find(" - ");
+    if (dash == std::string::npos) continue;
+    auto before = split(line.substr(0, dash), ' ');
+    auto after = split(line.substr(dash + 3), ' ');
+    if (before.size() < 5 || after.size() < 3) continue;
+    const std::string& root = before[3];
+    const std::string& mount_point = before[4];
+    if (after[0] == "cgroup") {
+      for (const auto& option : split(after[2], ',')) {
+        if ((option == "memory" || option == "cpu" || option == "pids") && own.count(option)) {
+          v1.hierarchies.push_back({option, join_cgroup(mount_point, root, own[option])});
+        }
+      }
+    } else if (after[0] == "cgroup2" && mount_point == "/sys/fs/cgroup") {
+      v2.hierarchies.push_back({"unified", mount_point + "/hive"});
+    }
+  }
+  if (!v1.hierarchies.empty()) return v1;
+  if (!v2.hierarchies.empty()) return v2;
+  return {};
+}
+
+CgroupLayout detect_cgroups() {
+  return parse_cgroup_layout(read_file("/proc/self/mountinfo"), read_file("/proc/self/cgroup"));
+}
+
+Result<std::vector<std::string>> create_cgroups(const CgroupLayout& layout, const std::string& id,
+                                                const sandbox::Resources& resources) {
+  std::vector<std::string> dirs;
+  for (const auto& h : layout.hierarchies) {
+    std::error_code ec;
+    if (!fs::exists(h.parent, ec)) {
+      fs::create_directories(h.parent, ec);
+      // v2 hands controllers down level by level; enabling them is best effort here.
+      if (h.controller == "unified") {
+        (void)write_value(fs::path(h.parent).parent_path().string() + "/cgroup.subtree_control",
+                          "+memory +pids +cpu");
+        (void)write_value(h.parent + "/cgroup.subtree_control", "+memory +pids +cpu");
+      }
+    }
+    const std::string dir = h.parent + "/" + id;
+    if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+      Error error = sys_error("mkdir", dir, errno);
+      (void)remove_cgroups(dirs);
+      return error;
+    }
+    dirs.push_back(dir);
+    if (auto r = apply_limits(h, dir, resources); !r) {
+      (void)remove_cgroups(dirs);
+      return r.error();
+    }
+  }
+  return dirs;
+}
+
+Result<void> remove_cgroups(const std::vector<std::string>& dirs) {
+  using namespace std::chrono_literals;
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  for (const auto& dir : dirs) {
+    for (auto pause = 1ms;; pause = std::min(pause * 2, 50ms)) {
+      if (rmdir(dir.c_str()) == 0 || errno == ENOENT) break;
+      if (errno != EBUSY || std::chrono::steady_clock::now() > deadline) {
+        return sys_error("rmdir", dir, errno);
+      }
+      // Busy: processes are still in it (or still exiting). Make sure they are on their way.
+      for (const auto& pid : split(read_file(dir + "/cgroup.procs"), '\n')) {
+        if (!pid.empty()) kill(std::stoi(pid), SIGKILL);
+      }
+      std::this_thread::sleep_for(pause);
+    }
+  }
+  return {};
+}
+
+}  // namespace hive::runtime

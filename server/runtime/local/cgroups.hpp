@@ -1,0 +1,38 @@
+// Cgroups for local sandboxes, v1 and v2 behind one interface. Each sandbox gets a group
+// named after its id below the server's own group (so the server's limits bound its
+// sandboxes): v1 in the memory, cpu and pids hierarchies, v2 in the unified one when that is
+// where the controllers are.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "hive/error.hpp"
+#include "hive/sandbox/types.hpp"
+
+namespace hive::runtime {
+
+struct CgroupHierarchy {
+  std::string controller;  // "memory", "cpu", "pids" (v1) or "unified" (v2)
+  std::string parent;      // where sandbox groups go, e.g. /sys/fs/cgroup/memory/<own>/hive
+};
+
+struct CgroupLayout {
+  enum class Version { V1, V2, None };
+  Version version = Version::None;
+  std::vector<CgroupHierarchy> hierarchies;
+};
+
+// Reads /proc/self/mountinfo and /proc/self/cgroup.
+CgroupLayout detect_cgroups();
+
+// Pure: the layout from the text of /proc/self/mountinfo and /proc/self/cgroup.
+CgroupLayout parse_cgroup_layout(const std::string& mountinfo, const std::string& own_cgroups);
+
+// Creates the sandbox's groups and applies the spec's limits; returns their directories.
+Result<std::vector<std::string>> create_cgroups(const CgroupLayout& layout, const std::string& id,
+                                                const sandbox::Resources& resources);
+// Kills whatever is left in the groups and removes them; waits for the kernel to let go.
+Result<void> remove_cgroups(const std::vector<std::string>& dirs);
+
+}  // namespace hive::runtime

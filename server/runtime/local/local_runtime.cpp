@@ -1,0 +1,282 @@
+#include "runtime/local/local_runtime.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "runtime/local/spawn.hpp"
+#include "util/unique_fd.hpp"
+
+namespace hive::runtime {
+namespace {
+
+namespace fs = std::filesystem;
+using sandbox::Network;
+
+constexpr int kReadyTimeoutMs = 10'000;
+
+Result<void> make_dir(const std::string& path, mode_t mode) {
+  if (mkdir(path.c_str(), mode) != 0 && errno != EEXIST) return sys_error("mkdir", path, errno);
+  return {};
+}
+
+Result<UniqueFd> listen_unix(const std::string& path) {
+  sockaddr_un addr{};
+  if (path.size() >= sizeof addr.sun_path) {
+    return make_error(Errc::internal, "socket path '" + path + "' is longer than " +
+                                          std::to_string(sizeof addr.sun_path - 1) +
+                                          " bytes; use a shorter --state-dir");
+  }
+  UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd.valid()) return sys_error("socket", "AF_UNIX", errno);
+  addr.sun_family = AF_UNIX;
+  path.copy(addr.sun_path, path.size());
+  unlink(path.c_str());
+  if (bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    return sys_error("bind", path, errno);
+  }
+  chmod(path.c_str(), 0600);
+  if (listen(fd.get(), SOMAXCONN) != 0) return sys_error("listen", path, errno);
+  return fd;
+}
+
+struct PipeFds {
+  UniqueFd read, write;
+};
+
+Result<PipeFds> make_pipe() {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) return sys_error("pipe2", "", errno);
+  return PipeFds{UniqueFd(fds[0]), UniqueFd(fds[1])};
+}
+
+// Reads the agent's one-line report: "ok", "error: ...", or EOF if it died first.
+Result<void> wait_ready(int fd, int timeout_ms) {
+  std::string line;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (line.find('\n') == std::string::npos) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    deadline - std::chrono::steady_clock::now())
+                    .count();
+    pollfd pfd{fd, POLLIN, 0};
+    int rc = left > 0 ? poll(&pfd, 1, static_cast<int>(left)) : 0;
+    if (rc < 0 && errno == EINTR) continue;
+    if (rc == 0) return make_error(Errc::timeout, "hive-agent did not report ready in time");
+    char buffer[512];
+    ssize_t n = read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return make_error(Errc::internal, "hive-agent exited before it was ready");
+    line.append(buffer, static_cast<std::size_t>(n));
+  }
+  line.resize(line.find('\n'));
+  if (line == "ok") return {};
+  if (line.rfind("error: ", 0) == 0) line = line.substr(7);
+  return make_error(Errc::internal, "hive-agent: " + line);
+}
+
+// Waits for pid to exit, up to timeout_ms; true once it has.
+bool wait_exit(int pid, int timeout_ms) {
+  UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
+  if (!pidfd.valid()) return errno == ESRCH;
+  pollfd pfd{pidfd.get(), POLLIN, 0};
+  return poll(&pfd, 1, timeout_ms) > 0;
+}
+
+std::vector<std::string> agent_env(const sandbox::Sandbox& sb) {
+  std::vector<std::string> env{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                               "HOME=/root", "LANG=C.UTF-8", "HOSTNAME=" + sb.id};
+  for (const auto& [key, value] : sb.spec.env) env.push_back(key + "=" + value);
+  return env;
+}
+
+Result<void> check_supported(const sandbox::SandboxSpec& spec) {
+  if (spec.image != "host") {
+    return make_error(Errc::invalid_argument, "image '" + spec.image +
+                                                  "': the local runtime runs only image 'host' "
+                                                  "so far (OCI images are planned)");
+  }
+  if (spec.network == Network::Egress) {
+    return make_error(
+        Errc::invalid_argument,
+        "network 'egress' is not supported by the local runtime yet; use none or host");
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string proc_stat_field(int pid, int field) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // The command name (field 2) may hold spaces and parentheses; count from the last ')'.
+  auto close = stat.rfind(')');
+  if (close == std::string::npos) return "";
+  std::istringstream fields(stat.substr(close + 2));
+  std::string value;
+  for (int i = 3; i <= field && fields >> value; ++i) {
+    if (i == field) return value;
+  }
+  return "";
+}
+
+Result<std::unique_ptr<LocalRuntime>> LocalRuntime::create(LocalRuntimeOptions options) {
+  std::unique_ptr<LocalRuntime> runtime(new LocalRuntime(std::move(options)));
+  if (auto r = runtime->prepare(); !r) return r.error();
+  return runtime;
+}
+
+Result<void> LocalRuntime::prepare() {
+  cgroups_ = detect_cgroups();
+  host_ = scan_host_root();
+  if (auto r = make_dir(options_.state_dir + "/sandboxes", 0700); !r) return r;
+  // Overlay whiteouts (0:0 character devices) hide /etc's secrets from every sandbox.
+  etc_mask_ = options_.state_dir + "/etc-mask";
+  if (auto r = make_dir(etc_mask_, 0755); !r) return r;
+  for (const auto& secret : etc_secrets("/etc")) {
+    fs::path path = fs::path(etc_mask_) / secret;
+    std::error_code ec;
+    fs::create_directories(path.parent_path(), ec);
+    if (mknod(path.c_str(), S_IFCHR | 0000, makedev(0, 0)) != 0 && errno != EEXIST) {
+      return sys_error("mknod whiteout", path.string(), errno);
+    }
+  }
+  return check();
+}
+
+Result<void> LocalRuntime::check() {
+  if (geteuid() != 0) {
+    return make_error(Errc::unavailable,
+                      "the local runtime needs root (namespaces, mounts and cgroups)");
+  }
+  if (access(options_.agent_path.c_str(), X_OK) != 0) {
+    return sys_error("hive-agent", options_.agent_path, errno);
+  }
+  return {};
+}
+
+std::string LocalRuntime::sandbox_dir(const std::string& id) const {
+  return options_.state_dir + "/sandboxes/" + id;
+}
+
+Result<Placement> LocalRuntime::start(const sandbox::Sandbox& sb) {
+  if (auto r = check_supported(sb.spec); !r) return r.error();
+  const std::string dir = sandbox_dir(sb.id);
+  Placement placement;
+  nlohmann::json& data = placement.runtime_data;
+  data = {{"dir", dir}, {"socket", dir + "/agent.sock"}, {"cgroups", nlohmann::json::array()}};
+  // Whatever fails from here on, stop() removes what was made so far.
+  auto fail = [&](Error error) -> Result<Placement> {
+    (void)stop(sb.id, data);
+    return error.context("while starting sandbox " + sb.id);
+  };
+  for (const char* sub : {"", "/root", "/workspace"}) {
+    if (auto r = make_dir(dir + sub, 0755); !r) return fail(r.error());
+  }
+  auto cgroup_dirs = create_cgroups(cgroups_, sb.id, sb.spec.resources);
+  if (!cgroup_dirs) return fail(cgroup_dirs.error());
+  data["cgroups"] = *cgroup_dirs;
+  std::vector<UniqueFd> procs;
+  AgentLaunch launch;
+  for (const auto& cg : *cgroup_dirs) {
+    procs.emplace_back(open((cg + "/cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC));
+    if (!procs.back().valid()) return fail(sys_error("open", cg + "/cgroup.procs", errno));
+    launch.cgroup_procs_fds.push_back(procs.back().get());
+  }
+  auto listener = listen_unix(data["socket"]);
+  auto ready = make_pipe();
+  auto plan_pipe = make_pipe();
+  if (!listener) return fail(listener.error());
+  if (!ready) return fail(ready.error());
+  if (!plan_pipe) return fail(plan_pipe.error());
+  // The plan is a few KiB: it fits the pipe's buffer, so writing it first cannot block.
+  const std::string plan =
+      to_json(host_root_plan({dir + "/root", dir + "/workspace", etc_mask_, host_})).dump();
+  if (write(plan_pipe->write.get(), plan.data(), plan.size()) !=
+      static_cast<ssize_t>(plan.size())) {
+    return fail(sys_error("write", "mount plan", errno));
+  }
+  plan_pipe->write.reset();
+
+  launch.agent_path = options_.agent_path;
+  launch.argv = {"hive-agent",
+                 "--listen-fd",
+                 std::to_string(kAgentListenFd),
+                 "--ready-fd",
+                 std::to_string(kAgentReadyFd),
+                 "--plan-fd",
+                 std::to_string(kAgentPlanFd),
+                 "--hostname",
+                 sb.id,
+                 "--workdir",
+                 sb.spec.workdir};
+  launch.env = agent_env(sb);
+  launch.listen_fd = listener->get();
+  launch.ready_fd = ready->write.get();
+  launch.plan_fd = plan_pipe->read.get();
+  launch.namespaces = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
+  if (sb.spec.network != Network::Host) launch.namespaces |= CLONE_NEWNET;
+  auto pid = launch_agent(launch);
+  if (!pid) return fail(pid.error());
+  data["pid"] = *pid;
+  data["start_time"] = proc_stat_field(*pid, kStatStartTime);
+  ready->write.reset();  // so EOF means the agent (and every copy of the pipe) is gone
+  if (auto r = wait_ready(ready->read.get(), kReadyTimeoutMs); !r) return fail(r.error());
+  placement.endpoint = endpoint(sb.id, data);
+  return placement;
+}
+
+Result<void> LocalRuntime::stop(const std::string& id, const nlohmann::json& data) {
+  int pid = data.value("pid", 0);
+  if (pid > 0 && alive(id, data)) {
+    kill(pid, SIGTERM);  // the agent takes its whole pid namespace down
+    if (!wait_exit(pid, options_.stop_grace_ms)) {
+      kill(pid, SIGKILL);
+      wait_exit(pid, 5000);
+    }
+  }
+  // Reap it if it is our child; after a server restart it is init's.
+  if (pid > 0) waitpid(pid, nullptr, WNOHANG);
+  // A record whose spawn was cut off by a crash may lack runtime data: derive it from the id.
+  std::vector<std::string> cgroup_dirs;
+  if (data.contains("cgroups")) {
+    cgroup_dirs = data["cgroups"].get<std::vector<std::string>>();
+  } else {
+    for (const auto& h : cgroups_.hierarchies) cgroup_dirs.push_back(h.parent + "/" + id);
+  }
+  auto cgroups_removed = remove_cgroups(cgroup_dirs);
+  std::error_code ec;
+  const std::string dir = data.value("dir", sandbox_dir(id));
+  fs::remove_all(dir, ec);
+  if (!cgroups_removed) return cgroups_removed;
+  if (ec) return sys_error("remove", dir, ec.value());
+  return {};
+}
+
+AgentEndpoint LocalRuntime::endpoint(const std::string&, const nlohmann::json& data) const {
+  AgentEndpoint endpoint;
+  endpoint.unix_path = data.value("socket", "");
+  return endpoint;
+}
+
+bool LocalRuntime::alive(const std::string&, const nlohmann::json& data) {
+  int pid = data.value("pid", 0);
+  if (pid <= 0 || kill(pid, 0) != 0) return false;
+  // A zombie is dead; a different start time means the pid now belongs to someone else.
+  return proc_stat_field(pid, kStatState) != "Z" &&
+         proc_stat_field(pid, kStatStartTime) == data.value("start_time", "");
+}
+
+}  // namespace hive::runtime

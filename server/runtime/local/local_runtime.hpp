@@ -1,0 +1,50 @@
+// The local runtime: each sandbox is hive-agent as PID 1 in new pid, mount, uts, ipc and
+// (unless network is "host") net namespaces, in its own cgroups, on a root built by the mount
+// plan. Its files live in STATE/sandboxes/<id>/ and its agent listens on a Unix socket there.
+// Sandboxes outlive the server process: everything needed to find one again is returned as
+// runtime_data and kept in the store.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "runtime/local/cgroups.hpp"
+#include "runtime/local/mount_plan.hpp"
+#include "runtime/runtime.hpp"
+
+namespace hive::runtime {
+
+struct LocalRuntimeOptions {
+  std::string state_dir;
+  std::string agent_path;    // the static hive-agent binary
+  int stop_grace_ms = 2000;  // SIGTERM to SIGKILL
+};
+
+class LocalRuntime : public Runtime {
+ public:
+  static Result<std::unique_ptr<LocalRuntime>> create(LocalRuntimeOptions options);
+
+  std::string name() const override { return "local"; }
+  Result<void> check() override;
+  Result<Placement> start(const sandbox::Sandbox& sandbox) override;
+  Result<void> stop(const std::string& id, const nlohmann::json& runtime_data) override;
+  AgentEndpoint endpoint(const std::string& id, const nlohmann::json& runtime_data) const override;
+  bool alive(const std::string& id, const nlohmann::json& runtime_data) override;
+
+ private:
+  explicit LocalRuntime(LocalRuntimeOptions options) : options_(std::move(options)) {}
+  Result<void> prepare();
+  std::string sandbox_dir(const std::string& id) const;
+
+  LocalRuntimeOptions options_;
+  CgroupLayout cgroups_;
+  std::vector<HostEntry> host_;
+  std::string etc_mask_;
+};
+
+// A field of /proc/PID/stat, numbered as in proc(5); "" when the process is gone.
+inline constexpr int kStatState = 3;
+inline constexpr int kStatStartTime = 22;  // tells a live sandbox from a reused pid
+std::string proc_stat_field(int pid, int field);
+
+}  // namespace hive::runtime

@@ -1,0 +1,161 @@
+#include "mount_plan.hpp"
+
+#include <algorithm>
+#include <array>
+#include <filesystem>
+#include <string_view>
+#include <system_error>
+
+namespace hive::runtime {
+namespace {
+
+namespace fs = std::filesystem;
+using Kind = MountOp::Kind;
+
+// Host system directories a "host" sandbox gets read-only. /etc is handled on its own (masked).
+constexpr std::array<std::string_view, 7> kSystemDirs{"usr",   "bin",   "sbin",  "lib",
+                                                      "lib32", "lib64", "libx32"};
+
+// Device nodes a sandbox may use; bound from the host one by one, never the whole /dev.
+constexpr std::array<std::string_view, 6> kDevices{"null",   "zero",    "full",
+                                                   "random", "urandom", "tty"};
+
+constexpr std::array<std::pair<Kind, std::string_view>, 8> kKindNames{{
+    {Kind::Bind, "bind"},
+    {Kind::Overlay, "overlay"},
+    {Kind::Tmpfs, "tmpfs"},
+    {Kind::Proc, "proc"},
+    {Kind::Devpts, "devpts"},
+    {Kind::Mkdir, "mkdir"},
+    {Kind::Symlink, "symlink"},
+    {Kind::ReadOnly, "read-only"},
+}};
+
+MountOp op(Kind kind, std::string source, std::string target, std::string data = "",
+           bool read_only = false) {
+  return MountOp{kind, std::move(source), std::move(target), std::move(data), read_only};
+}
+
+void add_dev(std::vector<MountOp>& ops) {
+  ops.push_back(op(Kind::Tmpfs, "", "/dev", "mode=755,size=64k"));
+  for (auto dev : kDevices) {
+    ops.push_back(op(Kind::Bind, "/dev/" + std::string(dev), "/dev/" + std::string(dev)));
+  }
+  ops.push_back(op(Kind::Devpts, "", "/dev/pts", "newinstance,ptmxmode=0666,mode=620"));
+  ops.push_back(op(Kind::Symlink, "pts/ptmx", "/dev/ptmx"));
+  ops.push_back(op(Kind::Tmpfs, "", "/dev/shm", "mode=1777"));
+  ops.push_back(op(Kind::Symlink, "/proc/self/fd", "/dev/fd"));
+  ops.push_back(op(Kind::Symlink, "/proc/self/fd/0", "/dev/stdin"));
+  ops.push_back(op(Kind::Symlink, "/proc/self/fd/1", "/dev/stdout"));
+  ops.push_back(op(Kind::Symlink, "/proc/self/fd/2", "/dev/stderr"));
+}
+
+}  // namespace
+
+MountPlan host_root_plan(const HostRootPlanInput& input) {
+  MountPlan plan;
+  plan.root = input.root;
+  auto& ops = plan.ops;
+  for (auto dir : kSystemDirs) {
+    auto entry = std::find_if(input.host.begin(), input.host.end(),
+                              [&](const HostEntry& e) { return e.name == dir; });
+    if (entry == input.host.end()) continue;
+    std::string target = "/" + entry->name;
+    if (!entry->link_target.empty()) {
+      ops.push_back(op(Kind::Symlink, entry->link_target, target));
+    } else {
+      ops.push_back(op(Kind::Bind, target, target, "", /*read_only=*/true));
+    }
+  }
+  ops.push_back(op(Kind::Overlay, "lowerdir=" + input.etc_mask + ":/etc", "/etc", "", true));
+  ops.push_back(op(Kind::Proc, "", "/proc"));
+  // The kernel's sysctls and sysrq are not namespaced: writes there would reach the host.
+  ops.push_back(op(Kind::ReadOnly, "", "/proc/sys"));
+  ops.push_back(op(Kind::ReadOnly, "", "/proc/sysrq-trigger"));
+  add_dev(ops);
+  ops.push_back(op(Kind::Tmpfs, "", "/tmp", "mode=1777"));
+  for (const char* dir : {"/var", "/var/tmp", "/run", "/root", "/home"}) {
+    ops.push_back(op(Kind::Mkdir, "", dir));
+  }
+  ops.push_back(op(Kind::Bind, input.workspace, "/workspace"));
+  return plan;
+}
+
+std::vector<HostEntry> scan_host_root() {
+  std::vector<HostEntry> entries;
+  for (auto dir : kSystemDirs) {
+    fs::path path = fs::path("/") / dir;
+    std::error_code ec;
+    auto status = fs::symlink_status(path, ec);
+    if (ec || !fs::exists(status)) continue;
+    HostEntry entry{std::string(dir), ""};
+    if (fs::is_symlink(status)) entry.link_target = fs::read_symlink(path, ec).string();
+    if (!ec) entries.push_back(std::move(entry));
+  }
+  return entries;
+}
+
+std::vector<std::string> etc_secrets(const std::string& etc_dir) {
+  std::vector<std::string> secrets;
+  for (const char* name : {"shadow", "shadow-", "gshadow", "gshadow-", "ssl/private",
+                           "security/opasswd", "sudoers", "sudoers.d"}) {
+    std::error_code ec;
+    if (fs::exists(fs::symlink_status(fs::path(etc_dir) / name, ec))) secrets.emplace_back(name);
+  }
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(fs::path(etc_dir) / "ssh", ec)) {
+    std::string name = entry.path().filename().string();
+    if (name.rfind("ssh_host_", 0) == 0 && name.size() > 4 &&
+        name.compare(name.size() - 4, 4, "_key") == 0) {
+      secrets.push_back("ssh/" + name);
+    }
+  }
+  std::sort(secrets.begin(), secrets.end());
+  return secrets;
+}
+
+nlohmann::json to_json(const MountPlan& plan) {
+  nlohmann::json ops = nlohmann::json::array();
+  for (const auto& o : plan.ops) {
+    std::string_view kind = "mkdir";
+    for (const auto& [k, name] : kKindNames) {
+      if (k == o.kind) kind = name;
+    }
+    ops.push_back({{"kind", kind},
+                   {"source", o.source},
+                   {"target", o.target},
+                   {"data", o.data},
+                   {"read_only", o.read_only}});
+  }
+  return {{"root", plan.root}, {"ops", ops}};
+}
+
+Result<MountPlan> mount_plan_from_json(const nlohmann::json& body) {
+  try {
+    MountPlan plan;
+    plan.root = body.at("root").get<std::string>();
+    for (const auto& item : body.at("ops")) {
+      MountOp o;
+      auto kind = item.at("kind").get<std::string>();
+      auto found = std::find_if(kKindNames.begin(), kKindNames.end(),
+                                [&](const auto& entry) { return entry.second == kind; });
+      if (found == kKindNames.end()) {
+        return make_error(Errc::invalid_argument, "mount plan: unknown kind '" + kind + "'");
+      }
+      o.kind = found->first;
+      o.source = item.at("source").get<std::string>();
+      o.target = item.at("target").get<std::string>();
+      o.data = item.at("data").get<std::string>();
+      o.read_only = item.at("read_only").get<bool>();
+      if (o.target.empty() || o.target.front() != '/' || o.target.find("..") != std::string::npos) {
+        return make_error(Errc::invalid_argument, "mount plan: bad target '" + o.target + "'");
+      }
+      plan.ops.push_back(std::move(o));
+    }
+    return plan;
+  } catch (const nlohmann::json::exception& e) {
+    return make_error(Errc::invalid_argument, std::string("mount plan: ") + e.what());
+  }
+}
+
+}  // namespace hive::runtime

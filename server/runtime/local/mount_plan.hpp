@@ -1,0 +1,66 @@
+// The mount plan of a local sandbox (bubblewrap's idea): the server builds a list of MountOps
+// as data — pure, unit-tested without root — and hive-agent applies it inside the sandbox's
+// fresh mount namespace before pivot_root. Targets are paths inside the sandbox.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "hive/error.hpp"
+
+namespace hive::runtime {
+
+struct MountOp {
+  enum class Kind {
+    Bind,      // bind source onto target (creating target as file or dir like the source)
+    Overlay,   // read-only overlay; source holds the "lowerdir=..." list
+    Tmpfs,     // fresh tmpfs; data holds options such as "mode=1777"
+    Proc,      // fresh procfs (the sandbox's own pid namespace)
+    Devpts,    // a private devpts instance
+    Mkdir,     // an empty directory
+    Symlink,   // target -> source
+    ReadOnly,  // make what is mounted at target read-only (skipped if target does not exist)
+  };
+  Kind kind = Kind::Mkdir;
+  std::string source;
+  std::string target;
+  std::string data;
+  bool read_only = false;
+
+  bool operator==(const MountOp&) const = default;
+};
+
+struct MountPlan {
+  std::string root;  // host path that becomes the sandbox's /
+  std::vector<MountOp> ops;
+};
+
+// One top-level entry of the host's root, as the builder needs to know it.
+struct HostEntry {
+  std::string name;         // "usr", "lib64"
+  std::string link_target;  // non-empty when the entry is a symlink (merged /usr)
+};
+
+struct HostRootPlanInput {
+  std::string root;             // the sandbox's root directory on the host
+  std::string workspace;        // host directory bound at /workspace
+  std::string etc_mask;         // host directory of overlay whiteouts hiding secrets in /etc
+  std::vector<HostEntry> host;  // the host's top-level entries
+};
+
+// The plan for image "host": system directories read-only, /etc without secrets, fresh /tmp,
+// /proc and a minimal /dev, and /workspace. Never /root, /home or the server's state.
+MountPlan host_root_plan(const HostRootPlanInput& input);
+
+// Reads the host's top-level system entries ("/usr", "/bin" ...) from the real filesystem.
+std::vector<HostEntry> scan_host_root();
+
+// Files under /etc that a sandbox must never see; each becomes a whiteout in etc_mask.
+std::vector<std::string> etc_secrets(const std::string& etc_dir);
+
+nlohmann::json to_json(const MountPlan& plan);
+Result<MountPlan> mount_plan_from_json(const nlohmann::json& body);
+
+}  // namespace hive::runtime

@@ -1,0 +1,46 @@
+// The one interface behind which sandboxes run (DESIGN.md §7). The API, gateway and CLI never
+// know which implementation is in use: `local` (namespaces + cgroups on this machine) or
+// `kubernetes` (a Pod per sandbox). A runtime owns placement and teardown; the gateway only
+// needs an AgentEndpoint to reach the sandbox's hive-agent.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "hive/error.hpp"
+#include "hive/sandbox/types.hpp"
+
+namespace hive::runtime {
+
+// How the gateway reaches a sandbox's agent: a Unix socket (local) or host:port (a Pod IP),
+// with a shared secret header where the network is not private to the server.
+struct AgentEndpoint {
+  std::string unix_path;
+  std::string host;
+  int port = 0;
+  std::string secret;
+};
+
+struct Placement {
+  nlohmann::json runtime_data = nlohmann::json::object();  // stored with the record
+  AgentEndpoint endpoint;
+};
+
+class Runtime {
+ public:
+  virtual ~Runtime() = default;
+  virtual std::string name() const = 0;
+  // Whether sandboxes can be started here now (for start-up and /readyz), and why not.
+  virtual Result<void> check() = 0;
+  // Creates the sandbox and returns once its agent answers. Leaves nothing behind on failure.
+  virtual Result<Placement> start(const sandbox::Sandbox& sandbox) = 0;
+  // Ends every process and removes every mount, cgroup and directory. Idempotent.
+  virtual Result<void> stop(const std::string& id, const nlohmann::json& runtime_data) = 0;
+  virtual AgentEndpoint endpoint(const std::string& id,
+                                 const nlohmann::json& runtime_data) const = 0;
+  // After a server restart: whether the sandbox's agent process still exists.
+  virtual bool alive(const std::string& id, const nlohmann::json& runtime_data) = 0;
+};
+
+}  // namespace hive::runtime

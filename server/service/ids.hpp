@@ -1,0 +1,19 @@
+// Identifiers, secrets and timestamps the server hands out.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+namespace hive::server {
+
+// "sb-" + 8 characters of [a-z0-9]: a DNS-1123 label, so it can be a hostname and a Pod name.
+std::string new_sandbox_id();
+// 32 random bytes as 64 hex characters, from getrandom(2).
+std::string new_secret();
+// RFC 3339 in UTC with millisecond precision: "2026-11-22T03:04:05.678Z".
+std::string to_rfc3339(std::chrono::system_clock::time_point when);
+std::string now_rfc3339();
+// Compares secrets in time independent of where they differ.
+bool constant_time_equal(const std::string& a, const std::string& b);
+
+}  // namespace hive::server

@@ -1,0 +1,155 @@
+#include "store/store.hpp"
+
+#include <sqlite3.h>
+
+#include "hive/sandbox/codec.hpp"
+
+namespace hive::server {
+namespace {
+
+Error db_error(sqlite3* db, const std::string& what) {
+  return make_error(Errc::internal, "sqlite " + what + ": " + sqlite3_errmsg(db));
+}
+
+// A prepared statement that finalizes itself.
+class Statement {
+ public:
+  Statement(sqlite3* db, const char* sql) {
+    rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr);
+  }
+  ~Statement() { sqlite3_finalize(stmt_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  bool ok() const { return rc_ == SQLITE_OK; }
+  sqlite3_stmt* get() { return stmt_; }
+  void bind(int index, const std::string& text) {
+    sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+  }
+  void bind_null(int index) { sqlite3_bind_null(stmt_, index); }
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+  int rc_ = SQLITE_ERROR;
+};
+
+Result<Record> read_row(sqlite3_stmt* stmt) {
+  auto text = [&](int column) {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt, column));
+    return std::string(p ? p : "");
+  };
+  auto record_json = sandbox::parse_json(text(0), 64);
+  auto runtime_json = sandbox::parse_json(text(1), 64);
+  if (!record_json || !runtime_json) return make_error(Errc::internal, "store: corrupt row");
+  auto parsed = sandbox::sandbox_from_json(*record_json);
+  if (!parsed) return parsed.error().context("store: corrupt sandbox record");
+  return Record{std::move(*parsed), std::move(*runtime_json)};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) {
+  sqlite3* db = nullptr;
+  int rc =
+      sqlite3_open_v2(path.c_str(), &db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    Error error = db_error(db, "open '" + path + "'");
+    sqlite3_close(db);
+    return error;
+  }
+  std::unique_ptr<SqliteStore> store(new SqliteStore(db));
+  sqlite3_busy_timeout(db, 5000);
+  // WAL with synchronous=NORMAL: a commit is durable against a crash of the server process
+  // (what restart safety needs) without an fsync per spawn.
+  for (const char* sql : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL",
+                          "CREATE TABLE IF NOT EXISTS sandboxes ("
+                          " id TEXT PRIMARY KEY, name TEXT UNIQUE,"
+                          " record TEXT NOT NULL, runtime_data TEXT NOT NULL)"}) {
+    if (auto r = store->exec(sql); !r) return r.error();
+  }
+  return store;
+}
+
+SqliteStore::~SqliteStore() { sqlite3_close(db_); }
+
+Result<void> SqliteStore::exec(const char* sql) {
+  char* message = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &message) != SQLITE_OK) {
+    Error error = make_error(Errc::internal, std::string("sqlite: ") + (message ? message : "?"));
+    sqlite3_free(message);
+    return error;
+  }
+  return {};
+}
+
+Result<void> SqliteStore::write(const char* sql, const Record& record) {
+  std::lock_guard lock(mutex_);
+  Statement stmt(db_, sql);
+  if (!stmt.ok()) return db_error(db_, "prepare");
+  stmt.bind(1, record.sandbox.id);
+  if (record.sandbox.spec.name.empty()) {
+    stmt.bind_null(2);
+  } else {
+    stmt.bind(2, record.sandbox.spec.name);
+  }
+  stmt.bind(3, sandbox::to_json(record.sandbox).dump());
+  stmt.bind(4, record.runtime_data.dump());
+  int rc = sqlite3_step(stmt.get());
+  if (rc == SQLITE_CONSTRAINT) {
+    return make_error(Errc::conflict,
+                      record.sandbox.spec.name.empty()
+                          ? "sandbox id '" + record.sandbox.id + "' is taken"
+                          : "a sandbox named '" + record.sandbox.spec.name + "' already exists");
+  }
+  if (rc != SQLITE_DONE) return db_error(db_, "write");
+  return {};
+}
+
+Result<void> SqliteStore::insert(const Record& record) {
+  return write("INSERT INTO sandboxes (id, name, record, runtime_data) VALUES (?1, ?2, ?3, ?4)",
+               record);
+}
+
+Result<void> SqliteStore::update(const Record& record) {
+  return write("UPDATE sandboxes SET name = ?2, record = ?3, runtime_data = ?4 WHERE id = ?1",
+               record);
+}
+
+Result<Record> SqliteStore::get(const std::string& id_or_name) {
+  std::lock_guard lock(mutex_);
+  Statement stmt(db_,
+                 "SELECT record, runtime_data FROM sandboxes WHERE id = ?1 OR name = ?1 "
+                 "ORDER BY id = ?1 DESC LIMIT 1");
+  if (!stmt.ok()) return db_error(db_, "prepare");
+  stmt.bind(1, id_or_name);
+  int rc = sqlite3_step(stmt.get());
+  if (rc == SQLITE_ROW) return read_row(stmt.get());
+  if (rc != SQLITE_DONE) return db_error(db_, "read");
+  return make_error(Errc::not_found, "sandbox '" + id_or_name + "' not found");
+}
+
+Result<std::vector<Record>> SqliteStore::list() {
+  std::lock_guard lock(mutex_);
+  Statement stmt(db_, "SELECT record, runtime_data FROM sandboxes ORDER BY rowid");
+  if (!stmt.ok()) return db_error(db_, "prepare");
+  std::vector<Record> records;
+  int rc = 0;
+  while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+    auto record = read_row(stmt.get());
+    if (!record) return record.error();
+    records.push_back(std::move(*record));
+  }
+  if (rc != SQLITE_DONE) return db_error(db_, "list");
+  return records;
+}
+
+Result<void> SqliteStore::remove(const std::string& id) {
+  std::lock_guard lock(mutex_);
+  Statement stmt(db_, "DELETE FROM sandboxes WHERE id = ?1");
+  if (!stmt.ok()) return db_error(db_, "prepare");
+  stmt.bind(1, id);
+  if (sqlite3_step(stmt.get()) != SQLITE_DONE) return db_error(db_, "delete");
+  return {};
+}
+
+}  // namespace hive::server

@@ -1,0 +1,58 @@
+// Where sandbox records live. The local runtime keeps them in SQLite (WAL) under the state
+// directory so a restarted server re-adopts its sandboxes; the kubernetes runtime will answer
+// the same interface from its Pod cache.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "hive/error.hpp"
+#include "hive/sandbox/types.hpp"
+
+struct sqlite3;
+
+namespace hive::server {
+
+struct Record {
+  sandbox::Sandbox sandbox;
+  nlohmann::json runtime_data = nlohmann::json::object();  // the runtime's own facts (pid, paths)
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+  // Fails with Errc::conflict when the id or the name is taken.
+  virtual Result<void> insert(const Record& record) = 0;
+  virtual Result<void> update(const Record& record) = 0;
+  // By id, or by name when no id matches.
+  virtual Result<Record> get(const std::string& id_or_name) = 0;
+  virtual Result<std::vector<Record>> list() = 0;
+  virtual Result<void> remove(const std::string& id) = 0;
+};
+
+class SqliteStore : public Store {
+ public:
+  static Result<std::unique_ptr<SqliteStore>> open(const std::string& path);
+  ~SqliteStore() override;
+
+  Result<void> insert(const Record& record) override;
+  Result<void> update(const Record& record) override;
+  Result<Record> get(const std::string& id_or_name) override;
+  Result<std::vector<Record>> list() override;
+  Result<void> remove(const std::string& id) override;
+
+ private:
+  explicit SqliteStore(sqlite3* db) : db_(db) {}
+  Result<void> exec(const char* sql);
+  Result<void> write(const char* sql, const Record& record);
+
+  std::mutex mutex_;
+  sqlite3* db_;
+};
+
+}  // namespace hive::server
