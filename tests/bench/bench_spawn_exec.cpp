@@ -1,0 +1,143 @@
+// hive-bench: spawn and exec figures for the local runtime beside floors measured in the same
+// run on the same machine. Prints; never passes or fails. Needs root (it starts hive-server).
+//
+//   build/bin/hive-bench [--spawns N] [--execs N]
+#include <curl/curl.h>
+#include <sched.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "hive/sandbox/client.hpp"
+#include "process.hpp"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using Micros = std::vector<double>;
+
+extern "C" char** environ;
+
+double percentile(Micros samples, double p) {
+  std::sort(samples.begin(), samples.end());
+  auto index = static_cast<std::size_t>(p * static_cast<double>(samples.size() - 1) + 0.5);
+  return samples[index];
+}
+
+Micros measure(int n, const std::function<void()>& body) {
+  Micros out;
+  for (int i = 0; i < n; ++i) {
+    auto start = Clock::now();
+    body();
+    out.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
+  }
+  return out;
+}
+
+void spawn_and_wait(std::vector<std::string> argv) {
+  std::vector<char*> args;
+  for (auto& a : argv) args.push_back(a.data());
+  args.push_back(nullptr);
+  pid_t pid = -1;
+  if (posix_spawn(&pid, args[0], nullptr, nullptr, args.data(), environ) == 0) {
+    waitpid(pid, nullptr, 0);
+  }
+}
+
+// The kernel's part of a sandbox: clone into the same namespaces, exec true, wait.
+void clone_namespaces_true() {
+  long pid = syscall(
+      SYS_clone, CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | SIGCHLD,
+      nullptr, nullptr, nullptr, 0);
+  if (pid == 0) {
+    char* argv[] = {const_cast<char*>("/bin/true"), nullptr};
+    execve(argv[0], argv, environ);
+    _exit(127);
+  }
+  if (pid > 0) waitpid(static_cast<pid_t>(pid), nullptr, 0);
+}
+
+struct Row {
+  std::string name;
+  Micros samples;
+};
+
+void print(const std::vector<Row>& rows, const Row& floor_row) {
+  double floor = percentile(floor_row.samples, 0.5);
+  std::printf("%-44s %6s %10s %10s %8s\n", "figure", "n", "p50 ms", "p95 ms", "x floor");
+  for (const auto& row : rows) {
+    double p50 = percentile(row.samples, 0.5);
+    std::printf("%-44s %6zu %10.3f %10.3f %8.1f\n", row.name.c_str(), row.samples.size(),
+                p50 / 1000, percentile(row.samples, 0.95) / 1000, p50 / floor);
+  }
+}
+
+// exec through the agent's Unix socket directly, skipping the server: the gateway's cost is
+// the difference.
+Micros exec_direct(const std::string& socket, int n) {
+  CURL* curl = curl_easy_init();
+  std::string sink;
+  curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, socket.c_str());
+  curl_easy_setopt(curl, CURLOPT_URL, "http://agent/exec");
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, R"({"argv":["true"]})");
+  curl_easy_setopt(
+      curl, CURLOPT_WRITEFUNCTION, +[](char*, size_t s, size_t n, void*) { return s * n; });
+  auto samples = measure(n, [&] { curl_easy_perform(curl); });
+  curl_easy_cleanup(curl);
+  return samples;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int spawns = 50, execs = 300;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string flag = argv[i];
+    if (flag == "--spawns") spawns = std::max(1, std::atoi(argv[i + 1]));
+    if (flag == "--execs") execs = std::max(1, std::atoi(argv[i + 1]));
+  }
+  std::printf("hive-bench: %d spawns, %d execs, %ld cores\n\n", spawns, execs,
+              sysconf(_SC_NPROCESSORS_ONLN));
+
+  Row fork_exec{"floor: fork+exec+wait /bin/true",
+                measure(execs, [] { spawn_and_wait({"/bin/true"}); })};
+  Row clone_ns{"floor: clone(same namespaces)+exec true", measure(spawns, clone_namespaces_true)};
+  Row unshare{"anchor: unshare -pmuin --fork true", measure(spawns, [] {
+                spawn_and_wait({"/usr/bin/unshare", "-pmuin", "--fork", "/bin/true"});
+              })};
+
+  hive::test::TestServer server;
+  auto client = server.client();
+  std::vector<std::string> ids;
+  Row spawn{"hive: spawn -> Running (libsandbox)", measure(spawns, [&] {
+              if (auto sb = client.spawn({})) ids.push_back(sb->id);
+            })};
+  const std::string& target = ids.front();
+  hive::sandbox::ExecRequest request;
+  request.argv = {"true"};
+  (void)client.exec(target, request);  // warm the connection
+  Row exec{"hive: exec true via gateway (libsandbox)",
+           measure(execs, [&] { (void)client.exec(target, request); })};
+  Row direct{"hive: exec true straight to the agent",
+             exec_direct(server.state_dir() + "/sandboxes/" + target + "/agent.sock", execs)};
+  std::size_t next = 0;
+  Row teardown{"hive: deprovision", measure(static_cast<int>(ids.size()),
+                                            [&] { (void)client.deprovision(ids[next++]); })};
+
+  std::printf("Spawn (floor: clone into the same namespaces + exec true)\n");
+  print({clone_ns, unshare, spawn, teardown}, clone_ns);
+  std::printf("\nExec round trip (floor: fork+exec+wait of /bin/true)\n");
+  print({fork_exec, direct, exec}, fork_exec);
+  std::printf("\ngateway overhead p50: %.1f us\n",
+              percentile(exec.samples, 0.5) - percentile(direct.samples, 0.5));
+  return 0;
+}

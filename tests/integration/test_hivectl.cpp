@@ -1,0 +1,98 @@
+// hivectl against a real hive-server with real sandboxes: the path a user walks.
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include "process.hpp"
+
+using hive::test::TestServer;
+
+namespace {
+
+std::string trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("spawn, list, get, exec and deprovision through hivectl", "[integration]") {
+  TestServer server;
+  auto spawn = server.hivectl({"spawn", "--image", "host", "--name", "first", "-l", "run=42"});
+  REQUIRE(spawn.exit_code == 0);
+  const std::string id = trim(spawn.out);
+  CHECK(id.rfind("sb-", 0) == 0);
+
+  auto list = server.hivectl({"list"});
+  CHECK(list.exit_code == 0);
+  CHECK_THAT(list.out, Catch::StartsWith("ID"));
+  CHECK_THAT(list.out, Catch::Contains(id));
+  CHECK_THAT(list.out, Catch::Contains("Running"));
+
+  auto json = server.hivectl({"list", "-o", "json"});
+  auto items = nlohmann::json::parse(json.out)["items"];
+  REQUIRE(items.size() == 1);
+  CHECK(items[0]["id"] == id);
+  CHECK(items[0]["state"] == "Running");
+  CHECK(items[0]["labels"]["run"] == "42");
+  CHECK(items[0]["runtime"] == "local");
+
+  auto by_name = server.hivectl({"get", "first", "-o", "json"});
+  CHECK(nlohmann::json::parse(by_name.out)["id"] == id);
+
+  auto exec = server.hivectl({"exec", id, "--", "sh", "-c", "echo out; echo err >&2; exit 3"});
+  CHECK(exec.exit_code == 3);
+  CHECK(exec.out == "out\n");
+  CHECK(exec.err == "err\n");
+
+  auto piped = server.hivectl({"exec", "-i", id, "--", "cat"}, "hi\n");
+  CHECK(piped.exit_code == 0);
+  CHECK(piped.out == "hi\n");
+
+  auto gone = server.hivectl({"deprovision", id});
+  CHECK(gone.exit_code == 0);
+  CHECK_THAT(gone.out, Catch::Contains(id + " deprovisioned"));
+  CHECK(trim(server.hivectl({"list", "-o", "name"}).out).empty());
+}
+
+TEST_CASE("hivectl reports bad input clearly", "[integration]") {
+  TestServer server;
+  auto unknown = server.hivectl({"get", "sb-nothere"});
+  CHECK(unknown.exit_code == 1);
+  CHECK_THAT(unknown.err, Catch::Contains("sandbox 'sb-nothere' not found"));
+  CHECK(server.hivectl({"deprovision", "sb-nothere"}).exit_code == 1);
+
+  auto exec_unknown = server.hivectl({"exec", "sb-nothere", "--", "true"});
+  CHECK(exec_unknown.exit_code == 125);
+
+  auto no_dashes = server.hivectl({"exec", "sb-nothere", "ls", "-la"});
+  CHECK(no_dashes.exit_code == 125);
+  CHECK_THAT(no_dashes.err, Catch::Contains("'--'"));
+
+  auto bad_name = server.hivectl({"spawn", "--name", "Not_A_Label"});
+  CHECK(bad_name.exit_code == 1);
+  CHECK_THAT(bad_name.err, Catch::Contains("DNS-1123"));
+
+  auto bad_image = server.hivectl({"spawn", "--image", "python:3.12"});
+  CHECK(bad_image.exit_code == 1);
+  CHECK_THAT(bad_image.err, Catch::Contains("only image 'host'"));
+  CHECK(trim(server.hivectl({"list", "-o", "name"}).out).empty());  // nothing half-made
+
+  auto wrong_token = hive::test::run({hive::test::bin("hivectl"), "list"}, "",
+                                     {"HIVE_SERVER=" + server.url(), "HIVE_TOKEN=wrong"});
+  CHECK(wrong_token.exit_code == 1);
+  CHECK_THAT(wrong_token.err, Catch::Contains("invalid token"));
+}
+
+TEST_CASE("exec reports commands that cannot start and signals", "[integration]") {
+  TestServer server;
+  auto id = trim(server.hivectl({"spawn"}).out);
+  auto missing = server.hivectl({"exec", id, "--", "no-such-command"});
+  CHECK(missing.exit_code == 127);
+  CHECK_THAT(missing.err, Catch::Contains("exec 'no-such-command': No such file or directory"));
+  auto killed = server.hivectl({"exec", id, "--", "sh", "-c", "kill -9 $$"});
+  CHECK(killed.exit_code == 137);
+  auto timed = server.hivectl({"exec", "--timeout", "0.5", id, "--", "sleep", "30"});
+  CHECK(timed.exit_code == 137);
+  CHECK_THAT(timed.err, Catch::Contains("timed out"));
+}

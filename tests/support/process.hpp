@@ -1,0 +1,56 @@
+// Test support: run a program with input and capture its output, and a real hive-server on
+// 127.0.0.1:0 with a temporary state directory.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "hive/sandbox/client.hpp"
+
+namespace hive::test {
+
+struct Outcome {
+  int exit_code = -1;
+  std::string out, err;
+};
+
+// Runs argv (argv[0] a path) with env added to ours, feeding `input` on stdin.
+Outcome run(const std::vector<std::string>& argv, const std::string& input = "",
+            const std::vector<std::string>& env = {});
+
+std::string bin(const std::string& name);  // build/bin/<name>
+
+// A temporary directory, removed with its contents at the end of the scope.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+class TestServer {
+ public:
+  TestServer();   // starts hive-server; throws if it does not come up
+  ~TestServer();  // deprovisions what tests left, stops the server, removes the state dir
+
+  void start();
+  void kill9();  // SIGKILL, as a crash would
+  const std::string& url() const { return url_; }
+  const std::string& token() const { return token_; }
+  const std::string& state_dir() const { return state_.path(); }
+  sandbox::Client client() const;
+  // Runs hivectl against this server.
+  Outcome hivectl(std::vector<std::string> args, const std::string& input = "") const;
+
+ private:
+  TempDir state_;
+  pid_t pid_ = -1;
+  std::string url_, token_;
+};
+
+}  // namespace hive::test

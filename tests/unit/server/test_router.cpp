@@ -1,0 +1,41 @@
+#include <catch2/catch.hpp>
+
+#include "api/router.hpp"
+
+using namespace hive::server;
+using boost::beast::http::verb;
+
+TEST_CASE("routes map methods and paths", "[unit]") {
+  CHECK(route(verb::get, "/healthz").kind == RouteKind::Healthz);
+  CHECK_FALSE(route(verb::get, "/healthz").needs_auth);
+  CHECK(route(verb::get, "/readyz").kind == RouteKind::Readyz);
+  CHECK(route(verb::get, "/v1/version").needs_auth);
+  CHECK(route(verb::get, "/v1/sandboxes").kind == RouteKind::ListSandboxes);
+  CHECK(route(verb::post, "/v1/sandboxes").kind == RouteKind::Spawn);
+  auto get = route(verb::get, "/v1/sandboxes/sb-1");
+  CHECK(get.kind == RouteKind::GetSandbox);
+  CHECK(get.id == "sb-1");
+  CHECK(route(verb::delete_, "/v1/sandboxes/sb-1").kind == RouteKind::DeleteSandbox);
+  auto exec = route(verb::post, "/v1/sandboxes/sb-1/exec");
+  CHECK(exec.kind == RouteKind::Exec);
+  CHECK(exec.id == "sb-1");
+}
+
+TEST_CASE("wrong methods and unknown paths are told apart", "[unit]") {
+  CHECK(route(verb::put, "/v1/sandboxes").kind == RouteKind::MethodNotAllowed);
+  CHECK(route(verb::get, "/v1/sandboxes/sb-1/exec").kind == RouteKind::MethodNotAllowed);
+  CHECK(route(verb::get, "/v2/sandboxes").kind == RouteKind::NotFound);
+  CHECK(route(verb::get, "/").kind == RouteKind::NotFound);
+  CHECK(route(verb::get, "/v1/sandboxes/a/b/c").kind == RouteKind::NotFound);
+  CHECK(route(verb::get, "http://x/y").kind == RouteKind::BadTarget);
+}
+
+TEST_CASE("query parameters and ids are percent-decoded", "[unit]") {
+  auto list = route(verb::get, "/v1/sandboxes?state=Running&selector=run%3D42");
+  CHECK(list.query.at("state") == "Running");
+  CHECK(list.query.at("selector") == "run=42");
+  // An encoded slash stays inside the one segment: it cannot reach another route.
+  auto get = route(verb::get, "/v1/sandboxes/a%2Fexec");
+  CHECK(get.kind == RouteKind::GetSandbox);
+  CHECK(get.id == "a/exec");
+}
