@@ -8,6 +8,7 @@
 #include <fstream>
 #include <thread>
 
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
@@ -88,6 +89,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   signal(SIGPIPE, SIG_IGN);
+  // Logs go to stderr: stdout is left to whoever runs the server.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("hive-server"));
   if (options.agent_path.empty()) options.agent_path = default_agent_path();
 
   auto endpoint = parse_listen(options.listen);

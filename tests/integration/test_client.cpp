@@ -116,3 +116,14 @@ TEST_CASE("sandboxes survive a server crash and are re-adopted", "[integration]"
   REQUIRE_FALSE(refused);
   CHECK(refused.error().code == Errc::conflict);
 }
+
+TEST_CASE("the hello-sandbox example runs against a real server", "[integration]") {
+  TestServer server;
+  auto out = hive::test::run({hive::test::bin("hello-sandbox")}, "",
+                             {"HIVE_SERVER=" + server.url(), "HIVE_TOKEN=" + server.token()});
+  CHECK(out.exit_code == 0);
+  CHECK_THAT(out.out, Catch::StartsWith("hello from sb-"));
+  auto left = server.client().list();
+  REQUIRE(left);
+  CHECK(left->empty());
+}

@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -155,13 +157,26 @@ void TestServer::kill9() {
 }
 
 TestServer::~TestServer() {
+  int status = 0;
   if (pid_ > 0) {
     auto c = client();
     if (auto all = c.list()) {
       for (const auto& sb : *all) (void)c.deprovision(sb.id);
     }
     kill(pid_, SIGTERM);
-    waitpid(pid_, nullptr, 0);
+    waitpid(pid_, &status, 0);
+  }
+  // Sanitizer reports from the server and its agents land in the log, not in a test's
+  // assertions: a finding, or a server that did not exit cleanly, fails the whole run.
+  std::ifstream in(state_.path() + "/server.log");
+  std::string log((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  bool finding =
+      log.find("Sanitizer") != std::string::npos || log.find("runtime error:") != std::string::npos;
+  bool unclean = WIFEXITED(status) && WEXITSTATUS(status) != 0;
+  if (finding || unclean) {
+    std::fprintf(stderr, "hive-server %s; its log:\n%s\n",
+                 finding ? "reported a sanitizer finding" : "exited non-zero", log.c_str());
+    std::abort();
   }
 }
 

@@ -1,0 +1,39 @@
+# The two set-up commands of a fresh machine (see README.md):
+#   make demo   install what is missing, build, and walk spawn -> exec -> deprovision
+#   make test   install what is missing, build, and run the whole suite (also under ASan+UBSan)
+SHELL := /bin/bash
+.PHONY: all deps build build-asan test test-release test-asan demo bench format clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	@cmake --preset default >/dev/null
+	@cmake --build --preset default
+
+build-asan: deps
+	@cmake --preset asan >/dev/null
+	@cmake --build --preset asan
+
+test: test-release test-asan
+
+test-release: build
+	@ctest --preset default
+
+test-asan: build-asan
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --preset asan
+
+demo: build
+	@scripts/demo.sh
+
+bench: build
+	@build/bin/hive-bench
+
+format:
+	@clang-format -i $$(git ls-files -co --exclude-standard -- '*.cpp' '*.hpp')
+
+clean:
+	@rm -rf build build-asan
