@@ -1,6 +1,7 @@
 // hive-server: the control plane and gateway. Sandboxes outlive this process; on start it
 // re-adopts them from the state directory's SQLite store.
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -91,6 +92,12 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
   // Logs go to stderr: stdout is left to whoever runs the server.
   spdlog::set_default_logger(spdlog::stderr_color_mt("hive-server"));
+  // Each sandbox costs the server a few descriptors (agent connections); take what we may.
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
   if (options.agent_path.empty()) options.agent_path = default_agent_path();
 
   auto endpoint = parse_listen(options.listen);

@@ -1,19 +1,31 @@
 #include "gateway/agent_client.hpp"
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/local/stream_protocol.hpp>
-#include <boost/beast/core.hpp>
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <cerrno>
+#include <mutex>
+#include <sstream>
+#include <unordered_map>
+
 #include <boost/beast/http.hpp>
+
+#include "util/unique_fd.hpp"
 
 namespace hive::server {
 namespace {
 
-namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = beast::http;
+using Deadline = std::chrono::steady_clock::time_point;
 
 constexpr std::uint64_t kMaxReplyBytes = 1ULL << 31;
+constexpr std::size_t kIdlePerAgent = 4;
 
 bhttp::verb to_verb(Method method) {
   switch (method) {
@@ -29,63 +41,199 @@ bhttp::verb to_verb(Method method) {
   return bhttp::verb::post;
 }
 
-// Connect, write, read — as async operations on a private io_context, because Beast's stream
-// deadlines apply only to async operations. The caller's thread runs the context to the end.
-template <class Protocol>
-Result<AgentReply> exchange(const typename Protocol::endpoint& address, const std::string& where,
-                            bhttp::request<bhttp::string_body>& request,
-                            std::chrono::milliseconds timeout) {
-  asio::io_context io;
-  beast::basic_stream<Protocol> stream(io);
-  beast::flat_buffer buffer;
-  bhttp::response_parser<bhttp::string_body> parser;
-  parser.body_limit(kMaxReplyBytes);
-  beast::error_code failure;
-  const char* step = "connect to";
-  stream.expires_after(timeout);
-  stream.async_connect(address, [&](beast::error_code ec) {
-    if (ec) return void(failure = ec);
-    step = "send to";
-    bhttp::async_write(stream, request, [&](beast::error_code ec, std::size_t) {
-      if (ec) return void(failure = ec);
-      step = "read from";
-      bhttp::async_read(stream, buffer, parser,
-                        [&](beast::error_code ec, std::size_t) { failure = ec; });
-    });
-  });
-  io.run();
-  if (failure == beast::error::timeout) {
-    return make_error(Errc::timeout, "hive-agent at " + where + " did not answer in time");
+std::string where(const runtime::AgentEndpoint& endpoint) {
+  if (!endpoint.unix_path.empty()) return "'" + endpoint.unix_path + "'";
+  return endpoint.host + ":" + std::to_string(endpoint.port);
+}
+
+// Kept-alive connections to agents, so an exec costs no connect. The agent closes idle ones;
+// a request on such a connection is retried once on a fresh one.
+class Pool {
+ public:
+  UniqueFd take(const std::string& key) {
+    std::lock_guard lock(mutex_);
+    auto& idle = idle_[key];
+    if (idle.empty()) return UniqueFd();
+    UniqueFd fd = std::move(idle.back());
+    idle.pop_back();
+    return fd;
   }
-  if (failure) {
-    return make_error(Errc::agent_error,
-                      std::string(step) + " hive-agent at " + where + ": " + failure.message());
+  void give(const std::string& key, UniqueFd fd) {
+    std::lock_guard lock(mutex_);
+    auto& idle = idle_[key];
+    if (idle.size() < kIdlePerAgent) idle.push_back(std::move(fd));
   }
-  return AgentReply{static_cast<int>(parser.get().result_int()), std::move(parser.get().body())};
+  void forget(const std::string& key) {
+    std::lock_guard lock(mutex_);
+    idle_.erase(key);
+  }
+
+ private:
+  std::mutex mutex_;
+  std::unordered_map<std::string, std::vector<UniqueFd>> idle_;
+};
+
+Pool& pool() {
+  static Pool instance;
+  return instance;
+}
+
+int millis_left(Deadline deadline) {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                  deadline - std::chrono::steady_clock::now())
+                  .count();
+  return left <= 0 ? 0 : static_cast<int>(std::min<long long>(left, 1 << 30));
+}
+
+// Waits for fd to be ready for `events` until the deadline; false on timeout.
+bool wait_for(int fd, short events, Deadline deadline) {
+  for (;;) {
+    pollfd pfd{fd, events, 0};
+    int rc = poll(&pfd, 1, millis_left(deadline));
+    if (rc > 0) return true;
+    if (rc == 0) return false;
+    if (errno != EINTR) return false;
+  }
+}
+
+Result<UniqueFd> connect_agent(const runtime::AgentEndpoint& endpoint, Deadline deadline) {
+  if (!endpoint.unix_path.empty()) {
+    sockaddr_un addr{};
+    if (endpoint.unix_path.size() >= sizeof addr.sun_path) {
+      return make_error(Errc::internal, "agent socket path too long");
+    }
+    addr.sun_family = AF_UNIX;
+    endpoint.unix_path.copy(addr.sun_path, endpoint.unix_path.size());
+    UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!fd.valid() || connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+      return sys_error("connect to hive-agent at", endpoint.unix_path, errno);
+    }
+    return fd;
+  }
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(endpoint.port));
+  if (inet_pton(AF_INET, endpoint.host.c_str(), &addr.sin_addr) != 1) {
+    return make_error(Errc::agent_error, "bad agent address " + where(endpoint));
+  }
+  UniqueFd fd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!fd.valid()) return sys_error("socket", "AF_INET", errno);
+  int one = 1;
+  setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    if (errno != EINPROGRESS) return sys_error("connect to hive-agent at", where(endpoint), errno);
+    if (!wait_for(fd.get(), POLLOUT, deadline)) {
+      return make_error(Errc::timeout,
+                        "connect to hive-agent at " + where(endpoint) + " timed out");
+    }
+    int err = 0;
+    socklen_t len = sizeof err;
+    getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &len);
+    if (err != 0) return sys_error("connect to hive-agent at", where(endpoint), err);
+  }
+  return fd;
+}
+
+enum class Outcome { Done, Stale, Failed };
+
+// One request/response on a connection. Stale: the peer had closed it before answering.
+Outcome exchange(int fd, const std::string& wire, Deadline deadline,
+                 bhttp::response_parser<bhttp::string_body>& parser, Error& error) {
+  std::size_t sent = 0;
+  while (sent < wire.size()) {
+    ssize_t n = send(fd, wire.data() + sent, wire.size() - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) {
+      sent += static_cast<std::size_t>(n);
+    } else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+      if (!wait_for(fd, POLLOUT, deadline))
+        return error = make_error(Errc::timeout, "send timed out"), Outcome::Failed;
+    } else {
+      if (errno == EPIPE || errno == ECONNRESET) return Outcome::Stale;
+      return error = sys_error("send to hive-agent", "", errno), Outcome::Failed;
+    }
+  }
+  char buffer[65536];
+  bool got_any = false;
+  while (!parser.is_done()) {
+    ssize_t n = recv(fd, buffer, sizeof buffer, MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+      if (!wait_for(fd, POLLIN, deadline)) {
+        return error = make_error(Errc::timeout, "hive-agent did not answer in time"),
+               Outcome::Failed;
+      }
+      continue;
+    }
+    if (n <= 0) {
+      if (!got_any && (n == 0 || errno == ECONNRESET)) return Outcome::Stale;
+      return error = make_error(Errc::agent_error, "hive-agent closed the connection mid-answer"),
+             Outcome::Failed;
+    }
+    got_any = true;
+    std::size_t offset = 0;
+    while (offset < static_cast<std::size_t>(n) && !parser.is_done()) {
+      beast::error_code ec;
+      offset += parser.put(
+          boost::asio::buffer(buffer + offset, static_cast<std::size_t>(n) - offset), ec);
+      if (ec == bhttp::error::need_more) break;
+      if (ec)
+        return error = make_error(Errc::agent_error, "bad HTTP from hive-agent: " + ec.message()),
+               Outcome::Failed;
+    }
+  }
+  return Outcome::Done;
 }
 
 }  // namespace
 
+void forget_agent(const runtime::AgentEndpoint& endpoint) { pool().forget(where(endpoint)); }
+
 Result<AgentReply> call_agent(const runtime::AgentEndpoint& endpoint, Method method,
                               const std::string& target, const std::string& body,
                               std::chrono::milliseconds timeout) {
+  const Deadline deadline = std::chrono::steady_clock::now() + timeout;
   bhttp::request<bhttp::string_body> request{to_verb(method), target, 11};
   request.set(bhttp::field::host, "hive-agent");
   request.set(bhttp::field::content_type, "application/json");
   if (!endpoint.secret.empty()) request.set("X-Hive-Agent-Secret", endpoint.secret);
+  request.keep_alive(true);
   request.body() = body;
   request.prepare_payload();
-  if (!endpoint.unix_path.empty()) {
-    return exchange<asio::local::stream_protocol>(
-        asio::local::stream_protocol::endpoint(endpoint.unix_path), "'" + endpoint.unix_path + "'",
-        request, timeout);
+  std::ostringstream serialized;
+  serialized << request;
+  const std::string wire = serialized.str();
+  const std::string key = where(endpoint);
+
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    UniqueFd fd = attempt == 0 ? pool().take(key) : UniqueFd();
+    const bool pooled = fd.valid();
+    if (!pooled) {
+      auto fresh = connect_agent(endpoint, deadline);
+      if (!fresh) {
+        pool().forget(key);
+        Error error = fresh.error();
+        if (error.code == Errc::internal) error.code = Errc::agent_error;
+        return error;
+      }
+      fd = std::move(*fresh);
+    }
+    bhttp::response_parser<bhttp::string_body> parser;
+    parser.body_limit(kMaxReplyBytes);
+    Error error;
+    switch (exchange(fd.get(), wire, deadline, parser, error)) {
+      case Outcome::Stale:
+        // A pooled connection the agent had closed while idle: nothing ran, so try a new one.
+        if (pooled) continue;
+        return make_error(Errc::agent_error, "hive-agent at " + key + " closed the connection");
+      case Outcome::Failed:
+        return error.context("hive-agent at " + key);
+      case Outcome::Done:
+        break;
+    }
+    auto& response = parser.get();
+    if (response.keep_alive()) pool().give(key, std::move(fd));
+    return AgentReply{static_cast<int>(response.result_int()), std::move(response.body())};
   }
-  beast::error_code ec;
-  auto ip = asio::ip::make_address(endpoint.host, ec);
-  const std::string where = endpoint.host + ":" + std::to_string(endpoint.port);
-  if (ec) return make_error(Errc::agent_error, "bad agent address " + where);
-  return exchange<asio::ip::tcp>({ip, static_cast<unsigned short>(endpoint.port)}, where, request,
-                                 timeout);
+  return make_error(Errc::agent_error, "hive-agent at " + key + " closed the connection");
 }
 
 }  // namespace hive::server

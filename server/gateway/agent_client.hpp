@@ -1,5 +1,6 @@
 // The gateway's client for a sandbox's hive-agent: one HTTP request over the agent's Unix
-// socket (local) or TCP (a Pod), with a deadline. Blocking; called from worker threads.
+// socket (local) or TCP (a Pod), with a deadline, on a kept-alive connection when one is
+// idle. Blocking; called from worker threads; thread-safe.
 #pragma once
 
 #include <chrono>
@@ -20,5 +21,8 @@ enum class Method { Get, Post, Delete, Put };
 Result<AgentReply> call_agent(const runtime::AgentEndpoint& endpoint, Method method,
                               const std::string& target, const std::string& body,
                               std::chrono::milliseconds timeout);
+
+// Closes the idle connections to an agent that is going away.
+void forget_agent(const runtime::AgentEndpoint& endpoint);
 
 }  // namespace hive::server

@@ -86,6 +86,7 @@ Result<Sandbox> SandboxService::deprovision(const std::string& id_or_name) {
   if (!record) return record.error();
   record->sandbox.state = State::Terminating;
   (void)store_.update(*record);
+  forget_agent(runtime_.endpoint(record->sandbox.id, record->runtime_data));
   if (auto r = runtime_.stop(record->sandbox.id, record->runtime_data); !r) {
     record->sandbox.state = State::Failed;
     record->sandbox.reason = "teardown-failed";
