@@ -94,6 +94,7 @@ int run_hivectl(int argc, char** argv, Io io) {
   add_get(app, inv);
   add_exec(app, inv);
   add_deprovision(app, inv);
+  add_keepalive(app, inv);
   add_version(app, inv);
 
   try {

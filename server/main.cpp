@@ -20,6 +20,7 @@
 #include "api/auth.hpp"
 #include "api/handlers.hpp"
 #include "runtime/local/local_runtime.hpp"
+#include "service/reaper.hpp"
 #include "store/store.hpp"
 
 namespace {
@@ -35,6 +36,7 @@ struct Options {
   int workers = 64;
   std::int64_t default_ttl = 3600;
   std::int64_t default_idle = 900;
+  std::int64_t tombstone_seconds = 3600;
 };
 
 int fail(const std::string& message) {
@@ -88,6 +90,10 @@ int main(int argc, char** argv) {
   app.add_option("--default-idle-timeout", options.default_idle, "seconds without traffic")
       ->check(CLI::Range(1, 366 * 24 * 3600))
       ->capture_default_str();
+  app.add_option("--tombstone-seconds", options.tombstone_seconds,
+                 "how long a reaped sandbox stays listed as Terminated with its reason")
+      ->check(CLI::Range(0, 366 * 24 * 3600))
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   signal(SIGPIPE, SIG_IGN);
   // Logs go to stderr: stdout is left to whoever runs the server.
@@ -115,9 +121,10 @@ int main(int argc, char** argv) {
   auto runtime = hive::runtime::LocalRuntime::create({options.state_dir, options.agent_path});
   if (!runtime) return fail("local runtime: " + runtime.error().message);
 
-  hive::server::SandboxService service(**store, **runtime,
-                                       {options.default_ttl, options.default_idle});
+  hive::server::SandboxService service(
+      **store, **runtime, {options.default_ttl, options.default_idle, options.tombstone_seconds});
   service.adopt_all();
+  hive::server::Reaper reaper(service);
 
   asio::io_context io;
   tcp::acceptor acceptor(io);

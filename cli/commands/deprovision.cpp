@@ -1,4 +1,5 @@
-// hivectl deprovision: stop sandboxes and remove everything of them.
+// Lifecycle verbs: deprovision (stop sandboxes, remove everything of them), keepalive,
+// and version.
 #include "app.hpp"
 #include "printers/printer.hpp"
 
@@ -27,6 +28,33 @@ void add_deprovision(CLI::App& app, Invocation& inv) {
           inv.io.out << sb->id << "\n";
         } else {
           inv.io.out << sb->id << " deprovisioned\n";
+        }
+      }
+      return code;
+    };
+  });
+}
+
+void add_keepalive(CLI::App& app, Invocation& inv) {
+  auto ids = std::make_shared<std::vector<std::string>>();
+  auto* cmd = app.add_subcommand(
+      "keepalive", "Restart a sandbox's idle clock and push its expiry to now + its TTL");
+  cmd->footer(R"(Examples:
+  hivectl keepalive sb-4k7q2m9x
+  while sleep 60; do hivectl keepalive rollout-1; done)");
+  cmd->add_option("ID", *ids, "sandbox ids or names")->required();
+  cmd->callback([&inv, ids] {
+    inv.run = [&inv, ids] {
+      auto client = inv.client();
+      int code = kExitOk;
+      for (const auto& id : *ids) {
+        auto sb = client.keepalive(id);
+        if (!sb) {
+          code = inv.fail(sb.error());
+        } else if (inv.format() == OutputFormat::Json) {
+          print_sandbox(inv.io.out, OutputFormat::Json, *sb);
+        } else {
+          inv.io.out << sb->id << " expires " << sb->expires_at << "\n";
         }
       }
       return code;

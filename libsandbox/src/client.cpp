@@ -57,6 +57,10 @@ Result<ExecResult> Client::exec(const std::string& id_or_name, const ExecRequest
   return exec_result_from_json(*reply);
 }
 
+Result<Sandbox> Client::keepalive(const std::string& id_or_name) {
+  return to_sandbox(transport_->call("POST", sandbox_path(id_or_name) + "/keepalive"));
+}
+
 Result<ServerVersion> Client::version() {
   auto body = transport_->call("GET", "/v1/version");
   if (!body) return body.error();

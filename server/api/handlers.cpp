@@ -139,6 +139,8 @@ http::Response Api::dispatch(const http::Request& request) {
       if (!exec) return error_response(request, exec.error());
       return result_response(request, service_.exec(r.id, *exec));
     }
+    case RouteKind::Keepalive:
+      return result_response(request, service_.keepalive(r.id));
     case RouteKind::MethodNotAllowed:
       return json_response(
           request, 405,

@@ -50,6 +50,9 @@ Route route(verb method, std::string_view target) {
   } else if (n == 4 && segments[1] == "sandboxes" && segments[3] == "exec") {
     result.id = segments[2];
     result.kind = by_method(method, {{verb::post, RouteKind::Exec}});
+  } else if (n == 4 && segments[1] == "sandboxes" && segments[3] == "keepalive") {
+    result.id = segments[2];
+    result.kind = by_method(method, {{verb::post, RouteKind::Keepalive}});
   }
   return result;
 }

@@ -18,6 +18,7 @@ enum class RouteKind {
   GetSandbox,
   DeleteSandbox,
   Exec,
+  Keepalive,
   NotFound,
   MethodNotAllowed,
   BadTarget,

@@ -62,6 +62,19 @@ std::string to_rfc3339(std::chrono::system_clock::time_point when) {
 
 std::string now_rfc3339() { return to_rfc3339(std::chrono::system_clock::now()); }
 
+std::optional<std::chrono::system_clock::time_point> from_rfc3339(const std::string& text) {
+  std::tm utc{};
+  int millis = 0;
+  if (text.size() != 24 || text.back() != 'Z' ||
+      std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ", &utc.tm_year, &utc.tm_mon,
+                  &utc.tm_mday, &utc.tm_hour, &utc.tm_min, &utc.tm_sec, &millis) != 7) {
+    return std::nullopt;
+  }
+  utc.tm_year -= 1900;
+  utc.tm_mon -= 1;
+  return std::chrono::system_clock::from_time_t(timegm(&utc)) + std::chrono::milliseconds(millis);
+}
+
 bool constant_time_equal(const std::string& a, const std::string& b) {
   unsigned char diff = a.size() == b.size() ? 0 : 1;
   for (std::size_t i = 0; i < a.size(); ++i) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 
 namespace hive::server {
@@ -13,6 +14,8 @@ std::string new_secret();
 // RFC 3339 in UTC with millisecond precision: "2026-11-22T03:04:05.678Z".
 std::string to_rfc3339(std::chrono::system_clock::time_point when);
 std::string now_rfc3339();
+// The inverse of to_rfc3339; nullopt for anything else.
+std::optional<std::chrono::system_clock::time_point> from_rfc3339(const std::string& text);
 // Compares secrets in time independent of where they differ.
 bool constant_time_equal(const std::string& a, const std::string& b);
 

@@ -70,7 +70,9 @@ Result<std::vector<Sandbox>> SandboxService::list(std::optional<State> state) {
   if (!records) return records.error();
   std::vector<Sandbox> out;
   for (auto& record : *records) {
-    if (!state || record.sandbox.state == *state) out.push_back(std::move(record.sandbox));
+    if (!state || record.sandbox.state == *state) {
+      out.push_back(with_activity(std::move(record.sandbox)));
+    }
   }
   return out;
 }
@@ -78,7 +80,7 @@ Result<std::vector<Sandbox>> SandboxService::list(std::optional<State> state) {
 Result<Sandbox> SandboxService::get(const std::string& id_or_name) {
   auto record = store_.get(id_or_name);
   if (!record) return record.error();
-  return record->sandbox;
+  return with_activity(std::move(record->sandbox));
 }
 
 Result<Sandbox> SandboxService::deprovision(const std::string& id_or_name) {
@@ -94,8 +96,12 @@ Result<Sandbox> SandboxService::deprovision(const std::string& id_or_name) {
     return r.error().context("while deprovisioning " + record->sandbox.id);
   }
   if (auto r = store_.remove(record->sandbox.id); !r) return r.error();
+  {
+    std::lock_guard lock(activity_mutex_);
+    activity_.erase(record->sandbox.id);
+  }
+  if (record->sandbox.reason.empty()) record->sandbox.reason = "deleted";
   record->sandbox.state = State::Terminated;
-  record->sandbox.reason = "deleted";
   return record->sandbox;
 }
 
@@ -103,16 +109,108 @@ Result<Record> SandboxService::running(const std::string& id_or_name) {
   auto record = store_.get(id_or_name);
   if (!record) return record.error();
   if (record->sandbox.state != State::Running) {
+    std::string why = record->sandbox.reason.empty() ? "" : " (" + record->sandbox.reason + ")";
     return make_error(Errc::conflict, "sandbox " + record->sandbox.id + " is " +
-                                          to_string(record->sandbox.state) + ", not Running");
+                                          to_string(record->sandbox.state) + why + ", not Running");
   }
   return record;
+}
+
+SandboxService::Busy::Busy(SandboxService& service, std::string id)
+    : service_(service), id_(std::move(id)) {
+  std::lock_guard lock(service_.activity_mutex_);
+  ++service_.in_flight_[id_];
+}
+
+SandboxService::Busy::~Busy() {
+  std::lock_guard lock(service_.activity_mutex_);
+  if (--service_.in_flight_[id_] == 0) service_.in_flight_.erase(id_);
+  service_.activity_[id_] = Clock::now();
+}
+
+void SandboxService::touch(const std::string& id) {
+  std::lock_guard lock(activity_mutex_);
+  activity_[id] = Clock::now();
+}
+
+Sandbox SandboxService::with_activity(Sandbox sandbox) {
+  std::lock_guard lock(activity_mutex_);
+  if (auto it = activity_.find(sandbox.id); it != activity_.end()) {
+    sandbox.last_activity_at = to_rfc3339(it->second);
+  }
+  return sandbox;
+}
+
+Result<Sandbox> SandboxService::keepalive(const std::string& id_or_name) {
+  auto record = running(id_or_name);
+  if (!record) return record.error();
+  auto now = Clock::now();
+  record->sandbox.expires_at =
+      to_rfc3339(now + std::chrono::seconds(record->sandbox.spec.ttl_seconds));
+  if (auto r = store_.update(*record); !r) return r.error();
+  touch(record->sandbox.id);
+  return with_activity(std::move(record->sandbox));
+}
+
+void SandboxService::terminate(Record record, const std::string& reason) {
+  const std::string id = record.sandbox.id;
+  record.sandbox.state = State::Terminating;
+  record.sandbox.reason = reason;
+  if (!store_.update(record)) return;  // deprovisioned meanwhile
+  forget_agent(runtime_.endpoint(id, record.runtime_data));
+  auto stopped = runtime_.stop(id, record.runtime_data);
+  record.sandbox.state = stopped ? State::Terminated : State::Failed;
+  if (!stopped) record.sandbox.reason = "teardown-failed";
+  record.runtime_data["reaped_at"] = now_rfc3339();
+  (void)store_.update(record);
+  {
+    std::lock_guard lock(activity_mutex_);
+    activity_.erase(id);
+  }
+  spdlog::info("reaped sandbox {} ({})", id, reason);
+}
+
+int SandboxService::reap_due(Clock::time_point now) {
+  auto records = store_.list();
+  if (!records) return 0;
+  int reaped = 0;
+  for (auto& record : *records) {
+    const Sandbox& sb = record.sandbox;
+    if (sandbox::is_final(sb.state)) {
+      auto reaped_at = from_rfc3339(record.runtime_data.value("reaped_at", ""));
+      if (reaped_at && now - *reaped_at > std::chrono::seconds(options_.tombstone_seconds)) {
+        (void)store_.remove(sb.id);
+      }
+      continue;
+    }
+    if (sb.state != State::Running) continue;
+    auto expires = from_rfc3339(sb.expires_at);
+    Clock::time_point last = from_rfc3339(sb.ready_at).value_or(now);
+    {
+      std::lock_guard lock(activity_mutex_);
+      if (in_flight_.count(sb.id) != 0) continue;  // busy right now: not idle
+      if (auto it = activity_.find(sb.id); it != activity_.end()) last = it->second;
+    }
+    const char* reason = nullptr;
+    if (expires && now >= *expires) {
+      reason = "ttl";
+    } else if (sb.spec.idle_timeout_seconds > 0 &&
+               now - last >= std::chrono::seconds(sb.spec.idle_timeout_seconds)) {
+      reason = "idle";
+    }
+    if (reason != nullptr) {
+      terminate(std::move(record), reason);
+      ++reaped;
+    }
+  }
+  return reaped;
 }
 
 Result<sandbox::ExecResult> SandboxService::exec(const std::string& id_or_name,
                                                  const sandbox::ExecRequest& request) {
   auto record = running(id_or_name);
   if (!record) return record.error();
+  Busy busy(*this, record->sandbox.id);  // the reaper never takes a sandbox mid-call
   auto endpoint = runtime_.endpoint(record->sandbox.id, record->runtime_data);
   auto limit = request.timeout_seconds > 0
                    ? std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -136,6 +234,7 @@ void SandboxService::adopt_all() {
     const auto& sb = record.sandbox;
     if (sandbox::is_final(sb.state)) continue;
     if (sb.state == State::Running && runtime_.alive(sb.id, record.runtime_data)) {
+      touch(sb.id);  // activity is not persisted: the idle clock restarts with the server
       spdlog::info("re-adopted sandbox {}", sb.id);
       continue;
     }

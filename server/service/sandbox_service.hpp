@@ -2,8 +2,11 @@
 // over a Store (records) and a Runtime (placement). Thread-safe; calls block.
 #pragma once
 
+#include <chrono>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "hive/sandbox/types.hpp"
@@ -15,6 +18,8 @@ namespace hive::server {
 struct ServiceOptions {
   std::int64_t default_ttl_seconds = 3600;
   std::int64_t default_idle_timeout_seconds = 900;
+  // How long a reaped sandbox stays visible (state Terminated, with its reason).
+  std::int64_t tombstone_seconds = 3600;
 };
 
 class SandboxService {
@@ -29,16 +34,43 @@ class SandboxService {
   Result<sandbox::Sandbox> deprovision(const std::string& id_or_name);
   Result<sandbox::ExecResult> exec(const std::string& id_or_name,
                                    const sandbox::ExecRequest& request);
+  // Restarts the idle clock and moves expires_at to now + ttl_seconds.
+  Result<sandbox::Sandbox> keepalive(const std::string& id_or_name);
+  // Tears down every Running sandbox past its TTL or idle timeout (reason "ttl" or "idle"),
+  // keeping a Terminated record; forgets records reaped longer ago than tombstone_seconds.
+  // Returns how many it reaped.
+  int reap_due(std::chrono::system_clock::time_point now);
   // After a restart: keeps what is alive, marks the rest Failed and cleans it up.
   void adopt_all();
   std::string runtime_name() const { return runtime_.name(); }
 
  private:
+  // Marks a sandbox busy for the scope of a call; its end counts as activity.
+  class Busy {
+   public:
+    Busy(SandboxService& service, std::string id);
+    ~Busy();
+    Busy(const Busy&) = delete;
+    Busy& operator=(const Busy&) = delete;
+
+   private:
+    SandboxService& service_;
+    std::string id_;
+  };
+
   Result<Record> running(const std::string& id_or_name);
+  void touch(const std::string& id);
+  // The sandbox with its in-memory last activity filled in.
+  sandbox::Sandbox with_activity(sandbox::Sandbox sandbox);
+  void terminate(Record record, const std::string& reason);
 
   Store& store_;
   runtime::Runtime& runtime_;
   ServiceOptions options_;
+  // Last exec/keepalive per sandbox. In memory only: after a restart the idle clock restarts.
+  std::mutex activity_mutex_;
+  std::unordered_map<std::string, std::chrono::system_clock::time_point> activity_;
+  std::unordered_map<std::string, int> in_flight_;
 };
 
 }  // namespace hive::server

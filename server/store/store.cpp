@@ -67,6 +67,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) 
                           " record TEXT NOT NULL, runtime_data TEXT NOT NULL)"}) {
     if (auto r = store->exec(sql); !r) return r.error();
   }
+  if (auto r = store->load(); !r) return r.error();
   return store;
 }
 
@@ -80,6 +81,34 @@ Result<void> SqliteStore::exec(const char* sql) {
     return error;
   }
   return {};
+}
+
+Result<void> SqliteStore::load() {
+  Statement stmt(db_, "SELECT record, runtime_data FROM sandboxes ORDER BY rowid");
+  if (!stmt.ok()) return db_error(db_, "prepare");
+  int rc = 0;
+  while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+    auto record = read_row(stmt.get());
+    if (!record) return record.error();
+    remember(*record);
+  }
+  if (rc != SQLITE_DONE) return db_error(db_, "load");
+  return {};
+}
+
+void SqliteStore::remember(const Record& record) {
+  auto it = by_id_.find(record.sandbox.id);
+  if (it == by_id_.end()) {
+    auto seq = next_seq_++;
+    order_[seq] = record.sandbox.id;
+    by_id_.emplace(record.sandbox.id, std::make_pair(seq, record));
+  } else {
+    if (it->second.second.sandbox.spec.name != record.sandbox.spec.name) {
+      by_name_.erase(it->second.second.sandbox.spec.name);
+    }
+    it->second.second = record;
+  }
+  if (!record.sandbox.spec.name.empty()) by_name_[record.sandbox.spec.name] = record.sandbox.id;
 }
 
 Result<void> SqliteStore::write(const char* sql, const Record& record) {
@@ -102,6 +131,10 @@ Result<void> SqliteStore::write(const char* sql, const Record& record) {
                           : "a sandbox named '" + record.sandbox.spec.name + "' already exists");
   }
   if (rc != SQLITE_DONE) return db_error(db_, "write");
+  if (sqlite3_changes(db_) == 0) {
+    return make_error(Errc::not_found, "sandbox '" + record.sandbox.id + "' not found");
+  }
+  remember(record);
   return {};
 }
 
@@ -117,29 +150,21 @@ Result<void> SqliteStore::update(const Record& record) {
 
 Result<Record> SqliteStore::get(const std::string& id_or_name) {
   std::lock_guard lock(mutex_);
-  Statement stmt(db_,
-                 "SELECT record, runtime_data FROM sandboxes WHERE id = ?1 OR name = ?1 "
-                 "ORDER BY id = ?1 DESC LIMIT 1");
-  if (!stmt.ok()) return db_error(db_, "prepare");
-  stmt.bind(1, id_or_name);
-  int rc = sqlite3_step(stmt.get());
-  if (rc == SQLITE_ROW) return read_row(stmt.get());
-  if (rc != SQLITE_DONE) return db_error(db_, "read");
-  return make_error(Errc::not_found, "sandbox '" + id_or_name + "' not found");
+  auto it = by_id_.find(id_or_name);
+  if (it == by_id_.end()) {
+    auto named = by_name_.find(id_or_name);
+    if (named != by_name_.end()) it = by_id_.find(named->second);
+  }
+  if (it == by_id_.end())
+    return make_error(Errc::not_found, "sandbox '" + id_or_name + "' not found");
+  return it->second.second;
 }
 
 Result<std::vector<Record>> SqliteStore::list() {
   std::lock_guard lock(mutex_);
-  Statement stmt(db_, "SELECT record, runtime_data FROM sandboxes ORDER BY rowid");
-  if (!stmt.ok()) return db_error(db_, "prepare");
   std::vector<Record> records;
-  int rc = 0;
-  while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
-    auto record = read_row(stmt.get());
-    if (!record) return record.error();
-    records.push_back(std::move(*record));
-  }
-  if (rc != SQLITE_DONE) return db_error(db_, "list");
+  records.reserve(order_.size());
+  for (const auto& [seq, id] : order_) records.push_back(by_id_.at(id).second);
   return records;
 }
 
@@ -149,6 +174,11 @@ Result<void> SqliteStore::remove(const std::string& id) {
   if (!stmt.ok()) return db_error(db_, "prepare");
   stmt.bind(1, id);
   if (sqlite3_step(stmt.get()) != SQLITE_DONE) return db_error(db_, "delete");
+  if (auto it = by_id_.find(id); it != by_id_.end()) {
+    by_name_.erase(it->second.second.sandbox.spec.name);
+    order_.erase(it->second.first);
+    by_id_.erase(it);
+  }
   return {};
 }
 

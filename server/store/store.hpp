@@ -1,8 +1,10 @@
 // Where sandbox records live. The local runtime keeps them in SQLite (WAL) under the state
 // directory so a restarted server re-adopts its sandboxes; the kubernetes runtime will answer
-// the same interface from its Pod cache.
+// the same interface from its Pod cache. Reads never touch the disk: SqliteStore mirrors the
+// table in memory (it is the only writer), so exec routing and the reaper's scans are cheap.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -49,10 +51,17 @@ class SqliteStore : public Store {
  private:
   explicit SqliteStore(sqlite3* db) : db_(db) {}
   Result<void> exec(const char* sql);
+  Result<void> load();
   Result<void> write(const char* sql, const Record& record);
+  void remember(const Record& record);
 
   std::mutex mutex_;
   sqlite3* db_;
+  // The mirror: records by id, ids by name, and ids in insertion order for list().
+  std::map<std::string, std::pair<std::uint64_t, Record>> by_id_;
+  std::map<std::string, std::string> by_name_;
+  std::map<std::uint64_t, std::string> order_;
+  std::uint64_t next_seq_ = 0;
 };
 
 }  // namespace hive::server

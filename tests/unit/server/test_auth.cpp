@@ -67,3 +67,14 @@ TEST_CASE("every error code has its HTTP status", "[unit]") {
   CHECK(http_status(Errc::timeout) == 504);
   CHECK(http_status(Errc::internal) == 500);
 }
+
+TEST_CASE("RFC 3339 times round-trip and junk is refused", "[unit]") {
+  auto t = std::chrono::system_clock::from_time_t(1'800'000'000) + std::chrono::milliseconds(123);
+  auto text = to_rfc3339(t);
+  CHECK(text == "2027-01-15T08:00:00.123Z");
+  auto back = from_rfc3339(text);
+  REQUIRE(back);
+  CHECK(*back == t);
+  CHECK_FALSE(from_rfc3339(""));
+  CHECK_FALSE(from_rfc3339("2027-01-15 08:00:00"));
+}

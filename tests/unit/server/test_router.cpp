@@ -19,6 +19,7 @@ TEST_CASE("routes map methods and paths", "[unit]") {
   auto exec = route(verb::post, "/v1/sandboxes/sb-1/exec");
   CHECK(exec.kind == RouteKind::Exec);
   CHECK(exec.id == "sb-1");
+  CHECK(route(verb::post, "/v1/sandboxes/sb-1/keepalive").kind == RouteKind::Keepalive);
 }
 
 TEST_CASE("wrong methods and unknown paths are told apart", "[unit]") {

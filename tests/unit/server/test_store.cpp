@@ -68,3 +68,13 @@ TEST_CASE("an unopenable store path is a clear error", "[unit]") {
   REQUIRE_FALSE(store);
   CHECK_THAT(store.error().message, Catch::Contains("/nonexistent-dir/x/hive.db"));
 }
+
+TEST_CASE("updating a record that is gone is not_found, not a resurrection", "[unit]") {
+  hive::test::TempDir dir;
+  auto store = SqliteStore::open(dir.path() + "/hive.db");
+  REQUIRE(store);
+  auto missing = (*store)->update(make_record("sb-9"));
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().code == Errc::not_found);
+  CHECK_FALSE((*store)->get("sb-9"));
+}

@@ -50,6 +50,8 @@ class Client {
   // Runs a command and waits for it. A command that fails still gives a Result with its
   // exit code; an Error means Hive could not run it.
   Result<ExecResult> exec(const std::string& id_or_name, const ExecRequest& request);
+  // Restarts the idle clock and pushes expires_at to now + the sandbox's ttl_seconds.
+  Result<Sandbox> keepalive(const std::string& id_or_name);
   Result<ServerVersion> version();
 
  private:

@@ -1,0 +1,103 @@
+// TTL and idle reaping, keepalive, and what a reaped sandbox looks like afterwards.
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <thread>
+
+#include "hive/sandbox/client.hpp"
+#include "process.hpp"
+
+using namespace hive::sandbox;
+using hive::test::TestServer;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Polls until the sandbox leaves Running, for at most `limit`.
+Sandbox wait_until_not_running(Client& client, const std::string& id,
+                               std::chrono::seconds limit = 10s) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  for (;;) {
+    auto sb = client.get(id);
+    REQUIRE(sb);
+    if (sb->state != State::Running || std::chrono::steady_clock::now() > deadline) return *sb;
+    std::this_thread::sleep_for(50ms);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("a sandbox past its TTL is reaped and says why", "[integration]") {
+  TestServer server;
+  auto client = server.client();
+  SandboxSpec spec;
+  spec.ttl_seconds = 1;
+  auto sb = client.spawn(spec);
+  REQUIRE(sb);
+  auto started = std::chrono::steady_clock::now();
+  auto ended = wait_until_not_running(client, sb->id);
+  auto took = std::chrono::steady_clock::now() - started;
+  CHECK(ended.state == State::Terminated);
+  CHECK(ended.reason == "ttl");
+  CHECK(took < 5s);  // generous: the reaper promises within 2 s of the deadline
+
+  auto pgrep = hive::test::run({"/usr/bin/pgrep", "-f", "hostname " + sb->id});
+  CHECK(pgrep.exit_code == 1);  // no agent left
+
+  ExecRequest request;
+  request.argv = {"true"};
+  auto refused = client.exec(sb->id, request);
+  REQUIRE_FALSE(refused);
+  CHECK_THAT(refused.error().message, Catch::Contains("Terminated (ttl)"));
+
+  auto listed = server.hivectl({"list"});
+  CHECK_THAT(listed.out, Catch::Contains("Terminated (ttl)"));
+  CHECK(client.deprovision(sb->id));  // removes the record
+  CHECK_FALSE(client.get(sb->id));
+}
+
+TEST_CASE("traffic keeps a sandbox from idling out; silence does not", "[integration]") {
+  TestServer server;
+  auto client = server.client();
+  SandboxSpec spec;
+  spec.idle_timeout_seconds = 1;
+  auto sb = client.spawn(spec);
+  REQUIRE(sb);
+  ExecRequest request;
+  request.argv = {"true"};
+  for (int i = 0; i < 8; ++i) {  // 2 s of traffic, twice the idle timeout
+    REQUIRE(client.exec(sb->id, request));
+    std::this_thread::sleep_for(250ms);
+  }
+  CHECK(client.get(sb->id)->state == State::Running);
+
+  // A call longer than the idle timeout is activity the whole time.
+  ExecRequest slow;
+  slow.argv = {"sleep", "1.6"};
+  auto slept = client.exec(sb->id, slow);
+  REQUIRE(slept);
+  CHECK(slept->exit_code == 0);
+
+  auto ended = wait_until_not_running(client, sb->id);
+  CHECK(ended.state == State::Terminated);
+  CHECK(ended.reason == "idle");
+}
+
+TEST_CASE("keepalive pushes expiry and restarts the idle clock", "[integration]") {
+  TestServer server;
+  auto client = server.client();
+  SandboxSpec spec;
+  spec.ttl_seconds = 2;
+  auto sb = client.spawn(spec);
+  REQUIRE(sb);
+  std::this_thread::sleep_for(1200ms);
+  auto kept = server.hivectl({"keepalive", sb->id});
+  CHECK(kept.exit_code == 0);
+  CHECK_THAT(kept.out, Catch::Contains(sb->id + " expires "));
+  auto after = client.get(sb->id);
+  REQUIRE(after);
+  CHECK(after->expires_at > sb->expires_at);
+  std::this_thread::sleep_for(1200ms);  // past the first deadline, before the new one
+  CHECK(client.get(sb->id)->state == State::Running);
+  CHECK(server.hivectl({"keepalive", "sb-nothere"}).exit_code == 1);
+}
