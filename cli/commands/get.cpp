@@ -6,18 +6,22 @@ namespace hive::cli {
 
 void add_list(CLI::App& app, Invocation& inv) {
   auto state = std::make_shared<std::string>();
+  auto selector = std::make_shared<std::string>();
   auto* cmd = app.add_subcommand("list", "List sandboxes");
   cmd->alias("ls");
   cmd->footer(R"(Examples:
   hivectl list
   hivectl list --state Running -o name
+  hivectl list -l 'run=42,tier in (a,b),!debug'
   hivectl list -o json)");
+  cmd->add_option("-l,--selector", *selector, "label selector: k=v, k!=v, k in (a,b), k, !k");
   cmd->add_option("--state", *state, "only sandboxes in this state")
       ->check(
           CLI::IsMember({"Pending", "Starting", "Running", "Terminating", "Terminated", "Failed"}));
-  cmd->callback([&inv, state] {
-    inv.run = [&inv, state] {
+  cmd->callback([&inv, state, selector] {
+    inv.run = [&inv, state, selector] {
       sandbox::ListOptions options;
+      options.selector = *selector;
       if (!state->empty()) options.state = sandbox::state_from_string(*state);
       auto sandboxes = inv.client().list(options);
       if (!sandboxes) return inv.fail(sandboxes.error());

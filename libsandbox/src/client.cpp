@@ -7,6 +7,19 @@ namespace {
 
 std::string sandbox_path(const std::string& id) { return "/v1/sandboxes/" + escape_segment(id); }
 
+Result<std::vector<Sandbox>> items_of(const Json& body) {
+  if (!body.contains("items") || !body["items"].is_array()) {
+    return make_error(Errc::internal, "hive-server's answer has no 'items'");
+  }
+  std::vector<Sandbox> out;
+  for (const auto& item : body["items"]) {
+    auto sb = sandbox_from_json(item);
+    if (!sb) return sb.error();
+    out.push_back(std::move(*sb));
+  }
+  return out;
+}
+
 Result<Sandbox> to_sandbox(Result<Json> body) {
   if (!body) return body.error();
   return sandbox_from_json(*body);
@@ -26,20 +39,27 @@ Result<Sandbox> Client::spawn(const SandboxSpec& spec) {
 }
 
 Result<std::vector<Sandbox>> Client::list(const ListOptions& options) {
-  std::string path = "/v1/sandboxes";
-  if (options.state) path += "?state=" + to_string(*options.state);
+  std::string path = "/v1/sandboxes?selector=" + escape_segment(options.selector);
+  if (options.state) path += "&state=" + to_string(*options.state);
   auto body = transport_->call("GET", path);
   if (!body) return body.error();
-  if (!body->contains("items") || !(*body)["items"].is_array()) {
-    return make_error(Errc::internal, "hive-server's list has no 'items'");
+  return items_of(*body);
+}
+
+Result<BulkResult> Client::deprovision_matching(const std::string& selector) {
+  std::string query = selector.empty() ? "all=true" : "selector=" + escape_segment(selector);
+  auto body = transport_->call("DELETE", "/v1/sandboxes?" + query);
+  if (!body) return body.error();
+  auto items = items_of(*body);
+  if (!items) return items.error();
+  BulkResult result{std::move(*items), {}};
+  for (const auto& failure : body->value("failed", Json::array())) {
+    std::string id = failure.value("id", "");
+    Error error = error_from_body(Json{{"error", failure.value("error", Json::object())}}.dump(),
+                                  Errc::internal);
+    result.failed.emplace_back(std::move(id), std::move(error));
   }
-  std::vector<Sandbox> out;
-  for (const auto& item : (*body)["items"]) {
-    auto sb = sandbox_from_json(item);
-    if (!sb) return sb.error();
-    out.push_back(std::move(*sb));
-  }
-  return out;
+  return result;
 }
 
 Result<Sandbox> Client::get(const std::string& id_or_name) {

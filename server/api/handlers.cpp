@@ -8,6 +8,7 @@
 #include "api/auth.hpp"
 #include "api/router.hpp"
 #include "hive/sandbox/codec.hpp"
+#include "hive/sandbox/selector.hpp"
 
 namespace hive::server {
 namespace {
@@ -103,6 +104,8 @@ http::Response Api::dispatch(const http::Request& request) {
           request, 200,
           {{"version", HIVE_VERSION}, {"api", "v1"}, {"runtime", service_.runtime_name()}});
     case RouteKind::ListSandboxes: {
+      auto selector = sandbox::parse_selector(r.query["selector"]);
+      if (!selector) return error_response(request, selector.error());
       std::optional<sandbox::State> state;
       if (auto it = r.query.find("state"); it != r.query.end()) {
         state = sandbox::state_from_string(it->second);
@@ -111,7 +114,7 @@ http::Response Api::dispatch(const http::Request& request) {
               request, make_error(Errc::invalid_argument, "unknown state '" + it->second + "'"));
         }
       }
-      auto sandboxes = service_.list(state);
+      auto sandboxes = service_.list(state, *selector);
       if (!sandboxes) return error_response(request, sandboxes.error());
       Json items = Json::array();
       for (const auto& sb : *sandboxes) items.push_back(sandbox::to_json(sb));
@@ -138,6 +141,23 @@ http::Response Api::dispatch(const http::Request& request) {
       auto exec = sandbox::exec_request_from_json(*body);
       if (!exec) return error_response(request, exec.error());
       return result_response(request, service_.exec(r.id, *exec));
+    }
+    case RouteKind::DeleteSandboxes: {
+      // Deleting everything must be asked for by name, never by forgetting a selector.
+      auto selector = sandbox::parse_selector(r.query["selector"]);
+      if (!selector) return error_response(request, selector.error());
+      if (selector->empty() && r.query["all"] != "true") {
+        return error_response(
+            request, make_error(Errc::invalid_argument, "give ?selector=... or ?all=true"));
+      }
+      auto outcome = service_.deprovision_matching(*selector);
+      Json items = Json::array(), failed = Json::array();
+      for (const auto& sb : outcome.deprovisioned) items.push_back(sandbox::to_json(sb));
+      for (const auto& [id, error] : outcome.failed) {
+        failed.push_back({{"id", id}, {"error", sandbox::to_json(error)["error"]}});
+      }
+      // 200 either way: what was done is in items, what was not in failed.
+      return json_response(request, 200, {{"items", items}, {"failed", failed}});
     }
     case RouteKind::Keepalive:
       return result_response(request, service_.keepalive(r.id));

@@ -41,8 +41,9 @@ Route route(verb method, std::string_view target) {
   if (n == 2 && segments[1] == "version") {
     result.kind = by_method(method, {{verb::get, RouteKind::Version}});
   } else if (n == 2 && segments[1] == "sandboxes") {
-    result.kind =
-        by_method(method, {{verb::get, RouteKind::ListSandboxes}, {verb::post, RouteKind::Spawn}});
+    result.kind = by_method(method, {{verb::get, RouteKind::ListSandboxes},
+                                     {verb::post, RouteKind::Spawn},
+                                     {verb::delete_, RouteKind::DeleteSandboxes}});
   } else if (n == 3 && segments[1] == "sandboxes") {
     result.id = segments[2];
     result.kind = by_method(

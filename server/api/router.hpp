@@ -17,6 +17,7 @@ enum class RouteKind {
   Spawn,
   GetSandbox,
   DeleteSandbox,
+  DeleteSandboxes,
   Exec,
   Keepalive,
   NotFound,

@@ -65,12 +65,14 @@ Result<Sandbox> SandboxService::spawn(sandbox::SandboxSpec spec) {
   return record.sandbox;
 }
 
-Result<std::vector<Sandbox>> SandboxService::list(std::optional<State> state) {
+Result<std::vector<Sandbox>> SandboxService::list(std::optional<State> state,
+                                                  const sandbox::Selector& selector) {
   auto records = store_.list();
   if (!records) return records.error();
   std::vector<Sandbox> out;
   for (auto& record : *records) {
-    if (!state || record.sandbox.state == *state) {
+    if ((!state || record.sandbox.state == *state) &&
+        selector.matches(record.sandbox.spec.labels)) {
       out.push_back(with_activity(std::move(record.sandbox)));
     }
   }
@@ -103,6 +105,24 @@ Result<Sandbox> SandboxService::deprovision(const std::string& id_or_name) {
   if (record->sandbox.reason.empty()) record->sandbox.reason = "deleted";
   record->sandbox.state = State::Terminated;
   return record->sandbox;
+}
+
+SandboxService::Outcome SandboxService::deprovision_matching(const sandbox::Selector& selector) {
+  Outcome outcome;
+  auto matching = list(std::nullopt, selector);
+  if (!matching) {
+    outcome.failed.emplace_back("", matching.error());
+    return outcome;
+  }
+  for (const auto& sb : *matching) {
+    auto ended = deprovision(sb.id);
+    if (ended) {
+      outcome.deprovisioned.push_back(std::move(*ended));
+    } else if (ended.error().code != Errc::not_found) {  // gone already is fine
+      outcome.failed.emplace_back(sb.id, ended.error());
+    }
+  }
+  return outcome;
 }
 
 Result<Record> SandboxService::running(const std::string& id_or_name) {

@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "hive/sandbox/selector.hpp"
 #include "hive/sandbox/types.hpp"
 #include "runtime/runtime.hpp"
 #include "store/store.hpp"
@@ -28,10 +29,17 @@ class SandboxService {
 
   // Creates a sandbox and returns it Running, or an error with nothing left behind.
   Result<sandbox::Sandbox> spawn(sandbox::SandboxSpec spec);
-  Result<std::vector<sandbox::Sandbox>> list(std::optional<sandbox::State> state);
+  Result<std::vector<sandbox::Sandbox>> list(std::optional<sandbox::State> state,
+                                             const sandbox::Selector& selector = {});
   Result<sandbox::Sandbox> get(const std::string& id_or_name);
   // Stops the sandbox, removes its record and returns it as Terminated.
   Result<sandbox::Sandbox> deprovision(const std::string& id_or_name);
+  struct Outcome {
+    std::vector<sandbox::Sandbox> deprovisioned;
+    std::vector<std::pair<std::string, Error>> failed;  // id, why
+  };
+  // Deprovisions every sandbox the selector matches (an empty selector matches all).
+  Outcome deprovision_matching(const sandbox::Selector& selector);
   Result<sandbox::ExecResult> exec(const std::string& id_or_name,
                                    const sandbox::ExecRequest& request);
   // Restarts the idle clock and moves expires_at to now + ttl_seconds.

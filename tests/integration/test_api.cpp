@@ -45,6 +45,10 @@ TEST_CASE("the API answers bad requests with status and message", "[integration]
   CHECK_THAT(curl(server, {"-H", auth, "-d", R"({"argv":"ls"})", sandboxes + "/sb-none/exec"}),
              Catch::EndsWith(" 400"));
 
+  auto delete_unqualified = curl(server, {"-H", auth, "-X", "DELETE", sandboxes});
+  CHECK_THAT(delete_unqualified, Catch::EndsWith(" 400"));
+  CHECK_THAT(delete_unqualified, Catch::Contains("?all=true"));
+
   std::string huge(20 << 20, 'x');
   auto too_big = hive::test::run({"/usr/bin/curl", "-s", "-o", "-", "-w", " %{http_code}", "-H",
                                   auth, "--data-binary", "@-", sandboxes},

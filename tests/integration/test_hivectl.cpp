@@ -96,3 +96,34 @@ TEST_CASE("exec reports commands that cannot start and signals", "[integration]"
   CHECK(timed.exit_code == 137);
   CHECK_THAT(timed.err, Catch::Contains("timed out"));
 }
+
+TEST_CASE("labels select what to list and what to deprovision", "[integration]") {
+  TestServer server;
+  auto a = trim(server.hivectl({"spawn", "-l", "run=1", "-l", "tier=web"}).out);
+  auto b = trim(server.hivectl({"spawn", "-l", "run=1", "-l", "tier=db"}).out);
+  auto c = trim(server.hivectl({"spawn", "-l", "run=2"}).out);
+  REQUIRE((!a.empty() && !b.empty() && !c.empty()));
+
+  CHECK(trim(server.hivectl({"list", "-l", "run=1", "-o", "name"}).out) == a + "\n" + b);
+  CHECK(trim(server.hivectl({"list", "-l", "run=1,tier!=web", "-o", "name"}).out) == b);
+  CHECK(trim(server.hivectl({"list", "-l", "tier in (web,db)", "-o", "name"}).out) == a + "\n" + b);
+  CHECK(trim(server.hivectl({"list", "-l", "!tier", "-o", "name"}).out) == c);
+
+  auto bad = server.hivectl({"list", "-l", "tier in (web"});
+  CHECK(bad.exit_code == 1);
+  CHECK_THAT(bad.err, Catch::Contains("unbalanced '('"));
+
+  auto nothing = server.hivectl({"deprovision"});
+  CHECK(nothing.exit_code == 2);
+  CHECK_THAT(nothing.err, Catch::Contains("--all"));
+
+  auto gone = server.hivectl({"deprovision", "-l", "run=1", "-o", "name"});
+  CHECK(gone.exit_code == 0);
+  CHECK(trim(gone.out) == a + "\n" + b);
+  CHECK(trim(server.hivectl({"list", "-o", "name"}).out) == c);
+
+  auto all = server.hivectl({"deprovision", "--all"});
+  CHECK(all.exit_code == 0);
+  CHECK_THAT(all.out, Catch::Contains(c + " deprovisioned"));
+  CHECK(trim(server.hivectl({"list", "-o", "name"}).out).empty());
+}

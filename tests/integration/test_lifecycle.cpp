@@ -13,14 +13,13 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// Polls until the sandbox leaves Running, for at most `limit`.
-Sandbox wait_until_not_running(Client& client, const std::string& id,
-                               std::chrono::seconds limit = 10s) {
+// Polls until the sandbox has ended (Terminated or Failed), for at most `limit`.
+Sandbox wait_until_ended(Client& client, const std::string& id, std::chrono::seconds limit = 10s) {
   auto deadline = std::chrono::steady_clock::now() + limit;
   for (;;) {
     auto sb = client.get(id);
     REQUIRE(sb);
-    if (sb->state != State::Running || std::chrono::steady_clock::now() > deadline) return *sb;
+    if (is_final(sb->state) || std::chrono::steady_clock::now() > deadline) return *sb;
     std::this_thread::sleep_for(50ms);
   }
 }
@@ -35,7 +34,7 @@ TEST_CASE("a sandbox past its TTL is reaped and says why", "[integration]") {
   auto sb = client.spawn(spec);
   REQUIRE(sb);
   auto started = std::chrono::steady_clock::now();
-  auto ended = wait_until_not_running(client, sb->id);
+  auto ended = wait_until_ended(client, sb->id);
   auto took = std::chrono::steady_clock::now() - started;
   CHECK(ended.state == State::Terminated);
   CHECK(ended.reason == "ttl");
@@ -78,7 +77,7 @@ TEST_CASE("traffic keeps a sandbox from idling out; silence does not", "[integra
   REQUIRE(slept);
   CHECK(slept->exit_code == 0);
 
-  auto ended = wait_until_not_running(client, sb->id);
+  auto ended = wait_until_ended(client, sb->id);
   CHECK(ended.state == State::Terminated);
   CHECK(ended.reason == "idle");
 }

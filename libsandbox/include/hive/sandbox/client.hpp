@@ -26,6 +26,12 @@ struct ClientOptions {
 
 struct ListOptions {
   std::optional<State> state;
+  std::string selector;  // label selector, e.g. "run=42,tier!=web"
+};
+
+struct BulkResult {
+  std::vector<Sandbox> deprovisioned;
+  std::vector<std::pair<std::string, Error>> failed;  // id, why
 };
 
 struct ServerVersion {
@@ -47,6 +53,8 @@ class Client {
   Result<Sandbox> get(const std::string& id_or_name);
   // Returns the sandbox as it ended (state Terminated).
   Result<Sandbox> deprovision(const std::string& id_or_name);
+  // Deprovisions every sandbox matching the selector; an empty selector means all of them.
+  Result<BulkResult> deprovision_matching(const std::string& selector);
   // Runs a command and waits for it. A command that fails still gives a Result with its
   // exit code; an Error means Hive could not run it.
   Result<ExecResult> exec(const std::string& id_or_name, const ExecRequest& request);
