@@ -41,6 +41,9 @@ class Runtime {
                                  const nlohmann::json& runtime_data) const = 0;
   // After a server restart: whether the sandbox's agent process still exists.
   virtual bool alive(const std::string& id, const nlohmann::json& runtime_data) = 0;
+  // Why a running sandbox is in trouble: "oom" (a process was killed at the memory limit),
+  // "pids-limit" (a fork failed at the process limit), "disk-full"; "" when it is fine.
+  virtual std::string condition(const std::string& id, const nlohmann::json& runtime_data) = 0;
 };
 
 }  // namespace hive::runtime

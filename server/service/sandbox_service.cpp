@@ -82,6 +82,9 @@ Result<std::vector<Sandbox>> SandboxService::list(std::optional<State> state,
 Result<Sandbox> SandboxService::get(const std::string& id_or_name) {
   auto record = store_.get(id_or_name);
   if (!record) return record.error();
+  if (record->sandbox.state == State::Running && record->sandbox.reason.empty()) {
+    record->sandbox.reason = runtime_.condition(record->sandbox.id, record->runtime_data);
+  }
   return with_activity(std::move(record->sandbox));
 }
 

@@ -1,7 +1,7 @@
 // hive-bench: spawn and exec figures for the local runtime beside floors measured in the same
 // run on the same machine. Prints; never passes or fails. Needs root (it starts hive-server).
 //
-//   build/bin/hive-bench [--spawns N] [--execs N]
+//   build/bin/hive-bench [--spawns N] [--execs N] [--burst N [--burst-clients C]]
 #include <curl/curl.h>
 #include <sched.h>
 #include <signal.h>
@@ -11,10 +11,15 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <functional>
+#include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "hive/sandbox/client.hpp"
@@ -66,6 +71,37 @@ void clone_namespaces_true() {
   if (pid > 0) waitpid(static_cast<pid_t>(pid), nullptr, 0);
 }
 
+struct AgentStats {
+  Micros rss_kib;
+  long cpu_ticks = 0;
+};
+
+// Every hive-agent on the host: resident memory and CPU time so far.
+AgentStats agent_stats() {
+  AgentStats stats;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    std::ifstream comm(entry.path() / "comm");
+    std::string name;
+    if (!(comm >> name) || name != "hive-agent") continue;
+    std::ifstream status(entry.path() / "status");
+    for (std::string line; std::getline(status, line);) {
+      if (line.rfind("VmRSS:", 0) == 0) stats.rss_kib.push_back(std::atof(line.c_str() + 6));
+    }
+    std::ifstream stat(entry.path() / "stat");
+    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    std::istringstream fields(text.substr(text.rfind(')') + 2));
+    std::string field;
+    long utime = 0, stime = 0;
+    for (int i = 3; i <= 15 && fields >> field; ++i) {
+      if (i == 14) utime = std::atol(field.c_str());
+      if (i == 15) stime = std::atol(field.c_str());
+    }
+    stats.cpu_ticks += utime + stime;
+  }
+  if (stats.rss_kib.empty()) stats.rss_kib.push_back(0);
+  return stats;
+}
+
 struct Row {
   std::string name;
   Micros samples;
@@ -98,12 +134,45 @@ Micros exec_direct(const std::string& socket, int n) {
 
 }  // namespace
 
+// Spawns `count` sandboxes from `threads` clients at once, then reports what they cost at rest.
+void burst(hive::test::TestServer& server, int count, int threads) {
+  std::atomic<int> next{0}, failed{0};
+  std::vector<std::thread> workers;
+  auto start = Clock::now();
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&] {
+      auto client = server.client();
+      while (next.fetch_add(1) < count) {
+        if (!client.spawn({})) ++failed;
+      }
+    });
+  }
+  for (auto& w : workers) w.join();
+  double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  std::printf("\nBurst: %d spawns from %d clients in %.2f s (%.0f/s), %d failed\n", count, threads,
+              seconds, count / seconds, failed.load());
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  auto agents = agent_stats();
+  std::printf("At rest: %zu agents, RSS p50 %.2f MiB, max %.2f MiB; CPU of all agents over 5 s: ",
+              agents.rss_kib.size(), percentile(agents.rss_kib, 0.5) / 1024,
+              percentile(agents.rss_kib, 1.0) / 1024);
+  std::this_thread::sleep_for(std::chrono::seconds(5));
+  std::printf("%.2f s\n", (agent_stats().cpu_ticks - agents.cpu_ticks) /
+                              static_cast<double>(sysconf(_SC_CLK_TCK)));
+  start = Clock::now();
+  auto gone = server.client().deprovision_matching("");
+  seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  std::printf("Deprovision all: %zu in %.2f s\n", gone ? gone->deprovisioned.size() : 0, seconds);
+}
+
 int main(int argc, char** argv) {
-  int spawns = 50, execs = 300;
+  int spawns = 50, execs = 300, burst_count = 0, burst_threads = 8;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
     if (flag == "--spawns") spawns = std::max(1, std::atoi(argv[i + 1]));
     if (flag == "--execs") execs = std::max(1, std::atoi(argv[i + 1]));
+    if (flag == "--burst") burst_count = std::max(0, std::atoi(argv[i + 1]));
+    if (flag == "--burst-clients") burst_threads = std::max(1, std::atoi(argv[i + 1]));
   }
   std::printf("hive-bench: %d spawns, %d execs, %ld cores\n\n", spawns, execs,
               sysconf(_SC_NPROCESSORS_ONLN));
@@ -139,5 +208,6 @@ int main(int argc, char** argv) {
   print({fork_exec, direct, exec}, fork_exec);
   std::printf("\ngateway overhead p50: %.1f us\n",
               percentile(exec.samples, 0.5) - percentile(direct.samples, 0.5));
+  if (burst_count > 0) burst(server, burst_count, burst_threads);
   return 0;
 }

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -149,6 +150,35 @@ Result<std::vector<std::string>> create_cgroups(const CgroupLayout& layout, cons
     }
   }
   return dirs;
+}
+
+std::int64_t cgroup_counter(const std::string& text, const std::string& key) {
+  for (const auto& line : split(text, '\n')) {
+    if (line.size() > key.size() && line.compare(0, key.size(), key) == 0 &&
+        line[key.size()] == ' ') {
+      return std::atoll(line.c_str() + key.size() + 1);
+    }
+  }
+  return 0;
+}
+
+std::string limit_hit(const std::vector<std::string>& dirs) {
+  bool oom = false, pids = false;
+  for (const auto& dir : dirs) {
+    // v1 keeps the OOM kill count in memory.oom_control, v2 in memory.events.
+    for (const char* file : {"/memory.oom_control", "/memory.events"}) {
+      std::error_code ec;
+      if (fs::exists(dir + file, ec))
+        oom = oom || cgroup_counter(read_file(dir + file), "oom_kill") > 0;
+    }
+    std::error_code ec;
+    if (fs::exists(dir + "/pids.events", ec)) {
+      pids = pids || cgroup_counter(read_file(dir + "/pids.events"), "max") > 0;
+    }
+  }
+  if (oom) return "oom";
+  if (pids) return "pids-limit";
+  return "";
 }
 
 Result<void> remove_cgroups(const std::vector<std::string>& dirs) {

@@ -32,6 +32,13 @@ CgroupLayout parse_cgroup_layout(const std::string& mountinfo, const std::string
 // Creates the sandbox's groups and applies the spec's limits; returns their directories.
 Result<std::vector<std::string>> create_cgroups(const CgroupLayout& layout, const std::string& id,
                                                 const sandbox::Resources& resources);
+// What the kernel counted against the limits: "oom" when the memory controller killed a
+// process, "pids-limit" when a fork failed at pids.max; "" when neither happened.
+std::string limit_hit(const std::vector<std::string>& dirs);
+
+// Pure: the value of `key` in a flat-keyed cgroup file ("oom_kill 3\nmax 0\n"), or 0.
+std::int64_t cgroup_counter(const std::string& text, const std::string& key);
+
 // Kills whatever is left in the groups and removes them; waits for the kernel to let go.
 Result<void> remove_cgroups(const std::vector<std::string>& dirs);
 

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/un.h>
@@ -17,6 +18,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "hive/sandbox/codec.hpp"
 #include "runtime/local/spawn.hpp"
 #include "util/unique_fd.hpp"
 
@@ -202,8 +204,15 @@ Result<Placement> LocalRuntime::start(const sandbox::Sandbox& sb) {
   if (!ready) return fail(ready.error());
   if (!plan_pipe) return fail(plan_pipe.error());
   // The plan is a few KiB: it fits the pipe's buffer, so writing it first cannot block.
+  std::int64_t disk_bytes = 0;
+  if (!sb.spec.resources.disk.empty()) {
+    auto bytes = sandbox::parse_byte_quantity(sb.spec.resources.disk);
+    if (!bytes) return fail(bytes.error());
+    disk_bytes = *bytes;
+  }
   const std::string plan =
-      to_json(host_root_plan({dir + "/root", dir + "/workspace", etc_mask_, host_})).dump();
+      to_json(host_root_plan({dir + "/root", dir + "/workspace", etc_mask_, host_, disk_bytes}))
+          .dump();
   if (write(plan_pipe->write.get(), plan.data(), plan.size()) !=
       static_cast<ssize_t>(plan.size())) {
     return fail(sys_error("write", "mount plan", errno));
@@ -231,6 +240,7 @@ Result<Placement> LocalRuntime::start(const sandbox::Sandbox& sb) {
   auto pid = launch_agent(launch);
   if (!pid) return fail(pid.error());
   data["pid"] = *pid;
+  data["disk_limited"] = disk_bytes > 0;
   data["start_time"] = proc_stat_field(*pid, kStatStartTime);
   ready->write.reset();  // so EOF means the agent (and every copy of the pipe) is gone
   if (auto r = wait_ready(ready->read.get(), kReadyTimeoutMs); !r) return fail(r.error());
@@ -269,6 +279,18 @@ AgentEndpoint LocalRuntime::endpoint(const std::string&, const nlohmann::json& d
   AgentEndpoint endpoint;
   endpoint.unix_path = data.value("socket", "");
   return endpoint;
+}
+
+std::string LocalRuntime::condition(const std::string&, const nlohmann::json& data) {
+  auto hit = limit_hit(data.value("cgroups", std::vector<std::string>{}));
+  if (!hit.empty() || !data.value("disk_limited", false)) return hit;
+  // The sandbox's root tmpfs, seen through its PID 1.
+  struct statvfs vfs {};
+  std::string root = "/proc/" + std::to_string(data.value("pid", 0)) + "/root/";
+  if (statvfs(root.c_str(), &vfs) == 0 && vfs.f_bavail * vfs.f_bsize < 64 * 1024) {
+    return "disk-full";
+  }
+  return "";
 }
 
 bool LocalRuntime::alive(const std::string&, const nlohmann::json& data) {

@@ -30,6 +30,7 @@ class LocalRuntime : public Runtime {
   Result<void> stop(const std::string& id, const nlohmann::json& runtime_data) override;
   AgentEndpoint endpoint(const std::string& id, const nlohmann::json& runtime_data) const override;
   bool alive(const std::string& id, const nlohmann::json& runtime_data) override;
+  std::string condition(const std::string& id, const nlohmann::json& runtime_data) override;
 
  private:
   explicit LocalRuntime(LocalRuntimeOptions options) : options_(std::move(options)) {}

@@ -56,6 +56,10 @@ MountPlan host_root_plan(const HostRootPlanInput& input) {
   MountPlan plan;
   plan.root = input.root;
   auto& ops = plan.ops;
+  const bool limited = input.disk_bytes > 0;
+  if (limited) {
+    ops.push_back(op(Kind::Tmpfs, "", "/", "mode=755,size=" + std::to_string(input.disk_bytes)));
+  }
   for (auto dir : kSystemDirs) {
     auto entry = std::find_if(input.host.begin(), input.host.end(),
                               [&](const HostEntry& e) { return e.name == dir; });
@@ -77,7 +81,11 @@ MountPlan host_root_plan(const HostRootPlanInput& input) {
   for (const char* dir : {"/var", "/var/tmp", "/run", "/root", "/home"}) {
     ops.push_back(op(Kind::Mkdir, "", dir));
   }
-  ops.push_back(op(Kind::Bind, input.workspace, "/workspace"));
+  if (limited) {
+    ops.push_back(op(Kind::Mkdir, "", "/workspace"));
+  } else {
+    ops.push_back(op(Kind::Bind, input.workspace, "/workspace"));
+  }
   return plan;
 }
 

@@ -48,10 +48,14 @@ struct HostRootPlanInput {
   std::string workspace;        // host directory bound at /workspace
   std::string etc_mask;         // host directory of overlay whiteouts hiding secrets in /etc
   std::vector<HostEntry> host;  // the host's top-level entries
+  // resources.disk in bytes, 0 for none. With a limit the whole writable layer, /workspace
+  // included, is one tmpfs of that size (charged to the sandbox's memory cgroup too).
+  std::int64_t disk_bytes = 0;
 };
 
 // The plan for image "host": system directories read-only, /etc without secrets, fresh /tmp,
 // /proc and a minimal /dev, and /workspace. Never /root, /home or the server's state.
+// A "/" target means the root itself (a size-limited tmpfs when disk_bytes is set).
 MountPlan host_root_plan(const HostRootPlanInput& input);
 
 // Reads the host's top-level system entries ("/usr", "/bin" ...) from the real filesystem.

@@ -40,3 +40,16 @@ TEST_CASE("a container's cgroup mount root is not repeated", "[unit]") {
 TEST_CASE("no cgroup mounts means no cgroups", "[unit]") {
   CHECK(parse_cgroup_layout("", "").version == CgroupLayout::Version::None);
 }
+
+TEST_CASE("cgroup counters are read by key", "[unit]") {
+  const std::string oom_control = "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n";
+  CHECK(cgroup_counter(oom_control, "oom_kill") == 2);
+  CHECK(cgroup_counter(oom_control, "oom") == 0);
+  CHECK(cgroup_counter("max 5\n", "max") == 5);
+  CHECK(cgroup_counter("", "max") == 0);
+}
+
+TEST_CASE("limits that were never hit report nothing", "[unit]") {
+  CHECK(limit_hit({}).empty());
+  CHECK(limit_hit({"/nonexistent/cgroup"}).empty());
+}

@@ -100,3 +100,16 @@ TEST_CASE("etc secrets include shadow files and ssh host keys", "[unit]") {
   }
   for (const auto& s : secrets) CHECK(s.find(".pub") == std::string::npos);
 }
+
+TEST_CASE("a disk limit makes the writable layer one sized tmpfs", "[unit]") {
+  auto input = merged_usr_host();
+  input.disk_bytes = 8 << 20;
+  auto plan = host_root_plan(input);
+  REQUIRE(!plan.ops.empty());
+  CHECK(plan.ops.front().kind == Kind::Tmpfs);
+  CHECK(plan.ops.front().target == "/");
+  CHECK_THAT(plan.ops.front().data, Catch::Contains("size=8388608"));
+  const MountOp* workspace = find(plan, "/workspace");
+  REQUIRE(workspace != nullptr);
+  CHECK(workspace->kind == Kind::Mkdir);  // inside the limit, not a bind from the host
+}
