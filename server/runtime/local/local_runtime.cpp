@@ -144,6 +144,9 @@ Result<void> LocalRuntime::prepare() {
   cgroups_ = detect_cgroups();
   host_ = scan_host_root();
   if (auto r = make_dir(options_.state_dir + "/sandboxes", 0700); !r) return r;
+  // Every sandbox mounts its root tmpfs here, each in its own mount namespace.
+  root_mount_ = options_.state_dir + "/rootfs";
+  if (auto r = make_dir(root_mount_, 0755); !r) return r;
   // Overlay whiteouts (0:0 character devices) hide /etc's secrets from every sandbox.
   etc_mask_ = options_.state_dir + "/etc-mask";
   if (auto r = make_dir(etc_mask_, 0755); !r) return r;
@@ -184,7 +187,7 @@ Result<Placement> LocalRuntime::start(const sandbox::Sandbox& sb) {
     (void)stop(sb.id, data);
     return error.context("while starting sandbox " + sb.id);
   };
-  for (const char* sub : {"", "/root", "/workspace"}) {
+  for (const char* sub : {"", "/workspace"}) {
     if (auto r = make_dir(dir + sub, 0755); !r) return fail(r.error());
   }
   auto cgroup_dirs = create_cgroups(cgroups_, sb.id, sb.spec.resources);
@@ -211,7 +214,7 @@ Result<Placement> LocalRuntime::start(const sandbox::Sandbox& sb) {
     disk_bytes = *bytes;
   }
   const std::string plan =
-      to_json(host_root_plan({dir + "/root", dir + "/workspace", etc_mask_, host_, disk_bytes}))
+      to_json(host_root_plan({root_mount_, dir + "/workspace", etc_mask_, host_, disk_bytes}))
           .dump();
   if (write(plan_pipe->write.get(), plan.data(), plan.size()) !=
       static_cast<ssize_t>(plan.size())) {

@@ -41,6 +41,7 @@ class LocalRuntime : public Runtime {
   CgroupLayout cgroups_;
   std::vector<HostEntry> host_;
   std::string etc_mask_;
+  std::string root_mount_;
 };
 
 // A field of /proc/PID/stat, numbered as in proc(5); "" when the process is gone.

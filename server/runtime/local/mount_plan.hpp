@@ -44,12 +44,13 @@ struct HostEntry {
 };
 
 struct HostRootPlanInput {
-  std::string root;             // the sandbox's root directory on the host
+  std::string root;             // an empty host directory to mount the sandbox's root on
   std::string workspace;        // host directory bound at /workspace
   std::string etc_mask;         // host directory of overlay whiteouts hiding secrets in /etc
   std::vector<HostEntry> host;  // the host's top-level entries
-  // resources.disk in bytes, 0 for none. With a limit the whole writable layer, /workspace
-  // included, is one tmpfs of that size (charged to the sandbox's memory cgroup too).
+  // resources.disk in bytes, 0 for none. The writable layer is a tmpfs; with a limit it has
+  // that size and holds /workspace too (charged to the sandbox's memory cgroup as well).
+  // Without one, /workspace is the host directory above.
   std::int64_t disk_bytes = 0;
 };
 

@@ -113,3 +113,11 @@ TEST_CASE("a disk limit makes the writable layer one sized tmpfs", "[unit]") {
   REQUIRE(workspace != nullptr);
   CHECK(workspace->kind == Kind::Mkdir);  // inside the limit, not a bind from the host
 }
+
+TEST_CASE("without a disk limit the root is an unsized tmpfs and /workspace the host's", "[unit]") {
+  auto plan = host_root_plan(merged_usr_host());
+  CHECK(plan.ops.front().kind == Kind::Tmpfs);
+  CHECK(plan.ops.front().target == "/");
+  CHECK(plan.ops.front().data == "mode=755");
+  CHECK(find(plan, "/workspace")->kind == Kind::Bind);
+}
