@@ -20,7 +20,7 @@
 #include "api/auth.hpp"
 #include "api/handlers.hpp"
 #include "runtime/local/local_runtime.hpp"
-#include "service/reaper.hpp"
+#include "service/ticker.hpp"
 #include "store/store.hpp"
 
 namespace {
@@ -37,6 +37,7 @@ struct Options {
   std::int64_t default_ttl = 3600;
   std::int64_t default_idle = 900;
   std::int64_t tombstone_seconds = 3600;
+  std::size_t warm_pool = 0;
 };
 
 int fail(const std::string& message) {
@@ -94,6 +95,10 @@ int main(int argc, char** argv) {
                  "how long a reaped sandbox stays listed as Terminated with its reason")
       ->check(CLI::Range(0, 366 * 24 * 3600))
       ->capture_default_str();
+  app.add_option("--warm-pool", options.warm_pool,
+                 "ready sandboxes to keep per spec (image, network, resources) once asked for")
+      ->check(CLI::Range(0, 10000))
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   signal(SIGPIPE, SIG_IGN);
   // Logs go to stderr: stdout is left to whoever runs the server.
@@ -122,9 +127,18 @@ int main(int argc, char** argv) {
   if (!runtime) return fail("local runtime: " + runtime.error().message);
 
   hive::server::SandboxService service(
-      **store, **runtime, {options.default_ttl, options.default_idle, options.tombstone_seconds});
+      **store, **runtime,
+      {options.default_ttl, options.default_idle, options.tombstone_seconds, options.warm_pool});
   service.adopt_all();
-  hive::server::Reaper reaper(service);
+  using std::chrono::milliseconds;
+  hive::server::Ticker reaper(milliseconds(250),
+                              [&service] { service.reap_due(std::chrono::system_clock::now()); });
+  std::optional<hive::server::Ticker> refiller;
+  if (options.warm_pool > 0) {
+    hive::sandbox::SandboxSpec default_spec;  // the plain sandbox is wanted from the start
+    service.want_pool(default_spec);
+    refiller.emplace(milliseconds(20), [&service] { service.refill_pools(); });
+  }
 
   asio::io_context io;
   tcp::acceptor acceptor(io);
@@ -161,5 +175,7 @@ int main(int argc, char** argv) {
   for (auto& t : io_threads) t.join();
   workers.stop();
   workers.join();
+  refiller.reset();
+  service.drain_pools();
   return 0;
 }

@@ -1,5 +1,8 @@
 #include "agent_api.hpp"
 
+#include <cstdlib>
+#include <filesystem>
+
 #include "hive/sandbox/codec.hpp"
 
 namespace hive::agent {
@@ -23,6 +26,9 @@ void AgentApi::handle(http::Request&& request, http::Reply reply) {
   if (target == "/healthz" && request.method() == bhttp::verb::get) {
     return reply(http::make_response(request, bhttp::status::ok, R"({"ok":true})"));
   }
+  if (target == "/configure" && request.method() == bhttp::verb::post) {
+    return reply(configure(request));
+  }
   if (target == "/exec") {
     if (request.method() != bhttp::verb::post) {
       return reply(error_response(request, bhttp::status::method_not_allowed,
@@ -32,6 +38,32 @@ void AgentApi::handle(http::Request&& request, http::Reply reply) {
   }
   reply(error_response(request, bhttp::status::not_found,
                        make_error(Errc::not_found, "no route for " + std::string(target))));
+}
+
+// A warm-pool claim: the env and workdir of the spawn request that took this sandbox. They
+// apply to every command from now on, as if the sandbox had been started with them.
+http::Response AgentApi::configure(const http::Request& request) {
+  auto body = sandbox::parse_json(request.body());
+  if (!body || !body->is_object()) {
+    return error_response(request, bhttp::status::bad_request,
+                          make_error(Errc::invalid_argument, "configure takes a JSON object"));
+  }
+  const Json& env = body->value("env", Json::object());
+  const Json& workdir = body->value("workdir", Json(defaults_.cwd));
+  if (!env.is_object() || !workdir.is_string() || workdir.get<std::string>().empty() ||
+      workdir.get<std::string>().front() != '/') {
+    return error_response(request, bhttp::status::bad_request,
+                          make_error(Errc::invalid_argument,
+                                     "configure: env must be an object, workdir an absolute path"));
+  }
+  for (const auto& [key, value] : env.items()) {
+    if (!value.is_string() || key.empty() || key.find('=') != std::string::npos) continue;
+    setenv(key.c_str(), value.get<std::string>().c_str(), 1);
+  }
+  defaults_.cwd = workdir.get<std::string>();
+  std::error_code ec;
+  std::filesystem::create_directories(defaults_.cwd, ec);
+  return http::make_response(request, bhttp::status::ok, R"({"ok":true})");
 }
 
 void AgentApi::exec(const http::Request& request, http::Reply reply) {

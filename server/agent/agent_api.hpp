@@ -1,4 +1,5 @@
-// hive-agent's HTTP surface (DESIGN.md §5): GET /healthz and POST /exec, for now.
+// hive-agent's HTTP surface (DESIGN.md §5): GET /healthz, POST /exec, and POST /configure
+// (env and workdir for a warm-pool claim), for now.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -16,6 +17,7 @@ class AgentApi {
 
  private:
   void exec(const http::Request& request, http::Reply reply);
+  http::Response configure(const http::Request& request);
 
   boost::asio::io_context& io_;
   Children& children_;

@@ -23,13 +23,29 @@ constexpr auto kExecSlack = std::chrono::seconds(10);
 }  // namespace
 
 SandboxService::SandboxService(Store& store, runtime::Runtime& runtime, ServiceOptions options)
-    : store_(store), runtime_(runtime), options_(options) {}
+    : store_(store), runtime_(runtime), options_(options), pool_(options.warm_pool_size) {}
 
 Result<Sandbox> SandboxService::spawn(sandbox::SandboxSpec spec) {
   if (spec.ttl_seconds == 0) spec.ttl_seconds = options_.default_ttl_seconds;
   if (spec.idle_timeout_seconds == 0) {
     spec.idle_timeout_seconds = options_.default_idle_timeout_seconds;
   }
+  if (pool_.enabled()) {
+    if (auto key = pool_key(spec)) {
+      pool_.want(*key, spec);
+      while (auto id = pool_.take(*key)) {
+        auto claimed = claim(*id, spec);
+        if (claimed || claimed.error().code == Errc::conflict) return claimed;
+        spdlog::warn("dropped pooled sandbox {}: {}", *id, claimed.error().message);
+      }
+    }
+  }
+  auto record = start_record(std::move(spec), "");
+  if (!record) return record.error();
+  return record->sandbox;
+}
+
+Result<Record> SandboxService::start_record(sandbox::SandboxSpec spec, const std::string& pool) {
   auto now = Clock::now();
   Record record;
   record.sandbox.spec = std::move(spec);
@@ -38,6 +54,7 @@ Result<Sandbox> SandboxService::spawn(sandbox::SandboxSpec spec) {
   record.sandbox.created_at = to_rfc3339(now);
   record.sandbox.expires_at =
       to_rfc3339(now + std::chrono::seconds(record.sandbox.spec.ttl_seconds));
+  if (!pool.empty()) record.runtime_data["pool"] = pool;
   // The record goes in first: it claims the name, and a crash mid-spawn leaves a trace that
   // adopt_all() cleans up.
   Result<void> inserted = make_error(Errc::internal, "no id");
@@ -53,7 +70,7 @@ Result<Sandbox> SandboxService::spawn(sandbox::SandboxSpec spec) {
     (void)store_.remove(record.sandbox.id);
     return placement.error();
   }
-  record.runtime_data = std::move(placement->runtime_data);
+  record.runtime_data.update(placement->runtime_data);
   record.sandbox.state = State::Running;
   record.sandbox.ready_at = now_rfc3339();
   record.sandbox.last_activity_at = record.sandbox.ready_at;
@@ -62,7 +79,7 @@ Result<Sandbox> SandboxService::spawn(sandbox::SandboxSpec spec) {
     (void)store_.remove(record.sandbox.id);
     return r.error();
   }
-  return record.sandbox;
+  return record;
 }
 
 Result<std::vector<Sandbox>> SandboxService::list(std::optional<State> state,
@@ -71,6 +88,7 @@ Result<std::vector<Sandbox>> SandboxService::list(std::optional<State> state,
   if (!records) return records.error();
   std::vector<Sandbox> out;
   for (auto& record : *records) {
+    if (is_pooled(record)) continue;
     if ((!state || record.sandbox.state == *state) &&
         selector.matches(record.sandbox.spec.labels)) {
       out.push_back(with_activity(std::move(record.sandbox)));
@@ -79,8 +97,16 @@ Result<std::vector<Sandbox>> SandboxService::list(std::optional<State> state,
   return out;
 }
 
-Result<Sandbox> SandboxService::get(const std::string& id_or_name) {
+Result<Record> SandboxService::visible(const std::string& id_or_name) {
   auto record = store_.get(id_or_name);
+  if (record && is_pooled(*record)) {
+    return make_error(Errc::not_found, "sandbox '" + id_or_name + "' not found");
+  }
+  return record;
+}
+
+Result<Sandbox> SandboxService::get(const std::string& id_or_name) {
+  auto record = visible(id_or_name);
   if (!record) return record.error();
   if (record->sandbox.state == State::Running && record->sandbox.reason.empty()) {
     record->sandbox.reason = runtime_.condition(record->sandbox.id, record->runtime_data);
@@ -89,7 +115,7 @@ Result<Sandbox> SandboxService::get(const std::string& id_or_name) {
 }
 
 Result<Sandbox> SandboxService::deprovision(const std::string& id_or_name) {
-  auto record = store_.get(id_or_name);
+  auto record = visible(id_or_name);
   if (!record) return record.error();
   record->sandbox.state = State::Terminating;
   (void)store_.update(*record);
@@ -129,7 +155,7 @@ SandboxService::Outcome SandboxService::deprovision_matching(const sandbox::Sele
 }
 
 Result<Record> SandboxService::running(const std::string& id_or_name) {
-  auto record = store_.get(id_or_name);
+  auto record = visible(id_or_name);
   if (!record) return record.error();
   if (record->sandbox.state != State::Running) {
     std::string why = record->sandbox.reason.empty() ? "" : " (" + record->sandbox.reason + ")";
@@ -199,6 +225,7 @@ int SandboxService::reap_due(Clock::time_point now) {
   int reaped = 0;
   for (auto& record : *records) {
     const Sandbox& sb = record.sandbox;
+    if (is_pooled(record)) continue;  // its clocks start when it is claimed
     if (sandbox::is_final(sb.state)) {
       auto reaped_at = from_rfc3339(record.runtime_data.value("reaped_at", ""));
       if (reaped_at && now - *reaped_at > std::chrono::seconds(options_.tombstone_seconds)) {
@@ -257,11 +284,20 @@ void SandboxService::adopt_all() {
     const auto& sb = record.sandbox;
     if (sandbox::is_final(sb.state)) continue;
     if (sb.state == State::Running && runtime_.alive(sb.id, record.runtime_data)) {
+      if (is_pooled(record)) {
+        readopt_pooled(record);
+        continue;
+      }
       touch(sb.id);  // activity is not persisted: the idle clock restarts with the server
       spdlog::info("re-adopted sandbox {}", sb.id);
       continue;
     }
     // A spawn cut off mid-way, or a sandbox whose agent died while we were away.
+    if (is_pooled(record)) {
+      (void)runtime_.stop(sb.id, record.runtime_data);
+      (void)store_.remove(sb.id);
+      continue;
+    }
     bool was_starting = sb.state == State::Starting || sb.state == State::Pending;
     (void)runtime_.stop(sb.id, record.runtime_data);
     if (was_starting) {

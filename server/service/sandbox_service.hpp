@@ -12,6 +12,7 @@
 #include "hive/sandbox/selector.hpp"
 #include "hive/sandbox/types.hpp"
 #include "runtime/runtime.hpp"
+#include "service/warm_pool.hpp"
 #include "store/store.hpp"
 
 namespace hive::server {
@@ -21,6 +22,8 @@ struct ServiceOptions {
   std::int64_t default_idle_timeout_seconds = 900;
   // How long a reaped sandbox stays visible (state Terminated, with its reason).
   std::int64_t tombstone_seconds = 3600;
+  // Ready sandboxes kept per spec key once that spec has been asked for; 0 disables pools.
+  std::size_t warm_pool_size = 0;
 };
 
 class SandboxService {
@@ -50,6 +53,13 @@ class SandboxService {
   int reap_due(std::chrono::system_clock::time_point now);
   // After a restart: keeps what is alive, marks the rest Failed and cleans it up.
   void adopt_all();
+  // Starts pooled sandboxes until every wanted pool is full (the refiller's tick).
+  void refill_pools();
+  // Tears down every pooled sandbox nobody claimed (a graceful shutdown; after a crash they
+  // are re-adopted instead).
+  void drain_pools();
+  // Keeps a pool for this spec from now on, before anyone asks for one.
+  void want_pool(const sandbox::SandboxSpec& spec);
   std::string runtime_name() const { return runtime_.name(); }
 
  private:
@@ -67,6 +77,13 @@ class SandboxService {
   };
 
   Result<Record> running(const std::string& id_or_name);
+  // The record, unless it does not exist or is a pooled sandbox nobody has claimed.
+  Result<Record> visible(const std::string& id_or_name);
+  Result<Record> start_record(sandbox::SandboxSpec spec, const std::string& pool);
+  // Hands a pooled sandbox to a spawn request: its env and workdir go to the agent.
+  Result<sandbox::Sandbox> claim(const std::string& id, const sandbox::SandboxSpec& spec);
+  void readopt_pooled(const Record& record);
+  static bool is_pooled(const Record& record) { return record.runtime_data.contains("pool"); }
   void touch(const std::string& id);
   // The sandbox with its in-memory last activity filled in.
   sandbox::Sandbox with_activity(sandbox::Sandbox sandbox);
@@ -75,6 +92,7 @@ class SandboxService {
   Store& store_;
   runtime::Runtime& runtime_;
   ServiceOptions options_;
+  WarmPool pool_;
   // Last exec/keepalive per sandbox. In memory only: after a restart the idle clock restarts.
   std::mutex activity_mutex_;
   std::unordered_map<std::string, std::chrono::system_clock::time_point> activity_;

@@ -202,8 +202,20 @@ int main(int argc, char** argv) {
   Row teardown{"hive: deprovision", measure(static_cast<int>(ids.size()),
                                             [&] { (void)client.deprovision(ids[next++]); })};
 
+  // Claims from a full warm pool; the pool refills in the background between claims.
+  Row claim{"hive: spawn from a warm pool (claim)", {}};
+  {
+    hive::test::TestServer pooled({"--warm-pool", std::to_string(spawns)});
+    std::this_thread::sleep_for(std::chrono::milliseconds(500 + 20 * spawns));
+    auto pool_client = pooled.client();
+    hive::sandbox::SandboxSpec spec;
+    spec.env = {{"TASK", "bench"}};  // a claim with per-claim env, as a trainer would send
+    claim.samples = measure(spawns, [&] { (void)pool_client.spawn(spec); });
+    (void)pool_client.deprovision_matching("");
+  }
+
   std::printf("Spawn (floor: clone into the same namespaces + exec true)\n");
-  print({clone_ns, unshare, spawn, teardown}, clone_ns);
+  print({clone_ns, unshare, spawn, claim, teardown}, clone_ns);
   std::printf("\nExec round trip (floor: fork+exec+wait of /bin/true)\n");
   print({fork_exec, direct, exec}, fork_exec);
   std::printf("\ngateway overhead p50: %.1f us\n",

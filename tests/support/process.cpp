@@ -121,12 +121,13 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ec);
 }
 
-TestServer::TestServer() { start(); }
+TestServer::TestServer(std::vector<std::string> flags) : flags_(std::move(flags)) { start(); }
 
 void TestServer::start() {
   std::filesystem::remove(state_.path() + "/address");
   std::vector<std::string> args{bin("hive-server"), "--listen", "127.0.0.1:0", "--state-dir",
                                 state_.path()};
+  args.insert(args.end(), flags_.begin(), flags_.end());
   auto c_args = c_strings(args);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);

@@ -35,7 +35,8 @@ class TempDir {
 
 class TestServer {
  public:
-  TestServer();   // starts hive-server; throws if it does not come up
+  // Starts hive-server with these extra flags; throws if it does not come up.
+  explicit TestServer(std::vector<std::string> flags = {});
   ~TestServer();  // deprovisions what tests left, stops the server, removes the state dir
 
   void start();
@@ -49,6 +50,7 @@ class TestServer {
 
  private:
   TempDir state_;
+  std::vector<std::string> flags_;
   pid_t pid_ = -1;
   std::string url_, token_;
 };

@@ -1,11 +1,11 @@
-#include "service/reaper.hpp"
+#include "service/ticker.hpp"
 
 namespace hive::server {
 
-Reaper::Reaper(SandboxService& service, std::chrono::milliseconds period)
-    : service_(service), period_(period), thread_([this] { run(); }) {}
+Ticker::Ticker(std::chrono::milliseconds period, std::function<void()> task)
+    : period_(period), task_(std::move(task)), thread_([this] { run(); }) {}
 
-Reaper::~Reaper() {
+Ticker::~Ticker() {
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
@@ -14,11 +14,11 @@ Reaper::~Reaper() {
   thread_.join();
 }
 
-void Reaper::run() {
+void Ticker::run() {
   std::unique_lock lock(mutex_);
   while (!wake_.wait_for(lock, period_, [this] { return stopping_; })) {
     lock.unlock();
-    service_.reap_due(std::chrono::system_clock::now());
+    task_();
     lock.lock();
   }
 }

@@ -1,0 +1,88 @@
+// SandboxService's warm-pool half: claiming a pooled sandbox, refilling pools, and taking
+// pooled sandboxes back after a restart.
+#include <spdlog/spdlog.h>
+
+#include "gateway/agent_client.hpp"
+#include "hive/sandbox/codec.hpp"
+#include "service/ids.hpp"
+#include "service/sandbox_service.hpp"
+
+namespace hive::server {
+namespace {
+
+using Clock = std::chrono::system_clock;
+constexpr auto kConfigureTimeout = std::chrono::seconds(5);
+
+}  // namespace
+
+Result<sandbox::Sandbox> SandboxService::claim(const std::string& id,
+                                               const sandbox::SandboxSpec& spec) {
+  auto record = store_.get(id);
+  if (!record) return record.error();
+  const std::string key = record->runtime_data.value("pool", "");
+  if (!spec.name.empty() && store_.get(spec.name)) {
+    pool_.put(key, id);  // untouched: it stays in the pool
+    return make_error(Errc::conflict, "a sandbox named '" + spec.name + "' already exists");
+  }
+  auto discard = [&](Error error) -> Result<sandbox::Sandbox> {
+    (void)runtime_.stop(id, record->runtime_data);
+    (void)store_.remove(id);
+    return error;
+  };
+  if (!spec.env.empty() || spec.workdir != sandbox::SandboxSpec{}.workdir) {
+    nlohmann::json body{{"env", spec.env}, {"workdir", spec.workdir}};
+    auto endpoint = runtime_.endpoint(id, record->runtime_data);
+    auto reply = call_agent(endpoint, Method::Post, "/configure", body.dump(), kConfigureTimeout);
+    if (!reply) return discard(reply.error());
+    if (reply->status != 200)
+      return discard(sandbox::error_from_body(reply->body, Errc::agent_error));
+  }
+  auto now = Clock::now();
+  record->sandbox.spec = spec;
+  record->sandbox.created_at = to_rfc3339(now);
+  record->sandbox.ready_at = record->sandbox.created_at;
+  record->sandbox.last_activity_at = record->sandbox.created_at;
+  record->sandbox.expires_at = to_rfc3339(now + std::chrono::seconds(spec.ttl_seconds));
+  record->runtime_data.erase("pool");
+  if (auto r = store_.update(*record); !r) return discard(r.error());
+  touch(id);
+  return record->sandbox;
+}
+
+void SandboxService::refill_pools() {
+  for (auto& [key, spec] : pool_.deficits()) {
+    auto record = start_record(spec, key);
+    if (!record) {
+      spdlog::warn("warm pool {}: {}", key, record.error().message);
+      return;  // try again on the next tick rather than spin on a failing spec
+    }
+    pool_.put(key, record->sandbox.id);
+  }
+}
+
+void SandboxService::drain_pools() {
+  for (const auto& id : pool_.take_all()) {
+    auto record = store_.get(id);
+    if (!record) continue;
+    (void)runtime_.stop(id, record->runtime_data);
+    (void)store_.remove(id);
+  }
+}
+
+void SandboxService::want_pool(const sandbox::SandboxSpec& spec) {
+  if (auto key = pool_key(spec)) pool_.want(*key, spec);
+}
+
+void SandboxService::readopt_pooled(const Record& record) {
+  const std::string key = record.runtime_data.value("pool", "");
+  if (pool_.enabled()) {
+    pool_.want(key, record.sandbox.spec);
+    pool_.put(key, record.sandbox.id);
+    spdlog::info("re-adopted pooled sandbox {}", record.sandbox.id);
+    return;
+  }
+  (void)runtime_.stop(record.sandbox.id, record.runtime_data);
+  (void)store_.remove(record.sandbox.id);
+}
+
+}  // namespace hive::server

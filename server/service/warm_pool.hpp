@@ -1,0 +1,45 @@
+// Warm pools: sandboxes started ahead of demand, one pool per spec key (image, network,
+// resources), so a spawn that matches is a claim — a record update and the per-claim env sent
+// to the agent — instead of a cold start. A pool is wanted from the first spawn of its key.
+#pragma once
+
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "hive/sandbox/types.hpp"
+
+namespace hive::server {
+
+// The pool a spec could be served from, or nullopt when something in it must be set at
+// start (ports, MCP servers, placement) and so cannot be pooled.
+std::optional<std::string> pool_key(const sandbox::SandboxSpec& spec);
+
+// What a pooled sandbox of that key is started with: the keyed fields, defaults elsewhere.
+sandbox::SandboxSpec pool_spec(const sandbox::SandboxSpec& spec);
+
+class WarmPool {
+ public:
+  explicit WarmPool(std::size_t per_key) : per_key_(per_key) {}
+  bool enabled() const { return per_key_ > 0; }
+
+  // Records demand for a key; the refiller keeps `per_key` ready from then on.
+  void want(const std::string& key, const sandbox::SandboxSpec& spec);
+  std::optional<std::string> take(const std::string& key);
+  void put(const std::string& key, std::string id);
+  // Empties every pool, returning what was in them.
+  std::vector<std::string> take_all();
+  // One spec per sandbox missing from a pool.
+  std::vector<std::pair<std::string, sandbox::SandboxSpec>> deficits();
+
+ private:
+  std::size_t per_key_;
+  std::mutex mutex_;
+  std::map<std::string, std::deque<std::string>> ready_;
+  std::map<std::string, sandbox::SandboxSpec> wanted_;
+};
+
+}  // namespace hive::server
