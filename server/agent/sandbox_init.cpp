@@ -36,6 +36,8 @@ Result<void> make_bind_target(const std::string& source, const std::string& targ
   struct stat st {};
   if (stat(source.c_str(), &st) != 0) return sys_error("stat", source, errno);
   if (S_ISDIR(st.st_mode)) return make_dirs(target);
+  struct stat existing {};
+  if (lstat(target.c_str(), &existing) == 0) return {};  // e.g. a file of a read-only /etc
   if (auto r = make_dirs(fs::path(target).parent_path()); !r) return r;
   int fd = open(target.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0 && errno != EISDIR) return sys_error("create", target, errno);

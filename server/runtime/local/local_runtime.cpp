@@ -19,6 +19,7 @@
 #include <sstream>
 
 #include "hive/sandbox/codec.hpp"
+#include "runtime/local/egress.hpp"
 #include "runtime/local/spawn.hpp"
 #include "util/unique_fd.hpp"
 
@@ -110,11 +111,6 @@ Result<void> check_supported(const sandbox::SandboxSpec& spec) {
                                                   "': the local runtime runs only image 'host' "
                                                   "so far (OCI images are planned)");
   }
-  if (spec.network == Network::Egress) {
-    return make_error(
-        Errc::invalid_argument,
-        "network 'egress' is not supported by the local runtime yet; use none or host");
-  }
   return {};
 }
 
@@ -144,6 +140,10 @@ Result<void> LocalRuntime::prepare() {
   cgroups_ = detect_cgroups();
   host_ = scan_host_root();
   if (auto r = make_dir(options_.state_dir + "/sandboxes", 0700); !r) return r;
+  egress_resolv_conf_ = options_.state_dir + "/resolv-egress.conf";
+  if (!(std::ofstream(egress_resolv_conf_) << kEgressResolvConf)) {
+    return sys_error("write", egress_resolv_conf_, errno);
+  }
   // Every sandbox mounts its root tmpfs here, each in its own mount namespace.
   root_mount_ = options_.state_dir + "/rootfs";
   if (auto r = make_dir(root_mount_, 0755); !r) return r;
@@ -213,9 +213,9 @@ Result<Placement> LocalRuntime::start(const sandbox::Sandbox& sb) {
     if (!bytes) return fail(bytes.error());
     disk_bytes = *bytes;
   }
-  const std::string plan =
-      to_json(host_root_plan({root_mount_, dir + "/workspace", etc_mask_, host_, disk_bytes}))
-          .dump();
+  HostRootPlanInput input{root_mount_, dir + "/workspace", etc_mask_, host_, disk_bytes};
+  if (sb.spec.network == Network::Egress) input.resolv_conf = egress_resolv_conf_;
+  const std::string plan = to_json(host_root_plan(input)).dump();
   if (write(plan_pipe->write.get(), plan.data(), plan.size()) !=
       static_cast<ssize_t>(plan.size())) {
     return fail(sys_error("write", "mount plan", errno));
@@ -247,6 +247,11 @@ Result<Placement> LocalRuntime::start(const sandbox::Sandbox& sb) {
   data["start_time"] = proc_stat_field(*pid, kStatStartTime);
   ready->write.reset();  // so EOF means the agent (and every copy of the pipe) is gone
   if (auto r = wait_ready(ready->read.get(), kReadyTimeoutMs); !r) return fail(r.error());
+  if (sb.spec.network == Network::Egress) {
+    auto slirp = start_egress(*pid, *cgroup_dirs);
+    if (!slirp) return fail(slirp.error());
+    data["slirp_pid"] = *slirp;
+  }
   placement.endpoint = endpoint(sb.id, data);
   return placement;
 }
@@ -269,7 +274,8 @@ Result<void> LocalRuntime::stop(const std::string& id, const nlohmann::json& dat
   } else {
     for (const auto& h : cgroups_.hierarchies) cgroup_dirs.push_back(h.parent + "/" + id);
   }
-  auto cgroups_removed = remove_cgroups(cgroup_dirs);
+  auto cgroups_removed = remove_cgroups(cgroup_dirs);  // slirp4netns goes with them
+  if (int slirp = data.value("slirp_pid", 0); slirp > 0) waitpid(slirp, nullptr, WNOHANG);
   std::error_code ec;
   const std::string dir = data.value("dir", sandbox_dir(id));
   fs::remove_all(dir, ec);

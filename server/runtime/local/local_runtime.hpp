@@ -42,6 +42,7 @@ class LocalRuntime : public Runtime {
   std::vector<HostEntry> host_;
   std::string etc_mask_;
   std::string root_mount_;
+  std::string egress_resolv_conf_;
 };
 
 // A field of /proc/PID/stat, numbered as in proc(5); "" when the process is gone.

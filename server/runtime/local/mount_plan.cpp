@@ -74,6 +74,9 @@ MountPlan host_root_plan(const HostRootPlanInput& input) {
     }
   }
   ops.push_back(op(Kind::Overlay, "lowerdir=" + input.etc_mask + ":/etc", "/etc", "", true));
+  if (!input.resolv_conf.empty()) {
+    ops.push_back(op(Kind::Bind, input.resolv_conf, "/etc/resolv.conf", "", true));
+  }
   ops.push_back(op(Kind::Proc, "", "/proc"));
   // The kernel's sysctls and sysrq are not namespaced: writes there would reach the host.
   ops.push_back(op(Kind::ReadOnly, "", "/proc/sys"));

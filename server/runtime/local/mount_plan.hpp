@@ -52,6 +52,8 @@ struct HostRootPlanInput {
   // that size and holds /workspace too (charged to the sandbox's memory cgroup as well).
   // Without one, /workspace is the host directory above.
   std::int64_t disk_bytes = 0;
+  // A host file bound over /etc/resolv.conf (egress sandboxes resolve through slirp4netns).
+  std::string resolv_conf;
 };
 
 // The plan for image "host": system directories read-only, /etc without secrets, fresh /tmp,
