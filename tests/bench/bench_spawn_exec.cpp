@@ -202,6 +202,37 @@ int main(int argc, char** argv) {
   Row teardown{"hive: deprovision", measure(static_cast<int>(ids.size()),
                                             [&] { (void)client.deprovision(ids[next++]); })};
 
+  // The network namespace's share of a spawn: the same spawn without one.
+  hive::sandbox::SandboxSpec host_net;
+  host_net.network = hive::sandbox::Network::Host;
+  Row no_netns{"hive: spawn, network host (no new netns)", {}};
+  {
+    std::vector<std::string> made;
+    no_netns.samples = measure(spawns, [&] {
+      if (auto sb = client.spawn(host_net)) made.push_back(sb->id);
+    });
+    for (const auto& id : made) (void)client.deprovision(id);
+  }
+
+  // Spawns while another client tears down twice as many: teardown must not stall them.
+  Row during_teardown{"hive: spawn while 2N others are torn down", {}};
+  {
+    std::vector<std::string> doomed;
+    for (int i = 0; i < 2 * spawns; ++i) {
+      if (auto sb = client.spawn({})) doomed.push_back(sb->id);
+    }
+    std::thread teardown_thread([&] {
+      auto other = server.client();
+      for (const auto& id : doomed) (void)other.deprovision(id);
+    });
+    std::vector<std::string> made;
+    during_teardown.samples = measure(spawns, [&] {
+      if (auto sb = client.spawn({})) made.push_back(sb->id);
+    });
+    teardown_thread.join();
+    for (const auto& id : made) (void)client.deprovision(id);
+  }
+
   // Claims from a full warm pool; the pool refills in the background between claims.
   Row claim{"hive: spawn from a warm pool (claim)", {}};
   {
@@ -215,7 +246,7 @@ int main(int argc, char** argv) {
   }
 
   std::printf("Spawn (floor: clone into the same namespaces + exec true)\n");
-  print({clone_ns, unshare, spawn, claim, teardown}, clone_ns);
+  print({clone_ns, unshare, spawn, no_netns, during_teardown, claim, teardown}, clone_ns);
   std::printf("\nExec round trip (floor: fork+exec+wait of /bin/true)\n");
   print({fork_exec, direct, exec}, fork_exec);
   std::printf("\ngateway overhead p50: %.1f us\n",

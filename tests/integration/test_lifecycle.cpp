@@ -100,3 +100,18 @@ TEST_CASE("keepalive pushes expiry and restarts the idle clock", "[integration]"
   CHECK(client.get(sb->id)->state == State::Running);
   CHECK(server.hivectl({"keepalive", "sb-nothere"}).exit_code == 1);
 }
+
+TEST_CASE("deadlines hold across a server crash", "[integration]") {
+  TestServer server;
+  SandboxSpec spec;
+  spec.ttl_seconds = 2;
+  auto sb = server.client().spawn(spec);
+  REQUIRE(sb);
+  server.kill9();
+  std::this_thread::sleep_for(2500ms);  // the deadline passes while no server runs
+  server.start();
+  auto client = server.client();
+  auto ended = wait_until_ended(client, sb->id);
+  CHECK(ended.state == State::Terminated);
+  CHECK(ended.reason == "ttl");
+}
