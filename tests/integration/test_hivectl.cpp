@@ -6,15 +6,7 @@
 #include "process.hpp"
 
 using hive::test::TestServer;
-
-namespace {
-
-std::string trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
-}  // namespace
+using hive::test::trim;
 
 TEST_CASE("spawn, list, get, exec and deprovision through hivectl", "[integration]") {
   TestServer server;

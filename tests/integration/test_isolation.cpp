@@ -12,14 +12,10 @@
 #include "process.hpp"
 
 using hive::test::TestServer;
+using hive::test::trim;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
 
 std::string slurp(const fs::path& path) {
   std::ifstream in(path);

@@ -5,23 +5,16 @@
 #include <fstream>
 #include <sstream>
 
+#include "checks.hpp"
 #include "hive/sandbox/client.hpp"
 #include "process.hpp"
 
 using namespace hive::sandbox;
+using hive::test::run_in;
 using hive::test::TestServer;
 namespace fs = std::filesystem;
 
 namespace {
-
-ExecResult run_in(Client& client, const std::string& id, const std::string& command) {
-  ExecRequest request;
-  request.command = command;
-  request.timeout_seconds = 30;
-  auto result = client.exec(id, request);
-  REQUIRE(result);
-  return *result;
-}
 
 Sandbox spawn_with(Client& client, Resources resources) {
   SandboxSpec spec;

@@ -9,11 +9,13 @@
 #include <chrono>
 #include <thread>
 
+#include "checks.hpp"
 #include "hive/sandbox/client.hpp"
 #include "process.hpp"
 
 using namespace hive::sandbox;
 using hive::test::run;
+using hive::test::run_in;
 using hive::test::TestServer;
 
 namespace {
@@ -70,15 +72,6 @@ class TestHost {
   std::string name_, address_, veth_;
   pid_t server_ = -1;
 };
-
-ExecResult run_in(Client& client, const std::string& id, const std::string& command) {
-  ExecRequest request;
-  request.command = command;
-  request.timeout_seconds = 20;
-  auto result = client.exec(id, request);
-  REQUIRE(result);
-  return *result;
-}
 
 Sandbox spawn_on(Client& client, Network network) {
   SandboxSpec spec;

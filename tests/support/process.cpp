@@ -39,6 +39,11 @@ std::string read_file(const std::string& path) {
 
 std::string bin(const std::string& name) { return std::string(HIVE_BIN_DIR) + "/" + name; }
 
+std::string trim(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  return text;
+}
+
 Outcome run(const std::vector<std::string>& argv, const std::string& input,
             const std::vector<std::string>& env) {
   int in[2], out[2], err[2];

@@ -22,6 +22,9 @@ Outcome run(const std::vector<std::string>& argv, const std::string& input = "",
 
 std::string bin(const std::string& name);  // build/bin/<name>
 
+// Without trailing newlines and spaces.
+std::string trim(std::string text);
+
 // A temporary directory, removed with its contents at the end of the scope.
 class TempDir {
  public:
