@@ -208,7 +208,8 @@ void SandboxService::terminate(Record record, const std::string& reason) {
   if (!store_.update(record)) return;  // deprovisioned meanwhile
   forget_agent(runtime_.endpoint(id, record.runtime_data));
   auto stopped = runtime_.stop(id, record.runtime_data);
-  record.sandbox.state = stopped ? State::Terminated : State::Failed;
+  // A sandbox whose agent died did not end as asked: that is a failure, not a termination.
+  record.sandbox.state = stopped && reason != "agent-exit" ? State::Terminated : State::Failed;
   if (!stopped) record.sandbox.reason = "teardown-failed";
   record.runtime_data["reaped_at"] = now_rfc3339();
   (void)store_.update(record);
@@ -222,6 +223,8 @@ void SandboxService::terminate(Record record, const std::string& reason) {
 int SandboxService::reap_due(Clock::time_point now) {
   auto records = store_.list();
   if (!records) return 0;
+  // Whether each agent still lives costs a few /proc reads per sandbox: every 8th pass.
+  const bool check_agents = reap_passes_++ % 8 == 0;
   int reaped = 0;
   for (auto& record : *records) {
     const Sandbox& sb = record.sandbox;
@@ -236,17 +239,20 @@ int SandboxService::reap_due(Clock::time_point now) {
     if (sb.state != State::Running) continue;
     auto expires = from_rfc3339(sb.expires_at);
     Clock::time_point last = from_rfc3339(sb.ready_at).value_or(now);
+    bool busy = false;
     {
       std::lock_guard lock(activity_mutex_);
-      if (in_flight_.count(sb.id) != 0) continue;  // busy right now: not idle
+      busy = in_flight_.count(sb.id) != 0;  // a call in flight is activity, never idleness
       if (auto it = activity_.find(sb.id); it != activity_.end()) last = it->second;
     }
     const char* reason = nullptr;
     if (expires && now >= *expires) {
-      reason = "ttl";
-    } else if (sb.spec.idle_timeout_seconds > 0 &&
+      reason = "ttl";  // even mid-call: a sandbox never outlives expires_at
+    } else if (!busy && sb.spec.idle_timeout_seconds > 0 &&
                now - last >= std::chrono::seconds(sb.spec.idle_timeout_seconds)) {
       reason = "idle";
+    } else if (check_agents && !runtime_.alive(sb.id, record.runtime_data)) {
+      reason = "agent-exit";
     }
     if (reason != nullptr) {
       terminate(std::move(record), reason);

@@ -2,6 +2,7 @@
 // over a Store (records) and a Runtime (placement). Thread-safe; calls block.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <mutex>
 #include <optional>
@@ -48,8 +49,8 @@ class SandboxService {
   // Restarts the idle clock and moves expires_at to now + ttl_seconds.
   Result<sandbox::Sandbox> keepalive(const std::string& id_or_name);
   // Tears down every Running sandbox past its TTL or idle timeout (reason "ttl" or "idle"),
-  // keeping a Terminated record; forgets records reaped longer ago than tombstone_seconds.
-  // Returns how many it reaped.
+  // keeping a Terminated record, and every one whose agent died (Failed, "agent-exit");
+  // forgets records reaped longer ago than tombstone_seconds. Returns how many it reaped.
   int reap_due(std::chrono::system_clock::time_point now);
   // After a restart: keeps what is alive, marks the rest Failed and cleans it up.
   void adopt_all();
@@ -97,6 +98,7 @@ class SandboxService {
   std::mutex activity_mutex_;
   std::unordered_map<std::string, std::chrono::system_clock::time_point> activity_;
   std::unordered_map<std::string, int> in_flight_;
+  std::atomic<std::uint64_t> reap_passes_{0};
 };
 
 }  // namespace hive::server

@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <filesystem>
 #include <thread>
 
 #include "hive/sandbox/client.hpp"
@@ -113,5 +114,34 @@ TEST_CASE("deadlines hold across a server crash", "[integration]") {
   auto client = server.client();
   auto ended = wait_until_ended(client, sb->id);
   CHECK(ended.state == State::Terminated);
+  CHECK(ended.reason == "ttl");
+}
+
+TEST_CASE("a sandbox whose agent dies is reported Failed and cleaned up", "[integration]") {
+  TestServer server;
+  auto client = server.client();
+  auto sb = client.spawn({});
+  REQUIRE(sb);
+  auto agent = hive::test::run({"/usr/bin/pgrep", "-f", "hostname " + sb->id});
+  REQUIRE(agent.exit_code == 0);
+  hive::test::run({"/bin/kill", "-9", hive::test::trim(agent.out)});
+  auto ended = wait_until_ended(client, sb->id);
+  CHECK(ended.state == State::Failed);
+  CHECK(ended.reason == "agent-exit");
+  CHECK_FALSE(std::filesystem::exists(server.state_dir() + "/sandboxes/" + sb->id));
+}
+
+TEST_CASE("the TTL holds even while a call is running", "[integration]") {
+  TestServer server;
+  auto client = server.client();
+  SandboxSpec spec;
+  spec.ttl_seconds = 1;
+  auto sb = client.spawn(spec);
+  REQUIRE(sb);
+  ExecRequest forever;
+  forever.argv = {"sleep", "60"};
+  auto cut = client.exec(sb->id, forever);  // ends when the sandbox does, not after 60 s
+  CHECK_FALSE((cut && cut->exit_code == 0));
+  auto ended = wait_until_ended(client, sb->id);
   CHECK(ended.reason == "ttl");
 }
