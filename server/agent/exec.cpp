@@ -1,8 +1,9 @@
 #include "exec.hpp"
 
+#include "spawn_command.hpp"
+
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -55,46 +56,6 @@ std::vector<std::string> command_env(const ExecRequest& request) {
   return env;
 }
 
-std::vector<char*> c_strings(std::vector<std::string>& items) {
-  std::vector<char*> out;
-  out.reserve(items.size() + 1);
-  for (auto& item : items) out.push_back(item.data());
-  out.push_back(nullptr);
-  return out;
-}
-
-// posix_spawn is a vfork+exec in glibc: no copy of the agent, and exec failures come back
-// as its return value rather than as a child that exits 127.
-int spawn(const ExecRequest& request, const std::string& cwd, int in, int out, int err,
-          pid_t& pid) {
-  auto argv_strings = command_argv(request);
-  auto env_strings = command_env(request);
-  auto argv = c_strings(argv_strings);
-  auto envp = c_strings(env_strings);
-
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, in, 0);
-  posix_spawn_file_actions_adddup2(&actions, out, 1);
-  posix_spawn_file_actions_adddup2(&actions, err, 2);
-  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
-  posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
-
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t all, none;
-  sigfillset(&all);
-  sigemptyset(&none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setflags(&attr,
-                           POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-  int rc = posix_spawnp(&pid, argv[0], &actions, &attr, argv.data(), envp.data());
-  posix_spawnattr_destroy(&attr);
-  posix_spawn_file_actions_destroy(&actions);
-  return rc;
-}
-
 }  // namespace
 
 ExecJob::ExecJob(asio::io_context& io, Children& children, ExecRequest request,
@@ -131,7 +92,9 @@ void ExecJob::start() {
     done_ = true;
     return on_done_(std::move(result_));
   }
-  int rc = spawn(request_, cwd, in.read, out.write, err.write, pid_);
+  CommandSpec command{
+      command_argv(request_), command_env(request_), cwd, in.read, out.write, err.write};
+  int rc = spawn_command(command, pid_);
   if (rc != 0) {
     const auto argv = command_argv(request_);
     result_.exit_code = rc == ENOENT ? 127 : 126;

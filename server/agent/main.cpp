@@ -15,6 +15,7 @@
 #include "agent_api.hpp"
 #include "hive/sandbox/codec.hpp"
 #include "sandbox_init.hpp"
+#include "spawn_command.hpp"
 
 namespace {
 
@@ -60,6 +61,7 @@ Result<void> prepare_sandbox(const Options& options) {
     if (auto r = hive::agent::set_hostname(options.hostname); !r) return r;
   }
   if (getpid() == 1) {
+    hive::agent::protect_from_oom_killer();
     if (auto r = hive::agent::bring_up_loopback(); !r) return r;
     if (auto r = hive::agent::drop_dangerous_capabilities(); !r) return r;
   }

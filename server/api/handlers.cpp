@@ -96,7 +96,10 @@ http::Response Api::dispatch(const http::Request& request) {
     case RouteKind::Healthz:
       return json_response(request, 200, {{"ok", true}});
     case RouteKind::Readyz: {
-      // check() is cheap here; it may grow into a real probe of the runtime.
+      auto ready = service_.ready();
+      if (!ready) {
+        return json_response(request, 503, {{"ready", false}, {"reason", ready.error().message}});
+      }
       return json_response(request, 200, {{"ready", true}, {"runtime", service_.runtime_name()}});
     }
     case RouteKind::Version:

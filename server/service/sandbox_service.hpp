@@ -62,6 +62,8 @@ class SandboxService {
   // Keeps a pool for this spec from now on, before anyone asks for one.
   void want_pool(const sandbox::SandboxSpec& spec);
   std::string runtime_name() const { return runtime_.name(); }
+  // Whether spawns can succeed now (the runtime's own check), and why not.
+  Result<void> ready() { return runtime_.check(); }
 
  private:
   // Marks a sandbox busy for the scope of a call; its end counts as activity.

@@ -23,6 +23,9 @@ TEST_CASE("the API answers bad requests with status and message", "[integration]
 
   auto health = curl(server, {server.url() + "/healthz"});
   CHECK_THAT(health, Catch::EndsWith(" 200"));
+  auto ready = curl(server, {server.url() + "/readyz"});
+  CHECK_THAT(ready, Catch::Contains("\"ready\":true"));
+  CHECK_THAT(ready, Catch::EndsWith(" 200"));
 
   auto no_token = curl(server, {sandboxes});
   CHECK_THAT(no_token, Catch::EndsWith(" 401"));

@@ -1,0 +1,118 @@
+#include "spawn_command.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+
+namespace hive::agent {
+namespace {
+
+// Raising a score needs no privilege, lowering one does (and some hosts refuse even root):
+// so commands are made more killable rather than relying on the agent being less.
+constexpr char kCommandOomScoreAdj[] = "500";
+
+std::string path_of(const std::vector<std::string>& env) {
+  for (const auto& entry : env) {
+    if (entry.rfind("PATH=", 0) == 0) return entry.substr(5);
+  }
+  return "/usr/local/bin:/usr/bin:/bin";
+}
+
+// Resolves a bare command name against PATH, as execvp would, but here in the parent where
+// allocating is allowed. "" when nothing executable is found.
+std::string resolve(const std::string& name, const std::string& path) {
+  if (name.find('/') != std::string::npos) return name;
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    auto colon = path.find(':', start);
+    if (colon == std::string::npos) colon = path.size();
+    std::string dir = path.substr(start, colon - start);
+    std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
+    struct stat st {};
+    if (stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+        access(candidate.c_str(), X_OK) == 0) {
+      return candidate;
+    }
+    start = colon + 1;
+  }
+  return "";
+}
+
+std::vector<char*> c_strings(std::vector<std::string>& items) {
+  std::vector<char*> out;
+  out.reserve(items.size() + 1);
+  for (auto& item : items) out.push_back(item.data());
+  out.push_back(nullptr);
+  return out;
+}
+
+}  // namespace
+
+void protect_from_oom_killer() {
+  int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  ssize_t ignored = write(fd, "-1000", 5);
+  (void)ignored;
+  close(fd);
+}
+
+int spawn_command(const CommandSpec& spec, pid_t& pid) {
+  std::string path = resolve(spec.argv.front(), path_of(spec.env));
+  if (path.empty()) return ENOENT;
+  auto argv_strings = spec.argv;
+  auto env_strings = spec.env;
+  auto argv = c_strings(argv_strings);
+  auto envp = c_strings(env_strings);
+
+  // No signal handler of ours may run in the child while it shares our memory.
+  sigset_t all, saved;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &saved);
+  volatile int child_errno = 0;  // vfork: the child writes it into our memory
+  pid = vfork();
+  if (pid == 0) {
+    // Only system calls from here to execve.
+    struct sigaction defaults {};
+    defaults.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < NSIG; ++sig) sigaction(sig, &defaults, nullptr);
+    const char* step_failed = nullptr;
+    if (setsid() < 0 || dup2(spec.stdin_fd, 0) < 0 || dup2(spec.stdout_fd, 1) < 0 ||
+        dup2(spec.stderr_fd, 2) < 0) {
+      step_failed = "fds";
+    } else if (chdir(spec.cwd.c_str()) != 0) {
+      step_failed = "chdir";
+    }
+    if (step_failed == nullptr) {
+      int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+      if (fd >= 0) {
+        ssize_t ignored = write(fd, kCommandOomScoreAdj, sizeof kCommandOomScoreAdj - 1);
+        (void)ignored;
+        close(fd);
+      }
+      syscall(SYS_close_range, 3, ~0U, 0);
+      sigset_t none;
+      sigemptyset(&none);
+      sigprocmask(SIG_SETMASK, &none, nullptr);
+      execve(path.c_str(), argv.data(), envp.data());
+    }
+    child_errno = errno;
+    _exit(127);
+  }
+  int vfork_errno = errno;
+  pthread_sigmask(SIG_SETMASK, &saved, nullptr);
+  if (pid < 0) return vfork_errno;
+  if (child_errno != 0) {
+    // The child has exited; the reaper will collect it, nobody waits for it.
+    int err = child_errno;
+    pid = -1;
+    return err;
+  }
+  return 0;
+}
+
+}  // namespace hive::agent

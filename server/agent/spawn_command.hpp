@@ -1,0 +1,27 @@
+// Starting one command for the agent: a vfork+exec like glibc's posix_spawn, plus the one
+// thing posix_spawn cannot do — set the command's OOM score. Commands run with
+// oom_score_adj 500 and the agent with -1000 where the host allows it (0 otherwise), so at a
+// sandbox's memory limit the kernel's OOM killer takes a runaway command, never the agent.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace hive::agent {
+
+struct CommandSpec {
+  std::vector<std::string> argv;  // argv[0] is looked up in env's PATH when it has no '/'
+  std::vector<std::string> env;   // "K=V"
+  std::string cwd;
+  int stdin_fd = -1, stdout_fd = -1, stderr_fd = -1;
+};
+
+// Returns 0 and the pid, or the errno of the step that failed (ENOENT: no such command).
+int spawn_command(const CommandSpec& spec, pid_t& pid);
+
+// Makes the calling process the last thing the OOM killer would pick.
+void protect_from_oom_killer();
+
+}  // namespace hive::agent
