@@ -39,8 +39,14 @@ sandbox::Client Invocation::client() const {
 
 OutputFormat Invocation::format() const {
   if (global.output == "json") return OutputFormat::Json;
+  if (global.output == "yaml") return OutputFormat::Yaml;
   if (global.output == "name") return OutputFormat::Name;
+  if (global.output == "wide") return OutputFormat::Wide;
   return OutputFormat::Table;
+}
+
+PrintOptions Invocation::print_options() const {
+  return {format(), !global.no_headers, global.show_labels};
 }
 
 int exit_code_for(const Error& error) {
@@ -87,8 +93,10 @@ int run_hivectl(int argc, char** argv, Io io) {
       ->capture_default_str();
   app.add_option("--token", inv.global.token, "bearer token")->envname("HIVE_TOKEN");
   app.add_option("-o,--output", inv.global.output, "output format")
-      ->check(CLI::IsMember({"table", "json", "name"}))
+      ->check(CLI::IsMember({"table", "wide", "json", "yaml", "name"}))
       ->capture_default_str();
+  app.add_flag("--no-headers", inv.global.no_headers, "tables without their header line");
+  app.add_flag("--show-labels", inv.global.show_labels, "tables with a LABELS column");
   add_spawn(app, inv);
   add_list(app, inv);
   add_get(app, inv);

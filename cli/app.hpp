@@ -20,12 +20,22 @@ inline constexpr int kExitUsage = 2;       // bad flags or arguments
 inline constexpr int kExitNoServer = 3;    // the server could not be reached
 inline constexpr int kExitExecHive = 125;  // exec: Hive failed before the command ran
 
-enum class OutputFormat { Table, Json, Name };
+enum class OutputFormat { Table, Wide, Json, Yaml, Name };
+
+struct PrintOptions {
+  OutputFormat format = OutputFormat::Table;
+  bool headers = true;  // --no-headers turns them off
+  bool labels = false;  // --show-labels adds a LABELS column
+  // JSON and YAML print whole resources; the rest print what a person or a pipe reads.
+  bool structured() const { return format == OutputFormat::Json || format == OutputFormat::Yaml; }
+};
 
 struct GlobalOptions {
   std::string server = "http://127.0.0.1:7070";
   std::string token;
   std::string output = "table";
+  bool no_headers = false;
+  bool show_labels = false;
 };
 
 struct Io {
@@ -45,6 +55,7 @@ struct Invocation {
   // Resolves flags and environment into a client (the token may come from the local server).
   sandbox::Client client() const;
   OutputFormat format() const;
+  PrintOptions print_options() const;
   // Prints "hivectl: <message>" and returns the exit code for the error.
   int fail(const Error& error) const;
 };

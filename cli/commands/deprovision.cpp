@@ -14,8 +14,8 @@ struct DeprovisionOptions {
 };
 
 void report(const Invocation& inv, const sandbox::Sandbox& sb) {
-  if (inv.format() == OutputFormat::Json) {
-    print_sandbox(inv.io.out, OutputFormat::Json, sb);
+  if (inv.print_options().structured()) {
+    print_sandbox(inv.io.out, inv.print_options(), sb);
   } else if (inv.format() == OutputFormat::Name) {
     inv.io.out << sb.id << "\n";
   } else {
@@ -85,8 +85,8 @@ void add_keepalive(CLI::App& app, Invocation& inv) {
         auto sb = client.keepalive(id);
         if (!sb) {
           code = inv.fail(sb.error());
-        } else if (inv.format() == OutputFormat::Json) {
-          print_sandbox(inv.io.out, OutputFormat::Json, *sb);
+        } else if (inv.print_options().structured()) {
+          print_sandbox(inv.io.out, inv.print_options(), *sb);
         } else {
           inv.io.out << sb->id << " expires " << sb->expires_at << "\n";
         }

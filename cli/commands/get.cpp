@@ -13,6 +13,8 @@ void add_list(CLI::App& app, Invocation& inv) {
   hivectl list
   hivectl list --state Running -o name
   hivectl list -l 'run=42,tier in (a,b),!debug'
+  hivectl list -o wide --show-labels
+  hivectl list -o yaml
   hivectl list -o json)");
   cmd->add_option("-l,--selector", *selector, "label selector: k=v, k!=v, k in (a,b), k, !k");
   cmd->add_option("--state", *state, "only sandboxes in this state")
@@ -25,7 +27,7 @@ void add_list(CLI::App& app, Invocation& inv) {
       if (!state->empty()) options.state = sandbox::state_from_string(*state);
       auto sandboxes = inv.client().list(options);
       if (!sandboxes) return inv.fail(sandboxes.error());
-      print_sandboxes(inv.io.out, inv.format(), *sandboxes);
+      print_sandboxes(inv.io.out, inv.print_options(), *sandboxes);
       return kExitOk;
     };
   });
@@ -52,9 +54,9 @@ void add_get(CLI::App& app, Invocation& inv) {
         found.push_back(std::move(*sb));
       }
       if (found.size() == 1 && ids->size() == 1) {
-        print_sandbox(inv.io.out, inv.format(), found.front());
+        print_sandbox(inv.io.out, inv.print_options(), found.front());
       } else if (!found.empty()) {
-        print_sandboxes(inv.io.out, inv.format(), found);
+        print_sandboxes(inv.io.out, inv.print_options(), found);
       }
       return code;
     };

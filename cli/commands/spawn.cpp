@@ -39,8 +39,8 @@ int run_spawn(Invocation& inv, SpawnOptions& o) {
                                            : sandbox::Network::None;
   auto sb = inv.client().spawn(o.spec);
   if (!sb) return inv.fail(sb.error());
-  if (inv.format() == OutputFormat::Json) {
-    print_sandbox(inv.io.out, OutputFormat::Json, *sb);
+  if (inv.print_options().structured()) {
+    print_sandbox(inv.io.out, inv.print_options(), *sb);
   } else {
     inv.io.out << sb->id << "\n";
   }

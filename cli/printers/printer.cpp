@@ -1,8 +1,12 @@
 #include "printers/printer.hpp"
 
 #include <algorithm>
+#include <cctype>
+#include <cstdlib>
 #include <ctime>
 #include <iomanip>
+
+#include <yaml-cpp/yaml.h>
 
 #include "hive/sandbox/codec.hpp"
 
@@ -11,17 +15,111 @@ namespace {
 
 using sandbox::Sandbox;
 
-std::vector<std::string> row(const Sandbox& sb, std::chrono::system_clock::time_point now) {
-  std::string state = sandbox::to_string(sb.state);
-  if (!sb.reason.empty()) state += " (" + sb.reason + ")";
-  return {sb.id, sb.spec.name.empty() ? "-" : sb.spec.name, state, sb.spec.image,
-          age(sb.created_at, now)};
+std::string labels_of(const Sandbox& sb) {
+  std::string text;
+  for (const auto& [key, value] : sb.spec.labels) {
+    text += (text.empty() ? "" : ",") + key + "=" + value;
+  }
+  return text.empty() ? "<none>" : text;
 }
 
-void print_table(std::ostream& out, const std::vector<Sandbox>& sandboxes) {
-  std::vector<std::vector<std::string>> rows{{"ID", "NAME", "STATE", "IMAGE", "AGE"}};
+std::string resources_of(const Sandbox& sb) {
+  const auto& r = sb.spec.resources;
+  std::string text;
+  auto add = [&](const char* name, const std::string& value) {
+    if (!value.empty()) text += (text.empty() ? "" : ",") + std::string(name) + "=" + value;
+  };
+  add("cpu", r.cpu);
+  add("memory", r.memory);
+  add("pids", r.pids > 0 ? std::to_string(r.pids) : "");
+  add("disk", r.disk);
+  return text.empty() ? "-" : text;
+}
+
+std::vector<std::string> header(const PrintOptions& options) {
+  std::vector<std::string> names{"ID", "NAME", "STATE", "IMAGE", "AGE"};
+  if (options.format == OutputFormat::Wide) {
+    names.insert(names.end(), {"NETWORK", "RESOURCES", "EXPIRES"});
+  }
+  if (options.labels) names.emplace_back("LABELS");
+  return names;
+}
+
+std::vector<std::string> row(const Sandbox& sb, const PrintOptions& options,
+                             std::chrono::system_clock::time_point now) {
+  std::string state = sandbox::to_string(sb.state);
+  if (!sb.reason.empty()) state += " (" + sb.reason + ")";
+  std::vector<std::string> cells{sb.id, sb.spec.name.empty() ? "-" : sb.spec.name, state,
+                                 sb.spec.image, age(sb.created_at, now)};
+  if (options.format == OutputFormat::Wide) {
+    cells.insert(cells.end(),
+                 {sandbox::to_string(sb.spec.network), resources_of(sb), sb.expires_at});
+  }
+  if (options.labels) cells.push_back(labels_of(sb));
+  return cells;
+}
+
+// A string YAML would read back as something else (42, true, null, "") is quoted.
+bool needs_quotes(const std::string& text) {
+  if (text.empty()) return true;
+  std::string lower;
+  for (char c : text) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (const char* word : {"true", "false", "yes", "no", "on", "off", "null", "~", "y", "n"}) {
+    if (lower == word) return true;
+  }
+  char* end = nullptr;
+  std::strtod(text.c_str(), &end);
+  return end != text.c_str() && *end == '\0';
+}
+
+// JSON as YAML, keys in the JSON library's (sorted) order.
+void emit_yaml(YAML::Emitter& yaml, const sandbox::Json& json) {
+  switch (json.type()) {
+    case sandbox::Json::value_t::object:
+      yaml << YAML::BeginMap;
+      for (const auto& [key, value] : json.items()) {
+        yaml << YAML::Key << key << YAML::Value;
+        emit_yaml(yaml, value);
+      }
+      yaml << YAML::EndMap;
+      return;
+    case sandbox::Json::value_t::array:
+      yaml << YAML::BeginSeq;
+      for (const auto& item : json) emit_yaml(yaml, item);
+      yaml << YAML::EndSeq;
+      return;
+    case sandbox::Json::value_t::string: {
+      const auto& text = json.get_ref<const std::string&>();
+      if (needs_quotes(text)) yaml << YAML::DoubleQuoted;
+      yaml << text;
+      return;
+    }
+    case sandbox::Json::value_t::null:
+      yaml << YAML::Null;
+      return;
+    default:
+      yaml << json.dump();  // numbers and booleans print the same in both
+      return;
+  }
+}
+
+void print_structured(std::ostream& out, const PrintOptions& options, const sandbox::Json& json) {
+  if (options.format == OutputFormat::Json) {
+    out << json.dump(2) << "\n";
+    return;
+  }
+  YAML::Emitter yaml;
+  emit_yaml(yaml, json);
+  out << yaml.c_str() << "\n";
+}
+
+void print_table(std::ostream& out, const PrintOptions& options,
+                 const std::vector<Sandbox>& sandboxes) {
+  std::vector<std::vector<std::string>> rows;
+  if (options.headers) rows.push_back(header(options));
   auto now = std::chrono::system_clock::now();
-  for (const auto& sb : sandboxes) rows.push_back(row(sb, now));
+  for (const auto& sb : sandboxes) rows.push_back(row(sb, options, now));
+  if (rows.empty()) return;
   std::vector<std::size_t> widths(rows.front().size(), 0);
   for (const auto& r : rows) {
     for (std::size_t i = 0; i < r.size(); ++i) widths[i] = std::max(widths[i], r[i].size());
@@ -54,29 +152,24 @@ std::string age(const std::string& rfc3339, std::chrono::system_clock::time_poin
   return std::to_string(seconds / 86400) + "d";
 }
 
-void print_sandboxes(std::ostream& out, OutputFormat format,
+void print_sandboxes(std::ostream& out, const PrintOptions& options,
                      const std::vector<Sandbox>& sandboxes) {
-  switch (format) {
-    case OutputFormat::Json: {
-      sandbox::Json items = sandbox::Json::array();
-      for (const auto& sb : sandboxes) items.push_back(sandbox::to_json(sb));
-      out << sandbox::Json{{"items", items}}.dump(2) << "\n";
-      return;
-    }
-    case OutputFormat::Name:
-      for (const auto& sb : sandboxes) out << sb.id << "\n";
-      return;
-    case OutputFormat::Table:
-      print_table(out, sandboxes);
-      return;
+  if (options.structured()) {
+    sandbox::Json items = sandbox::Json::array();
+    for (const auto& sb : sandboxes) items.push_back(sandbox::to_json(sb));
+    print_structured(out, options, sandbox::Json{{"items", items}});
+  } else if (options.format == OutputFormat::Name) {
+    for (const auto& sb : sandboxes) out << sb.id << "\n";
+  } else {
+    print_table(out, options, sandboxes);
   }
 }
 
-void print_sandbox(std::ostream& out, OutputFormat format, const Sandbox& sandbox) {
-  if (format == OutputFormat::Json) {
-    out << sandbox::to_json(sandbox).dump(2) << "\n";
+void print_sandbox(std::ostream& out, const PrintOptions& options, const Sandbox& sandbox) {
+  if (options.structured()) {
+    print_structured(out, options, sandbox::to_json(sandbox));
   } else {
-    print_sandboxes(out, format, {sandbox});
+    print_sandboxes(out, options, {sandbox});
   }
 }
 

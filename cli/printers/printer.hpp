@@ -10,9 +10,11 @@
 
 namespace hive::cli {
 
-void print_sandboxes(std::ostream& out, OutputFormat format,
+// A list: a table, ids, or {"items": [...]} as JSON or YAML.
+void print_sandboxes(std::ostream& out, const PrintOptions& options,
                      const std::vector<sandbox::Sandbox>& sandboxes);
-void print_sandbox(std::ostream& out, OutputFormat format, const sandbox::Sandbox& sandbox);
+// One sandbox: the resource itself as JSON or YAML, else a one-row table or its id.
+void print_sandbox(std::ostream& out, const PrintOptions& options, const sandbox::Sandbox& sandbox);
 
 // "2026-11-22T03:04:05.678Z" relative to now as kubectl shows ages: 42s, 5m, 3h, 2d.
 std::string age(const std::string& rfc3339, std::chrono::system_clock::time_point now);

@@ -76,13 +76,38 @@ TEST_CASE("the table has a header and one row per sandbox", "[unit]") {
   sb.id = "sb-abc";
   sb.state = hive::sandbox::State::Running;
   std::ostringstream out;
-  print_sandboxes(out, OutputFormat::Table, {sb});
+  print_sandboxes(out, {OutputFormat::Table}, {sb});
   CHECK_THAT(out.str(), Catch::StartsWith("ID "));
   CHECK_THAT(out.str(), Catch::Contains("sb-abc"));
   std::ostringstream json;
-  print_sandboxes(json, OutputFormat::Json, {sb});
+  print_sandboxes(json, {OutputFormat::Json}, {sb});
   CHECK_THAT(json.str(), Catch::Contains("\"items\""));
   std::ostringstream names;
-  print_sandboxes(names, OutputFormat::Name, {sb, sb});
+  print_sandboxes(names, {OutputFormat::Name}, {sb, sb});
   CHECK(names.str() == "sb-abc\nsb-abc\n");
+}
+
+TEST_CASE("wide, labels, no headers and YAML", "[unit]") {
+  hive::sandbox::Sandbox sb;
+  sb.id = "sb-abc";
+  sb.spec.labels = {{"run", "42"}, {"tier", "web"}};
+  sb.spec.resources.memory = "512Mi";
+  sb.spec.resources.pids = 64;
+  std::ostringstream wide;
+  print_sandboxes(wide, {OutputFormat::Wide, true, true}, {sb});
+  CHECK_THAT(wide.str(), Catch::Contains("NETWORK"));
+  CHECK_THAT(wide.str(), Catch::Contains("LABELS"));
+  CHECK_THAT(wide.str(), Catch::Contains("memory=512Mi,pids=64"));
+  CHECK_THAT(wide.str(), Catch::Contains("run=42,tier=web"));
+  std::ostringstream bare;
+  print_sandboxes(bare, {OutputFormat::Table, false, false}, {sb});
+  CHECK_THAT(bare.str(), Catch::StartsWith("sb-abc"));
+  std::ostringstream none;
+  print_sandboxes(none, {OutputFormat::Table, false, false}, {});
+  CHECK(none.str().empty());
+  std::ostringstream yaml;
+  print_sandbox(yaml, {OutputFormat::Yaml}, sb);
+  CHECK_THAT(yaml.str(), Catch::Contains("id: sb-abc"));
+  CHECK_THAT(yaml.str(), Catch::Contains("run: \"42\""));  // a string stays a string
+  CHECK_THAT(yaml.str(), Catch::Contains("pids: 64"));
 }
