@@ -100,9 +100,11 @@ int run_hivectl(int argc, char** argv, Io io) {
   add_spawn(app, inv);
   add_list(app, inv);
   add_get(app, inv);
+  add_describe(app, inv);
   add_exec(app, inv);
   add_deprovision(app, inv);
   add_keepalive(app, inv);
+  add_wait(app, inv);
   add_version(app, inv);
 
   try {

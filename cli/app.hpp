@@ -69,6 +69,8 @@ void add_exec(CLI::App& app, Invocation& inv);
 void add_deprovision(CLI::App& app, Invocation& inv);
 void add_version(CLI::App& app, Invocation& inv);
 void add_keepalive(CLI::App& app, Invocation& inv);
+void add_wait(CLI::App& app, Invocation& inv);
+void add_describe(CLI::App& app, Invocation& inv);
 // The usage error for an exec whose command does not follow "--".
 int exec_missing_dashes(const Invocation& inv);
 

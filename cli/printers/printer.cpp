@@ -152,6 +152,36 @@ std::string age(const std::string& rfc3339, std::chrono::system_clock::time_poin
   return std::to_string(seconds / 86400) + "d";
 }
 
+void describe(std::ostream& out, const Sandbox& sb, std::chrono::system_clock::time_point now) {
+  auto line = [&](const char* key, const std::string& value) {
+    out << std::left << std::setw(14) << (std::string(key) + ":") << (value.empty() ? "-" : value)
+        << "\n";
+  };
+  auto when = [&](const std::string& time) {
+    return time.empty() ? std::string() : time + " (" + age(time, now) + " ago)";
+  };
+  std::string state = sandbox::to_string(sb.state);
+  if (!sb.reason.empty()) state += " (" + sb.reason + ")";
+  std::string env;
+  for (const auto& [key, value] : sb.spec.env) env += (env.empty() ? "" : ",") + key + "=" + value;
+  line("ID", sb.id);
+  line("Name", sb.spec.name);
+  line("State", state);
+  line("Image", sb.spec.image);
+  line("Runtime", sb.runtime);
+  line("Network", sandbox::to_string(sb.spec.network));
+  line("Resources", resources_of(sb) == "-" ? "no limits" : resources_of(sb));
+  line("Labels", labels_of(sb));
+  line("Env", env);
+  line("Workdir", sb.spec.workdir);
+  line("Created", when(sb.created_at));
+  line("Ready", when(sb.ready_at));
+  line("Last activity", when(sb.last_activity_at));
+  line("Expires", sb.expires_at);
+  line("TTL", std::to_string(sb.spec.ttl_seconds) + "s");
+  line("Idle timeout", std::to_string(sb.spec.idle_timeout_seconds) + "s");
+}
+
 void print_sandboxes(std::ostream& out, const PrintOptions& options,
                      const std::vector<Sandbox>& sandboxes) {
   if (options.structured()) {

@@ -16,6 +16,10 @@ void print_sandboxes(std::ostream& out, const PrintOptions& options,
 // One sandbox: the resource itself as JSON or YAML, else a one-row table or its id.
 void print_sandbox(std::ostream& out, const PrintOptions& options, const sandbox::Sandbox& sandbox);
 
+// Every field of a sandbox as "Key:   value" lines, times with their age.
+void describe(std::ostream& out, const sandbox::Sandbox& sandbox,
+              std::chrono::system_clock::time_point now);
+
 // "2026-11-22T03:04:05.678Z" relative to now as kubectl shows ages: 42s, 5m, 3h, 2d.
 std::string age(const std::string& rfc3339, std::chrono::system_clock::time_point now);
 

@@ -119,3 +119,23 @@ TEST_CASE("labels select what to list and what to deprovision", "[integration]")
   CHECK_THAT(all.out, Catch::Contains(c + " deprovisioned"));
   CHECK(trim(server.hivectl({"list", "-o", "name"}).out).empty());
 }
+
+TEST_CASE("wait blocks until a state or deletion, and times out with a message", "[integration]") {
+  TestServer server;
+  auto id = trim(server.hivectl({"spawn", "--ttl", "1"}).out);
+  REQUIRE(!id.empty());
+  auto running = server.hivectl({"wait", id, "--for=state=Running"});
+  CHECK(running.exit_code == 0);
+  CHECK(running.out == id + " condition met\n");
+  auto never = server.hivectl({"wait", id, "--for=state=Failed", "--timeout", "0.3s"});
+  CHECK(never.exit_code == 1);
+  CHECK_THAT(never.err, Catch::Contains("timed out after 0.3s"));
+  auto gone = server.hivectl({"wait", id, "--for=delete", "--timeout", "10s"});
+  CHECK(gone.exit_code == 0);  // the TTL of 1 s reaps it
+  auto described = server.hivectl({"describe", id});
+  CHECK(described.exit_code == 0);
+  CHECK_THAT(described.out, Catch::Contains("Terminated (ttl)"));
+  auto too_late = server.hivectl({"wait", id, "--for=state=Running", "--timeout", "2s"});
+  CHECK(too_late.exit_code == 1);
+  CHECK_THAT(too_late.err, Catch::Contains("will never be Running"));
+}

@@ -111,3 +111,30 @@ TEST_CASE("wide, labels, no headers and YAML", "[unit]") {
   CHECK_THAT(yaml.str(), Catch::Contains("run: \"42\""));  // a string stays a string
   CHECK_THAT(yaml.str(), Catch::Contains("pids: 64"));
 }
+
+TEST_CASE("describe shows every field with ages", "[unit]") {
+  hive::sandbox::Sandbox sb;
+  sb.id = "sb-abc";
+  sb.spec.name = "rollout-1";
+  sb.state = hive::sandbox::State::Running;
+  sb.reason = "oom";
+  sb.spec.env = {{"K", "V"}};
+  sb.created_at = "2027-01-15T08:00:00.000Z";
+  std::ostringstream out;
+  describe(out, sb,
+           std::chrono::system_clock::from_time_t(1'800'000'000) + std::chrono::seconds(90));
+  CHECK_THAT(out.str(), Catch::Contains("Name:         rollout-1"));
+  CHECK_THAT(out.str(), Catch::Contains("State:        Running (oom)"));
+  CHECK_THAT(out.str(), Catch::Contains("Env:          K=V"));
+  CHECK_THAT(out.str(), Catch::Contains("(90s ago)"));
+  CHECK_THAT(out.str(), Catch::Contains("Resources:    no limits"));
+}
+
+TEST_CASE("wait refuses conditions and durations it cannot read", "[unit]") {
+  auto bad_for = hivectl({"wait", "sb-1", "--for", "ready"});
+  CHECK(bad_for.code == kExitUsage);
+  CHECK_THAT(bad_for.err, Catch::Contains("state=<State> or delete"));
+  auto bad_timeout = hivectl({"wait", "sb-1", "--for=delete", "--timeout", "soon"});
+  CHECK(bad_timeout.code == kExitUsage);
+  CHECK_THAT(bad_timeout.err, Catch::Contains("expected a duration"));
+}
