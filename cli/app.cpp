@@ -107,6 +107,15 @@ int run_hivectl(int argc, char** argv, Io io) {
   add_wait(app, inv);
   add_version(app, inv);
 
+  // --help lists verbs by what they are for, as kubectl does.
+  for (const auto& [group, verbs] : std::vector<std::pair<const char*, std::vector<const char*>>>{
+           {"Sandboxes", {"spawn", "list", "get", "describe", "deprovision"}},
+           {"Inside a sandbox", {"exec"}},
+           {"Lifecycle", {"keepalive", "wait"}},
+           {"Other", {"version"}}}) {
+    for (const char* verb : verbs) app.get_subcommand(verb)->group(group);
+  }
+
   try {
     app.parse(static_cast<int>(ours.size()), ours.data());
   } catch (const CLI::CallForHelp& e) {

@@ -47,7 +47,8 @@ TEST_CASE("bad flags are usage errors with exit 2", "[unit]") {
 TEST_CASE("help lists the verbs and the exit codes", "[unit]") {
   auto r = hivectl({"--help"});
   CHECK(r.code == 0);
-  for (const char* verb : {"spawn", "list", "get", "exec", "deprovision", "Exit codes"}) {
+  for (const char* verb : {"spawn", "list", "get", "exec", "deprovision", "wait", "Exit codes",
+                           "Sandboxes:", "Inside a sandbox:", "Lifecycle:"}) {
     CHECK_THAT(r.out, Catch::Contains(verb));
   }
   auto exec = hivectl({"exec", "--help"});
