@@ -74,6 +74,7 @@ TEST_CASE("a claimed sandbox carries the request's name, labels, env and workdir
 
 TEST_CASE("pooled sandboxes survive a crash; a clean stop takes them down", "[integration]") {
   std::string pooled;
+  std::vector<std::string> ours;
   {
     TestServer server({"--warm-pool", "1"});
     wait_for(server, 1);
@@ -86,7 +87,13 @@ TEST_CASE("pooled sandboxes survive a crash; a clean stop takes them down", "[in
     REQUIRE(sb);
     CHECK(sb->id == pooled);
     wait_for(server, 2);
+    for (const auto& entry :
+         std::filesystem::directory_iterator(server.state_dir() + "/sandboxes")) {
+      ours.push_back(entry.path().filename());
+    }
   }  // SIGTERM: the refilled pooled sandbox must go with the server
-  auto left = hive::test::run({"/usr/bin/pgrep", "-f", "hive-agent.*--hostname sb-"});
-  CHECK(left.out.empty());
+  REQUIRE(ours.size() == 2);
+  for (const auto& id : ours) {
+    CHECK(hive::test::run({"/usr/bin/pgrep", "-f", "hostname " + id}).out.empty());
+  }
 }
