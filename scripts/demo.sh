@@ -20,17 +20,17 @@ export HIVE_SERVER="http://$(cat "$state/address")" HIVE_TOKEN="$(cat "$state/to
 export PATH="$PWD/$bin:$PATH"
 bold=$'\033[1m' plain=$'\033[0m'
 [[ -t 1 ]] || bold='' plain=''
-# Shows a command as one would type it, then runs it.
+# Shows a command line as one would type it, then runs it.
 step() {
-  printf '\n%s$' "$bold"; printf ' %q' "$@"; printf '%s\n' "$plain"
-  "$@"
+  printf '\n%s$ %s%s\n' "$bold" "$1" "$plain"
+  eval "$1"
 }
 echo "hive-server is listening on $HIVE_SERVER (state in $state)"
 printf '\n%s$ ID=$(hivectl spawn --image host --name demo -l demo=true)%s\n' "$bold" "$plain"
-id=$(hivectl spawn --image host --name demo -l demo=true)
-echo "$id"
-step hivectl exec "$id" -- sh -c 'echo "hello from $(hostname): $(uname -sr), $(ps -e | wc -l) processes visible"'
-step hivectl exec "$id" -- python3 -c 'import platform; print("python", platform.python_version())'
-step hivectl list
-step hivectl deprovision "$id"
-step hivectl list
+ID=$(hivectl spawn --image host --name demo -l demo=true)
+echo "$ID"
+step 'hivectl exec $ID -- sh -c '\''echo "hello from $(hostname): $(ps -e | wc -l) processes visible"'\'''
+step 'hivectl exec $ID -- python3 -c '\''import platform; print("python", platform.python_version())'\'''
+step 'hivectl list'
+step 'hivectl deprovision $ID'
+step 'hivectl list'
