@@ -117,23 +117,33 @@ Result<Sandbox> SandboxService::get(const std::string& id_or_name) {
 Result<Sandbox> SandboxService::deprovision(const std::string& id_or_name) {
   auto record = visible(id_or_name);
   if (!record) return record.error();
-  record->sandbox.state = State::Terminating;
-  (void)store_.update(*record);
-  forget_agent(runtime_.endpoint(record->sandbox.id, record->runtime_data));
-  if (auto r = runtime_.stop(record->sandbox.id, record->runtime_data); !r) {
-    record->sandbox.state = State::Failed;
-    record->sandbox.reason = "teardown-failed";
-    (void)store_.update(*record);
+  if (auto r = tear_down(*record); !r) {
     return r.error().context("while deprovisioning " + record->sandbox.id);
   }
   if (auto r = store_.remove(record->sandbox.id); !r) return r.error();
-  {
-    std::lock_guard lock(activity_mutex_);
-    activity_.erase(record->sandbox.id);
-  }
   if (record->sandbox.reason.empty()) record->sandbox.reason = "deleted";
   record->sandbox.state = State::Terminated;
   return record->sandbox;
+}
+
+Result<void> SandboxService::tear_down(Record& record) {
+  const std::string& id = record.sandbox.id;
+  record.sandbox.state = State::Terminating;
+  if (auto r = store_.update(record); !r) return r;  // removed meanwhile
+  forget_agent(runtime_.endpoint(id, record.runtime_data));
+  auto stopped = runtime_.stop(id, record.runtime_data);
+  forget_activity(id);
+  if (!stopped) {
+    record.sandbox.state = State::Failed;
+    record.sandbox.reason = "teardown-failed";
+    (void)store_.update(record);
+  }
+  return stopped;
+}
+
+void SandboxService::forget_activity(const std::string& id) {
+  std::lock_guard lock(activity_mutex_);
+  activity_.erase(id);
 }
 
 SandboxService::Outcome SandboxService::deprovision_matching(const sandbox::Selector& selector) {
@@ -172,9 +182,12 @@ SandboxService::Busy::Busy(SandboxService& service, std::string id)
 }
 
 SandboxService::Busy::~Busy() {
+  // A call that outlived its sandbox must not bring back the idle clock of a sandbox gone.
+  auto record = service_.store_.get(id_);
+  bool running = record && record->sandbox.state == State::Running;
   std::lock_guard lock(service_.activity_mutex_);
   if (--service_.in_flight_[id_] == 0) service_.in_flight_.erase(id_);
-  service_.activity_[id_] = Clock::now();
+  if (running) service_.activity_[id_] = Clock::now();
 }
 
 void SandboxService::touch(const std::string& id) {
@@ -202,22 +215,14 @@ Result<Sandbox> SandboxService::keepalive(const std::string& id_or_name) {
 }
 
 void SandboxService::terminate(Record record, const std::string& reason) {
-  const std::string id = record.sandbox.id;
-  record.sandbox.state = State::Terminating;
   record.sandbox.reason = reason;
-  if (!store_.update(record)) return;  // deprovisioned meanwhile
-  forget_agent(runtime_.endpoint(id, record.runtime_data));
-  auto stopped = runtime_.stop(id, record.runtime_data);
+  auto stopped = tear_down(record);
+  if (!stopped && stopped.error().code == Errc::not_found) return;  // deprovisioned meanwhile
   // A sandbox whose agent died did not end as asked: that is a failure, not a termination.
-  record.sandbox.state = stopped && reason != "agent-exit" ? State::Terminated : State::Failed;
-  if (!stopped) record.sandbox.reason = "teardown-failed";
+  if (stopped) record.sandbox.state = reason == "agent-exit" ? State::Failed : State::Terminated;
   record.runtime_data["reaped_at"] = now_rfc3339();
   (void)store_.update(record);
-  {
-    std::lock_guard lock(activity_mutex_);
-    activity_.erase(id);
-  }
-  spdlog::info("reaped sandbox {} ({})", id, reason);
+  spdlog::info("reaped sandbox {} ({})", record.sandbox.id, reason);
 }
 
 int SandboxService::reap_due(Clock::time_point now) {

@@ -91,6 +91,10 @@ class SandboxService {
   // The sandbox with its in-memory last activity filled in.
   sandbox::Sandbox with_activity(sandbox::Sandbox sandbox);
   void terminate(Record record, const std::string& reason);
+  // Marks the record Terminating and takes the sandbox down; on failure the record is Failed
+  // ("teardown-failed"). Its agent connections and idle clock are forgotten either way.
+  Result<void> tear_down(Record& record);
+  void forget_activity(const std::string& id);
 
   Store& store_;
   runtime::Runtime& runtime_;
