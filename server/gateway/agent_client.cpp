@@ -139,17 +139,21 @@ enum class Outcome { Done, Stale, Failed };
 // One request/response on a connection. Stale: the peer had closed it before answering.
 Outcome exchange(int fd, const std::string& wire, Deadline deadline,
                  bhttp::response_parser<bhttp::string_body>& parser, Error& error) {
+  auto fail = [&error](Errc code, std::string message) {
+    error = make_error(code, std::move(message));
+    return Outcome::Failed;
+  };
   std::size_t sent = 0;
   while (sent < wire.size()) {
     ssize_t n = send(fd, wire.data() + sent, wire.size() - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n > 0) {
       sent += static_cast<std::size_t>(n);
     } else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-      if (!wait_for(fd, POLLOUT, deadline))
-        return error = make_error(Errc::timeout, "send timed out"), Outcome::Failed;
+      if (!wait_for(fd, POLLOUT, deadline)) return fail(Errc::timeout, "send timed out");
+    } else if (errno == EPIPE || errno == ECONNRESET) {
+      return Outcome::Stale;
     } else {
-      if (errno == EPIPE || errno == ECONNRESET) return Outcome::Stale;
-      return error = sys_error("send to hive-agent", "", errno), Outcome::Failed;
+      return fail(Errc::agent_error, sys_error("send to hive-agent", "", errno).message);
     }
   }
   char buffer[65536];
@@ -158,15 +162,13 @@ Outcome exchange(int fd, const std::string& wire, Deadline deadline,
     ssize_t n = recv(fd, buffer, sizeof buffer, MSG_DONTWAIT);
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
       if (!wait_for(fd, POLLIN, deadline)) {
-        return error = make_error(Errc::timeout, "hive-agent did not answer in time"),
-               Outcome::Failed;
+        return fail(Errc::timeout, "hive-agent did not answer in time");
       }
       continue;
     }
     if (n <= 0) {
       if (!got_any && (n == 0 || errno == ECONNRESET)) return Outcome::Stale;
-      return error = make_error(Errc::agent_error, "hive-agent closed the connection mid-answer"),
-             Outcome::Failed;
+      return fail(Errc::agent_error, "hive-agent closed the connection mid-answer");
     }
     got_any = true;
     std::size_t offset = 0;
@@ -175,9 +177,7 @@ Outcome exchange(int fd, const std::string& wire, Deadline deadline,
       offset += parser.put(
           boost::asio::buffer(buffer + offset, static_cast<std::size_t>(n) - offset), ec);
       if (ec == bhttp::error::need_more) break;
-      if (ec)
-        return error = make_error(Errc::agent_error, "bad HTTP from hive-agent: " + ec.message()),
-               Outcome::Failed;
+      if (ec) return fail(Errc::agent_error, "bad HTTP from hive-agent: " + ec.message());
     }
   }
   return Outcome::Done;

@@ -1,5 +1,7 @@
 #include "http_server.hpp"
 
+#include "hive/sandbox/codec.hpp"
+
 namespace hive::http {
 
 Response make_response(const Request& request, bhttp::status status, std::string body,
@@ -10,6 +12,12 @@ Response make_response(const Request& request, bhttp::status status, std::string
   response.keep_alive(request.keep_alive());
   response.body() = std::move(body);
   return response;
+}
+
+std::string rejection_body(beast::error_code ec, bool too_large) {
+  Error error{too_large ? Errc::payload_too_large : Errc::invalid_argument,
+              "bad HTTP request: " + ec.message()};
+  return sandbox::to_json(error).dump();
 }
 
 }  // namespace hive::http

@@ -35,6 +35,9 @@ struct Limits {
 Response make_response(const Request& request, bhttp::status status, std::string body,
                        const char* content_type = "application/json");
 
+// The JSON error body for a request the parser refused.
+std::string rejection_body(beast::error_code ec, bool too_large);
+
 template <class Protocol>
 class Session : public std::enable_shared_from_this<Session<Protocol>> {
  public:
@@ -79,10 +82,7 @@ class Session : public std::enable_shared_from_this<Session<Protocol>> {
     dummy.version(11);
     bool too_large = ec == bhttp::error::body_limit || ec == bhttp::error::header_limit;
     auto status = too_large ? bhttp::status::payload_too_large : bhttp::status::bad_request;
-    std::string code = too_large ? "payload_too_large" : "invalid_argument";
-    auto response = make_response(dummy, status,
-                                  R"({"error":{"code":")" + code +
-                                      R"(","message":"bad HTTP request: )" + ec.message() + "\"}}");
+    auto response = make_response(dummy, status, rejection_body(ec, too_large));
     response.keep_alive(false);
     do_write(std::move(response));
   }

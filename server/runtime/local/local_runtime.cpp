@@ -116,18 +116,20 @@ Result<void> check_supported(const sandbox::SandboxSpec& spec) {
 
 }  // namespace
 
-std::string proc_stat_field(int pid, int field) {
+ProcStat proc_stat(int pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
   std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   // The command name (field 2) may hold spaces and parentheses; count from the last ')'.
   auto close = stat.rfind(')');
-  if (close == std::string::npos) return "";
+  if (close == std::string::npos) return {};
   std::istringstream fields(stat.substr(close + 2));
+  ProcStat result;
   std::string value;
-  for (int i = 3; i <= field && fields >> value; ++i) {
-    if (i == field) return value;
+  for (int field = 3; field <= 22 && fields >> value; ++field) {
+    if (field == 3) result.state = value;
+    if (field == 22) result.start_time = value;
   }
-  return "";
+  return result;
 }
 
 Result<std::unique_ptr<LocalRuntime>> LocalRuntime::create(LocalRuntimeOptions options) {
@@ -244,7 +246,7 @@ Result<Placement> LocalRuntime::start(const sandbox::Sandbox& sb) {
   if (!pid) return fail(pid.error());
   data["pid"] = *pid;
   data["disk_limited"] = disk_bytes > 0;
-  data["start_time"] = proc_stat_field(*pid, kStatStartTime);
+  data["start_time"] = proc_stat(*pid).start_time;
   ready->write.reset();  // so EOF means the agent (and every copy of the pipe) is gone
   if (auto r = wait_ready(ready->read.get(), kReadyTimeoutMs); !r) return fail(r.error());
   if (sb.spec.network == Network::Egress) {
@@ -306,8 +308,8 @@ bool LocalRuntime::alive(const std::string&, const nlohmann::json& data) {
   int pid = data.value("pid", 0);
   if (pid <= 0 || kill(pid, 0) != 0) return false;
   // A zombie is dead; a different start time means the pid now belongs to someone else.
-  return proc_stat_field(pid, kStatState) != "Z" &&
-         proc_stat_field(pid, kStatStartTime) == data.value("start_time", "");
+  auto stat = proc_stat(pid);
+  return stat.state != "Z" && stat.start_time == data.value("start_time", "");
 }
 
 }  // namespace hive::runtime

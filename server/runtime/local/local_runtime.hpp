@@ -45,9 +45,11 @@ class LocalRuntime : public Runtime {
   std::string egress_resolv_conf_;
 };
 
-// A field of /proc/PID/stat, numbered as in proc(5); "" when the process is gone.
-inline constexpr int kStatState = 3;
-inline constexpr int kStatStartTime = 22;  // tells a live sandbox from a reused pid
-std::string proc_stat_field(int pid, int field);
+// Two fields of /proc/PID/stat (proc(5)): the state ("Z" for a zombie) and the start time,
+// which tells a live sandbox from a process that reused its pid. Empty when it is gone.
+struct ProcStat {
+  std::string state, start_time;
+};
+ProcStat proc_stat(int pid);
 
 }  // namespace hive::runtime
