@@ -1,6 +1,10 @@
 // libsandbox against a real server: the API an RL trainer programs against.
 #include <catch2/catch.hpp>
 
+#include <chrono>
+#include <fstream>
+#include <thread>
+
 #include "hive/sandbox/client.hpp"
 #include "process.hpp"
 
@@ -93,9 +97,16 @@ TEST_CASE("sandboxes survive a server crash and are re-adopted", "[integration]"
   REQUIRE(doomed);
   server.kill9();
   // While the server is down, one sandbox's agent dies.
-  auto agent_pid = hive::test::run({"/usr/bin/pgrep", "-f", "hostname " + doomed->id});
-  REQUIRE(agent_pid.exit_code == 0);
-  hive::test::run({"/bin/kill", "-9", agent_pid.out.substr(0, agent_pid.out.find('\n'))});
+  auto agent = hive::test::agent_pid(doomed->id);
+  REQUIRE(!agent.empty());
+  hive::test::run({"/bin/kill", "-9", agent});
+  // Dead means exited: a pid namespace's init takes a moment to take its namespace down.
+  for (int i = 0; i < 200; ++i) {
+    std::ifstream stat("/proc/" + agent + "/stat");
+    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    if (text.empty() || text.find(") Z ") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
   server.start();
 
   auto client = server.client();

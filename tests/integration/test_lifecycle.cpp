@@ -41,8 +41,7 @@ TEST_CASE("a sandbox past its TTL is reaped and says why", "[integration]") {
   CHECK(ended.reason == "ttl");
   CHECK(took < 5s);  // generous: the reaper promises within 2 s of the deadline
 
-  auto pgrep = hive::test::run({"/usr/bin/pgrep", "-f", "hostname " + sb->id});
-  CHECK(pgrep.exit_code == 1);  // no agent left
+  CHECK(hive::test::agent_pid(sb->id).empty());  // no agent left
 
   ExecRequest request;
   request.argv = {"true"};
@@ -122,9 +121,9 @@ TEST_CASE("a sandbox whose agent dies is reported Failed and cleaned up", "[inte
   auto client = server.client();
   auto sb = client.spawn({});
   REQUIRE(sb);
-  auto agent = hive::test::run({"/usr/bin/pgrep", "-f", "hostname " + sb->id});
-  REQUIRE(agent.exit_code == 0);
-  hive::test::run({"/bin/kill", "-9", hive::test::trim(agent.out)});
+  auto agent = hive::test::agent_pid(sb->id);
+  REQUIRE(!agent.empty());
+  hive::test::run({"/bin/kill", "-9", agent});
   auto ended = wait_until_ended(client, sb->id);
   CHECK(ended.state == State::Failed);
   CHECK(ended.reason == "agent-exit");

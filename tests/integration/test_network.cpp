@@ -113,7 +113,7 @@ TEST_CASE("egress reaches out through user-mode networking and nothing else", "[
   auto shared = spawn_on(client, Network::Host);
   CHECK(run_in(client, shared.id, fetch(host.url())).stdout_data == "200\n");
 
-  auto agent = hive::test::trim(run({"/usr/bin/pgrep", "-f", "hostname " + egress.id}).out);
+  auto agent = hive::test::agent_pid(egress.id);
   REQUIRE(!agent.empty());
   const std::string slirp = "slirp4netns.* " + agent + " tap0";  // it names the sandbox's pid
   CHECK_FALSE(run({"/usr/bin/pgrep", "-f", slirp}).out.empty());

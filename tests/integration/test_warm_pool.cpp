@@ -94,6 +94,6 @@ TEST_CASE("pooled sandboxes survive a crash; a clean stop takes them down", "[in
   }  // SIGTERM: the refilled pooled sandbox must go with the server
   REQUIRE(ours.size() == 2);
   for (const auto& id : ours) {
-    CHECK(hive::test::run({"/usr/bin/pgrep", "-f", "hostname " + id}).out.empty());
+    CHECK(hive::test::agent_pid(id).empty());
   }
 }

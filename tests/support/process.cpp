@@ -39,6 +39,11 @@ std::string read_file(const std::string& path) {
 
 std::string bin(const std::string& name) { return std::string(HIVE_BIN_DIR) + "/" + name; }
 
+std::string agent_pid(const std::string& sandbox_id) {
+  auto out = run({"/usr/bin/pgrep", "-f", "hive-agent.*--hostname " + sandbox_id});
+  return out.out.substr(0, out.out.find('\n'));
+}
+
 std::string trim(std::string text) {
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
   return text;

@@ -22,6 +22,9 @@ Outcome run(const std::vector<std::string>& argv, const std::string& input = "",
 
 std::string bin(const std::string& name);  // build/bin/<name>
 
+// The host pid of a sandbox's hive-agent (its command line names the sandbox), "" if none.
+std::string agent_pid(const std::string& sandbox_id);
+
 // Without trailing newlines and spaces.
 std::string trim(std::string text);
 
