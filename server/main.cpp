@@ -154,13 +154,8 @@ int main(int argc, char** argv) {
   std::ofstream(options.state_dir + "/address") << address << "\n";
 
   asio::thread_pool workers(static_cast<std::size_t>(options.workers));
-  hive::server::Api api(service, *token, workers);
-  std::make_shared<hive::http::Listener<tcp>>(
-      io, std::move(acceptor),
-      [&api](hive::http::Request&& request, hive::http::Reply reply) {
-        api.handle(std::move(request), std::move(reply));
-      })
-      ->start();
+  auto api = std::make_shared<hive::server::Api>(service, *token, workers);
+  std::make_shared<hive::http::Listener<tcp>>(io, std::move(acceptor), api)->start();
 
   asio::signal_set signals(io, SIGTERM, SIGINT);
   signals.async_wait([&io](const boost::system::error_code&, int signal) {

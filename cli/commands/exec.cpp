@@ -46,14 +46,19 @@ int run_exec(Invocation& inv, const ExecOptions& o) {
   if (o.stdin_open) {
     request.stdin_data.assign(std::istreambuf_iterator<char>(inv.io.in), {});
   }
-  auto result = inv.client().exec(o.id, request);
+  // Output is passed on as the command prints it, each stream flushed at once.
+  auto result = inv.client().exec_stream(o.id, request, [&inv](const sandbox::ExecEvent& event) {
+    if (event.kind == sandbox::ExecEvent::Kind::Stdout) {
+      inv.io.out << event.data << std::flush;
+    } else if (event.kind == sandbox::ExecEvent::Kind::Stderr) {
+      inv.io.err << event.data << std::flush;
+    }
+    return true;
+  });
   if (!result) {
     inv.fail(result.error());
     return kExitExecHive;
   }
-  inv.io.out << result->stdout_data;
-  inv.io.out.flush();
-  inv.io.err << result->stderr_data;
   if (!result->error.empty()) inv.io.err << "hivectl: " << result->error << "\n";
   if (result->timed_out) inv.io.err << "hivectl: command timed out after " << o.timeout << "s\n";
   if (result->truncated) inv.io.err << "hivectl: output was truncated at the server's cap\n";

@@ -1,5 +1,7 @@
 #include "hive/sandbox/client.hpp"
 
+#include <optional>
+
 #include "transport.hpp"
 
 namespace hive::sandbox {
@@ -75,6 +77,49 @@ Result<ExecResult> Client::exec(const std::string& id_or_name, const ExecRequest
   auto reply = transport_->call("POST", sandbox_path(id_or_name) + "/exec", &body);
   if (!reply) return reply.error();
   return exec_result_from_json(*reply);
+}
+
+Result<ExecResult> Client::exec_stream(const std::string& id_or_name, const ExecRequest& request,
+                                       const OnExecEvent& on_event) {
+  std::optional<ExecResult> exit;
+  std::optional<Error> bad_event;
+  std::string partial;  // a line not yet ended
+  bool hung_up = false;
+  auto on_line = [&](std::string_view line) {
+    auto json = parse_json(line);
+    auto event = json ? exec_event_from_json(*json) : Result<ExecEvent>(json.error());
+    if (!event) {
+      bad_event = event.error().context("hive-server sent a malformed exec event");
+      return false;
+    }
+    if (event->kind == ExecEvent::Kind::Exit) {
+      exit = std::move(event->result);
+      return true;
+    }
+    hung_up = !on_event(*event);
+    return !hung_up;
+  };
+  Transport::Streamed call;
+  call.method = "POST";
+  call.path = sandbox_path(id_or_name) + "/exec";
+  call.headers = {"Accept: application/x-ndjson", "Content-Type: application/json"};
+  call.body = to_json(request).dump();
+  call.on_data = [&](std::string_view data) {
+    partial.append(data);
+    std::size_t start = 0;
+    for (auto nl = partial.find('\n'); nl != std::string::npos; nl = partial.find('\n', start)) {
+      if (!on_line(std::string_view(partial).substr(start, nl - start))) return false;
+      start = nl + 1;
+    }
+    partial.erase(0, start);
+    return true;
+  };
+  auto done = transport_->stream(call);
+  if (!done) return done.error();
+  if (bad_event) return *bad_event;
+  if (hung_up) return make_error(Errc::transport, "stopped listening; the command was killed");
+  if (!exit) return make_error(Errc::transport, "the exec stream ended before the command did");
+  return *exit;
 }
 
 Result<Sandbox> Client::keepalive(const std::string& id_or_name) {

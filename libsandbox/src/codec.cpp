@@ -232,8 +232,7 @@ Result<ExecRequest> exec_request_from_json(const Json& body) {
   fields.integer("max_output_bytes", request.max_output_bytes, 0, kMaxOutputBytes);
   std::string user;
   fields.string("user", user);
-  bool background = false;
-  fields.boolean("background", background);
+  fields.boolean("background", request.background);
   if (auto r = fields.finish(); !r) return r.error();
   if (request.argv.empty() == request.command.empty()) {
     return invalid("exec request: give exactly one of 'argv' (a non-empty array) or 'command'");
@@ -246,7 +245,6 @@ Result<ExecRequest> exec_request_from_json(const Json& body) {
     return invalid("field 'cwd' must be an absolute path, got '" + request.cwd + "'");
   }
   if (!user.empty() && user != "root") return invalid("field 'user': only 'root' is supported yet");
-  if (background) return invalid("field 'background': background processes are not supported yet");
   if (auto r = validate_env(request.env); !r) return r.error();
   return request;
 }
@@ -260,6 +258,7 @@ Json to_json(const ExecRequest& request) {
   if (request.timeout_seconds > 0) out["timeout_seconds"] = request.timeout_seconds;
   if (!request.stdin_data.empty()) write_bytes(out, "stdin", request.stdin_data);
   if (request.max_output_bytes > 0) out["max_output_bytes"] = request.max_output_bytes;
+  if (request.background) out["background"] = true;
   return out;
 }
 
@@ -292,6 +291,60 @@ Result<ExecResult> exec_result_from_json(const Json& body) {
   result.exit_code = static_cast<int>(exit_code);
   result.signal = static_cast<int>(signal);
   return result;
+}
+
+Json to_json(const ExecEvent& event) {
+  using Kind = ExecEvent::Kind;
+  Json out = Json::object();
+  switch (event.kind) {
+    case Kind::Start:
+      out["type"] = "start";
+      out["pid"] = event.pid;
+      break;
+    case Kind::Stdout:
+    case Kind::Stderr:
+      out["type"] = event.kind == Kind::Stdout ? "stdout" : "stderr";
+      write_bytes(out, "data", event.data);
+      break;
+    case Kind::Exit:
+      out = to_json(event.result);
+      out.erase("stdout");
+      out.erase("stderr");
+      out["type"] = "exit";
+      break;
+  }
+  return out;
+}
+
+Result<ExecEvent> exec_event_from_json(const Json& body) {
+  using Kind = ExecEvent::Kind;
+  if (!body.is_object() || !body.contains("type") || !body["type"].is_string()) {
+    return invalid("exec event: expected an object with a string 'type'");
+  }
+  const std::string type = body["type"];
+  ExecEvent event;
+  if (type == "exit") {
+    auto result = exec_result_from_json(body);
+    if (!result) return result.error();
+    event.kind = Kind::Exit;
+    event.result = std::move(*result);
+    return event;
+  }
+  Fields fields(body, "exec event");
+  std::string ignored;
+  fields.string("type", ignored);
+  if (type == "start") {
+    std::int64_t pid = 0;
+    fields.integer("pid", pid, 0, 1 << 30);
+    event.pid = static_cast<int>(pid);
+  } else if (type == "stdout" || type == "stderr") {
+    event.kind = type == "stdout" ? Kind::Stdout : Kind::Stderr;
+    read_bytes(fields, "data", event.data);
+  } else {
+    return invalid("exec event: unknown type '" + type + "'");
+  }
+  if (auto r = fields.finish(/*strict=*/false); !r) return r.error();
+  return event;
 }
 
 Json to_json(const Error& error) {

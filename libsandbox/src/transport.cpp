@@ -38,6 +38,46 @@ Errc errc_for_status(long status) {
   }
 }
 
+struct StreamState {
+  const Transport::Streamed* request = nullptr;
+  long status = 0;
+  std::string error_body;  // a non-2xx answer, collected
+  bool stopped = false;    // on_data said stop
+  Error upload_error{Errc::internal, ""};
+};
+
+std::size_t on_stream_data(char* data, std::size_t size, std::size_t count, void* user) {
+  auto* state = static_cast<StreamState*>(user);
+  const std::size_t n = size * count;
+  if (state->status < 200 || state->status >= 300) {
+    if (state->error_body.size() < 65536) state->error_body.append(data, n);
+    return n;
+  }
+  if (!state->request->on_data || state->request->on_data(std::string_view(data, n))) return n;
+  state->stopped = true;
+  return 0;  // makes curl stop with CURLE_WRITE_ERROR
+}
+
+std::size_t on_stream_header(char* data, std::size_t size, std::size_t count, void* user) {
+  auto* state = static_cast<StreamState*>(user);
+  std::string_view line(data, size * count);
+  // "HTTP/1.1 200 OK": the status, before any body byte arrives.
+  if (line.rfind("HTTP/", 0) == 0 && line.size() > 12) {
+    state->status = std::strtol(std::string(line.substr(9, 3)).c_str(), nullptr, 10);
+  }
+  return size * count;
+}
+
+std::size_t on_stream_upload(char* into, std::size_t size, std::size_t count, void* user) {
+  auto* state = static_cast<StreamState*>(user);
+  auto got = state->request->upload(into, size * count);
+  if (!got) {
+    state->upload_error = got.error();
+    return CURL_READFUNC_ABORT;
+  }
+  return *got;
+}
+
 }  // namespace
 
 Transport::Transport(ClientOptions options) : options_(std::move(options)) {
@@ -89,6 +129,56 @@ Result<Json> Transport::call(const char* method, const std::string& path, const 
   auto parsed = parse_json(response_body, 64);
   if (!parsed) return make_error(Errc::internal, "hive-server sent malformed JSON");
   return parsed;
+}
+
+Result<void> Transport::stream(const Streamed& request) {
+  auto* curl = static_cast<CURL*>(curl_);
+  if (curl == nullptr) return make_error(Errc::internal, "curl_easy_init failed");
+  curl_easy_reset(curl);
+  const std::string url = options_.server + request.path;
+  StreamState state{&request};
+  curl_slist* headers = nullptr;
+  headers = curl_slist_append(headers, "Expect:");
+  for (const auto& header : request.headers) headers = curl_slist_append(headers, header.c_str());
+  if (!options_.token.empty()) {
+    headers = curl_slist_append(headers, ("Authorization: Bearer " + options_.token).c_str());
+  }
+  if (request.upload) headers = curl_slist_append(headers, "Transfer-Encoding: chunked");
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method);
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(options_.connect_timeout.count()));
+  curl_easy_setopt(curl, CURLOPT_TCP_NODELAY, 1L);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_stream_header);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &state);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_stream_data);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &state);
+  if (request.upload) {
+    curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(curl, CURLOPT_READFUNCTION, on_stream_upload);
+    curl_easy_setopt(curl, CURLOPT_READDATA, &state);
+  } else if (!request.body.empty() || std::string_view(request.method) == "POST" ||
+             std::string_view(request.method) == "PUT") {
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.c_str());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
+                     static_cast<curl_off_t>(request.body.size()));
+  }
+  CURLcode rc = curl_easy_perform(curl);
+  curl_slist_free_all(headers);
+  if (rc == CURLE_ABORTED_BY_CALLBACK && !state.upload_error.message.empty()) {
+    return state.upload_error;
+  }
+  if (state.stopped) return {};
+  if (state.status != 0 && (state.status < 200 || state.status >= 300)) {
+    return error_from_body(state.error_body, errc_for_status(state.status));
+  }
+  if (rc != CURLE_OK) {
+    return make_error(Errc::transport, "transfer with hive-server at " + options_.server +
+                                           " failed: " + curl_easy_strerror(rc));
+  }
+  return {};
 }
 
 std::string escape_segment(const std::string& text) {

@@ -2,7 +2,10 @@
 // bearer auth, JSON bodies, and errors turned into hive::Error.
 #pragma once
 
+#include <functional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "hive/error.hpp"
 #include "hive/sandbox/client.hpp"
@@ -19,6 +22,20 @@ class Transport {
 
   // Sends a request and decodes a 2xx JSON answer; anything else becomes an Error.
   Result<Json> call(const char* method, const std::string& path, const Json* body = nullptr);
+
+  // A request whose bodies stream: the request's from `body` or `upload` (pulled until it
+  // gives 0 bytes, sent chunked), the answer's handed to `on_data` piece by piece as it
+  // arrives; on_data returning false ends the transfer early (not an error). A non-2xx answer
+  // is collected and returned as an Error instead.
+  struct Streamed {
+    const char* method = "GET";
+    std::string path;
+    std::vector<std::string> headers;  // "Name: value"
+    std::string body;
+    std::function<Result<std::size_t>(char* into, std::size_t room)> upload;
+    std::function<bool(std::string_view data)> on_data;
+  };
+  Result<void> stream(const Streamed& request);
 
  private:
   ClientOptions options_;

@@ -3,13 +3,32 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/experimental/channel.hpp>
+
 #include "hive/sandbox/codec.hpp"
+#include "hive/sandbox/url.hpp"
 
 namespace hive::agent {
 namespace {
 
 namespace bhttp = boost::beast::http;
 using sandbox::Json;
+using Events = boost::asio::experimental::channel<void(boost::system::error_code, std::string)>;
+
+// Events a streamed exec may have produced and the client not yet taken: past this the
+// command's pipes are not read, so a slow client slows the command rather than the agent's
+// memory growing.
+constexpr std::size_t kQueuedEvents = 16;
+
+bool wants_ndjson(const bhttp::request_header<>& header) {
+  return header[bhttp::field::accept].find("application/x-ndjson") != std::string_view::npos;
+}
+
+std::string path_of(const bhttp::request_header<>& header) {
+  auto target = sandbox::parse_target(header.target());
+  return target ? target->path : "";
+}
 
 http::Response error_response(const http::Request& request, bhttp::status status,
                               const Error& error) {
@@ -21,8 +40,61 @@ http::Response error_response(const http::Request& request, bhttp::status status
 AgentApi::AgentApi(boost::asio::io_context& io, Children& children, ExecDefaults defaults)
     : io_(io), children_(children), defaults_(std::move(defaults)) {}
 
+bool AgentApi::streams(const http::RequestHeader& header) {
+  return path_of(header) == "/exec" && header.method() == bhttp::verb::post && wants_ndjson(header);
+}
+
+boost::asio::awaitable<bool> AgentApi::stream(http::Exchange& exchange) {
+  co_return co_await exec_stream(exchange);
+}
+
+boost::asio::awaitable<bool> AgentApi::exec_stream(http::Exchange& exchange) {
+  auto request = co_await http::read_whole(exchange, exchange.limits.body_bytes);
+  if (!request) co_return false;
+  auto body = sandbox::parse_json(request->body());
+  auto exec_request =
+      body ? sandbox::exec_request_from_json(*body) : Result<sandbox::ExecRequest>(body.error());
+  if (!exec_request) {
+    auto response = error_response(*request, bhttp::status::bad_request, exec_request.error());
+    bool keep_alive = response.keep_alive();
+    co_return !co_await http::write_response(exchange.stream, std::move(response)) && keep_alive;
+  }
+  http::ChunkedWriter writer(exchange.stream);
+  if (co_await writer.start(*request, bhttp::status::ok, "application/x-ndjson")) co_return false;
+
+  auto events = std::make_shared<Events>(io_, kQueuedEvents);
+  auto job = std::make_shared<ExecJob>(
+      io_, children_, std::move(*exec_request), defaults_,
+      // An empty line ends the stream (a close would drop events still queued).
+      [events](sandbox::ExecResult) { events->async_send({}, std::string(), [](auto) {}); },
+      [events](std::string line, std::function<void()> then) {
+        // Completes at once with an error once the channel is closed: the job drains on.
+        events->async_send({}, std::move(line),
+                           [then = std::move(then)](boost::system::error_code) { then(); });
+      });
+  job->start();
+  auto pump = [&]() -> boost::asio::awaitable<boost::system::error_code> {
+    for (;;) {
+      auto [ec, line] = co_await events->async_receive(http::use_tuple);
+      if (ec || line.empty()) co_return boost::system::error_code{};
+      if (auto wec = co_await writer.write(line)) co_return wec;
+    }
+  };
+  auto hung_up = [&] {
+    job->cancel();  // nobody will read the output: end the command
+    events->close();
+  };
+  using namespace boost::asio::experimental::awaitable_operators;
+  auto outcome = co_await (pump() || http::until_hangup(exchange.stream, hung_up));
+  if (outcome.index() != 0 || std::get<0>(outcome)) {
+    hung_up();
+    co_return false;
+  }
+  co_return !co_await writer.finish() && request->keep_alive();
+}
+
 void AgentApi::handle(http::Request&& request, http::Reply reply) {
-  const auto target = request.target();
+  const auto target = path_of(request);
   if (target == "/healthz" && request.method() == bhttp::verb::get) {
     return reply(http::make_response(request, bhttp::status::ok, R"({"ok":true})"));
   }

@@ -1,22 +1,26 @@
-// hive-agent's HTTP surface (DESIGN.md §5): GET /healthz, POST /exec, and POST /configure
-// (env and workdir for a warm-pool claim), for now.
+// hive-agent's HTTP surface (DESIGN.md §5): GET /healthz, POST /configure (env and workdir for
+// a warm-pool claim), POST /exec (waited JSON, or NDJSON events with
+// Accept: application/x-ndjson), processes, files and attach.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
 
 #include "children.hpp"
 #include "exec.hpp"
-#include "http/http_server.hpp"
+#include "http/exchange.hpp"
 
 namespace hive::agent {
 
-class AgentApi {
+class AgentApi : public http::Service {
  public:
   AgentApi(boost::asio::io_context& io, Children& children, ExecDefaults defaults);
-  void handle(http::Request&& request, http::Reply reply);
+  bool streams(const http::RequestHeader& header) override;
+  boost::asio::awaitable<bool> stream(http::Exchange& exchange) override;
+  void handle(http::Request&& request, http::Reply reply) override;
 
  private:
   void exec(const http::Request& request, http::Reply reply);
+  boost::asio::awaitable<bool> exec_stream(http::Exchange& exchange);
   http::Response configure(const http::Request& request);
 
   boost::asio::io_context& io_;

@@ -1,5 +1,6 @@
 #include "exec.hpp"
 
+#include "hive/sandbox/codec.hpp"
 #include "spawn_command.hpp"
 
 #include <fcntl.h>
@@ -59,12 +60,13 @@ std::vector<std::string> command_env(const ExecRequest& request) {
 }  // namespace
 
 ExecJob::ExecJob(asio::io_context& io, Children& children, ExecRequest request,
-                 ExecDefaults defaults, OnDone on_done)
+                 ExecDefaults defaults, OnDone on_done, Emit emit)
     : io_(io),
       children_(children),
       request_(std::move(request)),
       defaults_(std::move(defaults)),
       on_done_(std::move(on_done)),
+      emit_(std::move(emit)),
       stdout_(io),
       stderr_(io),
       stdin_(io),
@@ -73,7 +75,17 @@ ExecJob::ExecJob(asio::io_context& io, Children& children, ExecRequest request,
   if (request_.max_output_bytes > 0) cap_ = request_.max_output_bytes;
   stdout_.sink = &result_.stdout_data;
   stderr_.sink = &result_.stderr_data;
+  stdout_.kind = sandbox::ExecEvent::Kind::Stdout;
+  stderr_.kind = sandbox::ExecEvent::Kind::Stderr;
 }
+
+namespace {
+
+std::string ndjson(const sandbox::ExecEvent& event) {
+  return sandbox::to_json(event).dump() + "\n";
+}
+
+}  // namespace
 
 void ExecJob::start() {
   started_ = std::chrono::steady_clock::now();
@@ -82,15 +94,13 @@ void ExecJob::start() {
   if (stat(cwd.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
     result_.exit_code = 126;
     result_.error = "cwd '" + cwd + "' is not a directory in the sandbox";
-    done_ = true;
-    return on_done_(std::move(result_));
+    return complete();
   }
   Pipe in, out, err;
   if (!in.open() || !out.open() || !err.open()) {
     result_.exit_code = 126;
     result_.error = std::string("pipe: ") + std::strerror(errno);
-    done_ = true;
-    return on_done_(std::move(result_));
+    return complete();
   }
   CommandSpec command{
       command_argv(request_), command_env(request_), cwd, in.read, out.write, err.write};
@@ -99,8 +109,7 @@ void ExecJob::start() {
     const auto argv = command_argv(request_);
     result_.exit_code = rc == ENOENT ? 127 : 126;
     result_.error = "exec '" + argv.front() + "': " + std::strerror(rc);
-    done_ = true;
-    return on_done_(std::move(result_));
+    return complete();
   }
   stdout_.pipe.assign(out.release_read());
   stderr_.pipe.assign(err.release_read());
@@ -109,6 +118,7 @@ void ExecJob::start() {
 
   auto self = shared_from_this();
   children_.watch(pid_, [self](int status) { self->on_exit(status); });
+  if (emit_) emit_(ndjson({.kind = sandbox::ExecEvent::Kind::Start, .pid = pid_}), [] {});
   read(stdout_);
   read(stderr_);
   write_stdin();
@@ -125,18 +135,28 @@ void ExecJob::read(Output& out) {
   auto self = shared_from_this();
   out.pipe.async_read_some(asio::buffer(out.buffer),
                            [self, &out](const boost::system::error_code& ec, std::size_t n) {
-                             auto room = self->cap_ - static_cast<std::int64_t>(out.sink->size());
-                             auto keep = std::min<std::int64_t>(room, static_cast<std::int64_t>(n));
-                             out.sink->append(out.buffer.data(), static_cast<std::size_t>(keep));
-                             if (keep < static_cast<std::int64_t>(n))
-                               self->result_.truncated = true;
-                             if (ec) {
-                               out.open = false;
-                               out.pipe.close();
-                               return self->finish_if_done();
-                             }
-                             self->read(out);
+                             self->on_read(out, static_cast<bool>(ec), n);
                            });
+}
+
+void ExecJob::on_read(Output& out, bool eof, std::size_t n) {
+  auto keep = std::min<std::int64_t>(cap_ - out.taken, static_cast<std::int64_t>(n));
+  if (keep < static_cast<std::int64_t>(n)) result_.truncated = true;
+  out.taken += keep;
+  std::string& into = emit_ ? out.pending : *out.sink;
+  into.append(out.buffer.data(), static_cast<std::size_t>(keep));
+  auto self = shared_from_this();
+  auto next = [self, &out, eof] {
+    if (!eof) return self->read(out);
+    out.open = false;
+    out.pipe.close();
+    self->finish_if_done();
+  };
+  const std::size_t ready = eof ? out.pending.size() : sandbox::utf8_boundary(out.pending);
+  if (!emit_ || ready == 0) return next();
+  sandbox::ExecEvent event{.kind = out.kind, .data = out.pending.substr(0, ready)};
+  out.pending.erase(0, ready);
+  emit_(ndjson(event), next);
 }
 
 void ExecJob::write_stdin() {
@@ -181,13 +201,24 @@ void ExecJob::on_timeout() {
   kill(-pid_, SIGKILL);  // the whole process group the command leads (setsid)
 }
 
+void ExecJob::cancel() {
+  if (pid_ > 0 && !exited_) kill(-pid_, SIGKILL);
+}
+
 void ExecJob::finish_if_done() {
   if (done_ || !exited_ || stdout_.open || stderr_.open) return;
-  done_ = true;
   timeout_.cancel();
   drain_.cancel();
   stdin_.close();
-  on_done_(std::move(result_));
+  complete();
+}
+
+void ExecJob::complete() {
+  done_ = true;
+  if (!emit_) return on_done_(std::move(result_));
+  auto self = shared_from_this();
+  emit_(ndjson({.kind = sandbox::ExecEvent::Kind::Exit, .result = result_}),
+        [self] { self->on_done_(std::move(self->result_)); });
 }
 
 }  // namespace hive::agent

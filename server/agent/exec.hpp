@@ -1,6 +1,8 @@
-// One waited command: exec'd directly (no shell unless the request says `command`), stdin fed
-// from the request, stdout and stderr collected separately up to a cap, a timeout that kills
-// the command's whole process group. Runs on the agent's single io thread.
+// One command: exec'd directly (no shell unless the request says `command`), stdin fed from
+// the request, a timeout that kills the command's whole process group. Its output is either
+// collected (stdout and stderr apart, up to a cap) for one waited answer, or streamed as
+// NDJSON events through an Emit callback that applies back-pressure: the pipes are not read
+// again until the last event has been taken. Runs on the agent's single io thread.
 #pragma once
 
 #include <sys/types.h>
@@ -27,22 +29,32 @@ struct ExecDefaults {
 class ExecJob : public std::enable_shared_from_this<ExecJob> {
  public:
   using OnDone = std::function<void(sandbox::ExecResult)>;
+  // Takes one NDJSON line (newline included); calls `then` once it may produce the next.
+  using Emit = std::function<void(std::string line, std::function<void()> then)>;
 
   ExecJob(boost::asio::io_context& io, Children& children, sandbox::ExecRequest request,
-          ExecDefaults defaults, OnDone on_done);
+          ExecDefaults defaults, OnDone on_done, Emit emit = {});
   // Starts the command; on_done is called exactly once, possibly before start() returns.
+  // When streaming, the exit event has been emitted (and taken) before on_done.
   void start();
+  // Kills the command's process group (its caller went away).
+  void cancel();
 
  private:
   struct Output {
     explicit Output(boost::asio::io_context& io) : pipe(io) {}
     boost::asio::posix::stream_descriptor pipe;
-    std::string* sink = nullptr;
+    sandbox::ExecEvent::Kind kind;
+    std::string* sink = nullptr;  // waited: the result's stdout or stderr
+    std::string pending;          // streamed: bytes not yet sent (a split UTF-8 character)
+    std::int64_t taken = 0;       // bytes kept so far, against the cap
     std::array<char, 65536> buffer{};
     bool open = false;
   };
 
   void read(Output& out);
+  void on_read(Output& out, bool eof, std::size_t n);
+  void complete();
   void write_stdin();
   void on_exit(int wait_status);
   void on_timeout();
@@ -53,6 +65,7 @@ class ExecJob : public std::enable_shared_from_this<ExecJob> {
   sandbox::ExecRequest request_;
   ExecDefaults defaults_;
   OnDone on_done_;
+  Emit emit_;
   sandbox::ExecResult result_;
   Output stdout_, stderr_;
   boost::asio::posix::stream_descriptor stdin_;

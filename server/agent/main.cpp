@@ -114,13 +114,9 @@ int main(int argc, char** argv) {
   }
 
   hive::agent::Children children(io);
-  hive::agent::AgentApi api(io, children, {options.workdir});
-  std::make_shared<hive::http::Listener<Local>>(
-      io, std::move(acceptor),
-      [&api](hive::http::Request&& request, hive::http::Reply reply) {
-        api.handle(std::move(request), std::move(reply));
-      })
-      ->start();
+  auto api = std::make_shared<hive::agent::AgentApi>(io, children,
+                                                     hive::agent::ExecDefaults{options.workdir});
+  std::make_shared<hive::http::Listener<Local>>(io, std::move(acceptor), api)->start();
 
   // SIGTERM ends the sandbox: as PID 1, take every process of the namespace down with us.
   asio::signal_set stop(io, SIGTERM, SIGINT);

@@ -7,6 +7,7 @@
 
 #include "api/auth.hpp"
 #include "api/router.hpp"
+#include "gateway/proxy.hpp"
 #include "hive/sandbox/codec.hpp"
 #include "hive/sandbox/selector.hpp"
 
@@ -38,33 +39,6 @@ Result<Json> request_json(const http::Request& request) {
 
 }  // namespace
 
-unsigned http_status(Errc code) {
-  switch (code) {
-    case Errc::invalid_argument:
-      return 400;
-    case Errc::unauthorized:
-      return 401;
-    case Errc::forbidden:
-      return 403;
-    case Errc::not_found:
-      return 404;
-    case Errc::conflict:
-      return 409;
-    case Errc::payload_too_large:
-      return 413;
-    case Errc::unavailable:
-      return 503;
-    case Errc::timeout:
-      return 504;
-    case Errc::agent_error:
-    case Errc::transport:
-      return 502;
-    case Errc::internal:
-      break;
-  }
-  return 500;
-}
-
 Api::Api(SandboxService& service, std::string token, boost::asio::thread_pool& workers)
     : service_(service), token_(std::move(token)), workers_(workers) {}
 
@@ -84,6 +58,33 @@ void Api::handle(http::Request&& request, http::Reply reply) {
                  std::string(shared->target()), response.result_int(), micros / 1000.0);
     reply(std::move(response));
   });
+}
+
+bool Api::streams(const http::RequestHeader& header) {
+  return route(header.method(), header.target()).kind == RouteKind::Agent;
+}
+
+boost::asio::awaitable<bool> Api::stream(http::Exchange& exchange) {
+  auto started = std::chrono::steady_clock::now();
+  auto id = next_request_id_.fetch_add(1);
+  const std::string method(exchange.header().method_string());
+  const std::string target(exchange.header().target());
+  Route r = route(exchange.header().method(), target);
+  bool again = false;
+  auto auth = check_bearer(exchange.header()[bhttp::field::authorization], token_);
+  auto agent = auth ? service_.agent_route(r.id) : Result<AgentRoute>(auth.error());
+  if (!agent) {
+    again = co_await http::answer_error(exchange, agent.error());
+  } else {
+    again = co_await proxy_to_agent(exchange, agent->endpoint, r.agent_target);
+  }
+  auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                    std::chrono::steady_clock::now() - started)
+                    .count();
+  spdlog::info("req={} {} {} {} {:.3f}ms", id, method, target,
+               agent ? "proxied" : std::to_string(http::http_status(agent.error().code)),
+               micros / 1000.0);
+  co_return again;
 }
 
 http::Response Api::dispatch(const http::Request& request) {
@@ -138,13 +139,6 @@ http::Response Api::dispatch(const http::Request& request) {
       return result_response(request, service_.get(r.id));
     case RouteKind::DeleteSandbox:
       return result_response(request, service_.deprovision(r.id));
-    case RouteKind::Exec: {
-      auto body = request_json(request);
-      if (!body) return error_response(request, body.error());
-      auto exec = sandbox::exec_request_from_json(*body);
-      if (!exec) return error_response(request, exec.error());
-      return result_response(request, service_.exec(r.id, *exec));
-    }
     case RouteKind::DeleteSandboxes: {
       // Deleting everything must be asked for by name, never by forgetting a selector.
       auto selector = sandbox::parse_selector(r.query["selector"]);
@@ -173,6 +167,7 @@ http::Response Api::dispatch(const http::Request& request) {
     case RouteKind::BadTarget:
       return error_response(request,
                             make_error(Errc::invalid_argument, "malformed request target"));
+    case RouteKind::Agent:  // streams() sends these to stream()
     case RouteKind::NotFound:
       break;
   }

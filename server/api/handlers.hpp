@@ -1,5 +1,6 @@
 // The HTTP face of the control plane: authenticates, routes, decodes, runs the call on a
-// worker thread (spawn and exec block), and maps hive::Error to a status and JSON body.
+// worker thread (spawn and deprovision block), proxies what happens inside a sandbox to its
+// agent, and maps hive::Error to a status and JSON body.
 #pragma once
 
 #include <atomic>
@@ -7,18 +8,20 @@
 
 #include <boost/asio/thread_pool.hpp>
 
-#include "http/http_server.hpp"
+#include "http/exchange.hpp"
 #include "service/sandbox_service.hpp"
 
 namespace hive::server {
 
-// The one mapping from error codes to HTTP statuses.
-unsigned http_status(Errc code);
+using http::http_status;
 
-class Api {
+class Api : public http::Service {
  public:
   Api(SandboxService& service, std::string token, boost::asio::thread_pool& workers);
-  void handle(http::Request&& request, http::Reply reply);
+  // The agent's surfaces (exec, processes, files, attach, mcp) stream through the gateway.
+  bool streams(const http::RequestHeader& header) override;
+  boost::asio::awaitable<bool> stream(http::Exchange& exchange) override;
+  void handle(http::Request&& request, http::Reply reply) override;
 
  private:
   http::Response dispatch(const http::Request& request);

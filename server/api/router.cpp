@@ -17,6 +17,25 @@ RouteKind by_method(verb method, std::initializer_list<std::pair<verb, RouteKind
   return RouteKind::MethodNotAllowed;
 }
 
+// The parts of a sandbox the agent serves (DESIGN.md §4-§6).
+bool is_agent_surface(std::string_view segment) {
+  return segment == "exec" || segment == "processes" || segment == "files" || segment == "attach" ||
+         segment == "mcp";
+}
+
+// "/v1/sandboxes/{id}/files?path=x" -> "/files?path=x", encoding untouched.
+std::string agent_target(const boost::urls::url_view& url) {
+  std::string path(url.encoded_path());
+  std::size_t slashes = 0, at = 0;
+  while (at < path.size() && slashes < 4) {
+    if (path[at] == '/') ++slashes;
+    ++at;
+  }
+  std::string target = path.substr(at - 1);
+  if (url.has_query()) target += "?" + std::string(url.encoded_query());
+  return target;
+}
+
 }  // namespace
 
 Route route(verb method, std::string_view target) {
@@ -48,9 +67,10 @@ Route route(verb method, std::string_view target) {
     result.id = segments[2];
     result.kind = by_method(
         method, {{verb::get, RouteKind::GetSandbox}, {verb::delete_, RouteKind::DeleteSandbox}});
-  } else if (n == 4 && segments[1] == "sandboxes" && segments[3] == "exec") {
+  } else if (n >= 4 && segments[1] == "sandboxes" && is_agent_surface(segments[3])) {
     result.id = segments[2];
-    result.kind = by_method(method, {{verb::post, RouteKind::Exec}});
+    result.kind = RouteKind::Agent;  // the agent answers 405 for a method it does not take
+    result.agent_target = agent_target(*url);
   } else if (n == 4 && segments[1] == "sandboxes" && segments[3] == "keepalive") {
     result.id = segments[2];
     result.kind = by_method(method, {{verb::post, RouteKind::Keepalive}});

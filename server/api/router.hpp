@@ -18,7 +18,7 @@ enum class RouteKind {
   GetSandbox,
   DeleteSandbox,
   DeleteSandboxes,
-  Exec,
+  Agent,  // exec, processes, files, attach, mcp: proxied to the sandbox's agent
   Keepalive,
   NotFound,
   MethodNotAllowed,
@@ -29,6 +29,7 @@ struct Route {
   RouteKind kind = RouteKind::NotFound;
   std::string id;                            // the {id} path segment, decoded
   std::map<std::string, std::string> query;  // decoded query parameters
+  std::string agent_target;                  // Agent: the agent's path and query, still encoded
   bool needs_auth = true;
 };
 

@@ -1,15 +1,58 @@
 #include "http_server.hpp"
 
+#include <boost/asio/dispatch.hpp>
+
+#include "exchange.hpp"
 #include "hive/sandbox/codec.hpp"
 
 namespace hive::http {
+namespace {
 
-Response make_response(const Request& request, bhttp::status status, std::string body,
-                       const char* content_type) {
+bool is_quiet_close(beast::error_code ec) {
+  return ec == bhttp::error::end_of_stream || ec == beast::error::timeout ||
+         ec == asio::error::connection_reset || ec == asio::error::eof ||
+         ec == asio::error::operation_aborted;
+}
+
+// Service::handle's Reply callback as an awaitable: resumes the session on its own strand.
+template <class Token>
+auto async_handle(Service& service, Request request, Token&& token) {
+  return asio::async_initiate<Token, void(Response)>(
+      [&service](auto handler, Request request) {
+        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+        service.handle(std::move(request), [shared](Response response) {
+          auto executor = asio::get_associated_executor(*shared);
+          asio::dispatch(executor, [shared, response = std::move(response)]() mutable {
+            (*shared)(std::move(response));
+          });
+        });
+      },
+      token, std::move(request));
+}
+
+asio::awaitable<bool> serve_whole(Exchange& exchange, Service& service) {
+  auto request = co_await read_whole(exchange, exchange.limits.body_bytes);
+  if (!request) co_return false;  // read_whole answered already
+  Response response = co_await async_handle(service, std::move(*request), asio::use_awaitable);
+  bool keep_alive = response.keep_alive();
+  auto ec = co_await write_response(exchange.stream, std::move(response));
+  co_return keep_alive && !ec;
+}
+
+}  // namespace
+
+bool keeps_alive(const bhttp::request_header<>& request) {
+  bhttp::token_list connection{request[bhttp::field::connection]};
+  if (request.version() >= 11) return !connection.exists("close");
+  return connection.exists("keep-alive");
+}
+
+Response make_response(const bhttp::request_header<>& request, bhttp::status status,
+                       std::string body, const char* content_type) {
   Response response{status, request.version()};
   response.set(bhttp::field::server, "hive");
   response.set(bhttp::field::content_type, content_type);
-  response.keep_alive(request.keep_alive());
+  response.keep_alive(keeps_alive(request));
   response.body() = std::move(body);
   return response;
 }
@@ -18,6 +61,32 @@ std::string rejection_body(beast::error_code ec, bool too_large) {
   Error error{too_large ? Errc::payload_too_large : Errc::invalid_argument,
               "bad HTTP request: " + ec.message()};
   return sandbox::to_json(error).dump();
+}
+
+asio::awaitable<void> serve(Stream stream, std::shared_ptr<Service> service, Limits limits) {
+  beast::flat_buffer buffer;
+  try {
+    for (;;) {
+      bhttp::request_parser<bhttp::empty_body> parser;
+      parser.header_limit(limits.header_bytes);
+      parser.body_limit(boost::none);  // each route sets its own
+      stream.expires_after(limits.idle_timeout);
+      auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, use_tuple);
+      if (ec) {
+        if (!is_quiet_close(ec)) co_await write_rejection(stream, ec);
+        break;
+      }
+      stream.expires_never();  // a handler may take as long as its request asks
+      Exchange exchange{stream, buffer, parser, limits};
+      bool again = service->streams(parser.get()) ? co_await service->stream(exchange)
+                                                  : co_await serve_whole(exchange, *service);
+      if (!again) break;
+    }
+  } catch (const std::exception&) {
+    // A handler's failure ends its connection, never the process.
+  }
+  beast::error_code ignored;
+  stream.socket().shutdown(asio::socket_base::shutdown_send, ignored);
 }
 
 }  // namespace hive::http

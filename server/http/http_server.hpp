@@ -1,17 +1,22 @@
-// A small asynchronous HTTP/1.1 server on Boost.Beast, shared by hive-server (TCP) and
-// hive-agent (a Unix socket, or TCP in a Pod). Sessions follow the Beast examples: kept alive
-// by shared_from_this, a timeout before every read, a body limit on every parser. Handlers
-// answer through a Reply callback, so a slow handler (spawn, exec) never blocks the io thread.
+// A small asynchronous HTTP/1.1 server on Boost.Beast and C++20 coroutines, shared by
+// hive-server (TCP) and hive-agent (a Unix socket, or TCP in a Pod). One coroutine per
+// connection reads each request's header first; the Service then either takes the request
+// with its body still unread (streams: exec output, files, attach, the gateway's proxy) or
+// has the body read within limits and answers through a Reply callback, from any thread, so a
+// slow handler (spawn) never blocks an io thread.
 #pragma once
 
 #include <chrono>
 #include <functional>
 #include <memory>
-#include <optional>
-#include <utility>
 
-#include <boost/asio/dispatch.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
@@ -23,108 +28,66 @@ namespace bhttp = beast::http;
 
 using Request = bhttp::request<bhttp::string_body>;
 using Response = bhttp::response<bhttp::string_body>;
+using RequestHeader = bhttp::request<bhttp::empty_body>;
 using Reply = std::function<void(Response)>;
-using Handler = std::function<void(Request&&, Reply)>;
+// TCP and Unix sockets alike.
+using Stream = beast::basic_stream<asio::generic::stream_protocol>;
+
+// Completion token for coroutines that look at error codes rather than catch exceptions.
+inline constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 struct Limits {
-  std::uint64_t body_bytes = 16 << 20;
+  std::uint64_t body_bytes = 16 << 20;  // for bodies read whole; streams set their own
   std::uint32_t header_bytes = 16 << 10;
   std::chrono::seconds idle_timeout{60};  // waiting for the next request on a kept-alive socket
 };
 
-Response make_response(const Request& request, bhttp::status status, std::string body,
-                       const char* content_type = "application/json");
+// Whether the client asked to keep the connection (HTTP/1.1 unless "close", 1.0 if asked).
+bool keeps_alive(const bhttp::request_header<>& request);
+
+Response make_response(const bhttp::request_header<>& request, bhttp::status status,
+                       std::string body, const char* content_type = "application/json");
 
 // The JSON error body for a request the parser refused.
 std::string rejection_body(beast::error_code ec, bool too_large);
 
-template <class Protocol>
-class Session : public std::enable_shared_from_this<Session<Protocol>> {
- public:
-  using Stream = beast::basic_stream<Protocol>;
-  Session(typename Protocol::socket&& socket, std::shared_ptr<const Handler> handler, Limits limits)
-      : stream_(std::move(socket)), handler_(std::move(handler)), limits_(limits) {}
-
-  void start() {
-    asio::dispatch(stream_.get_executor(),
-                   beast::bind_front_handler(&Session::do_read, this->shared_from_this()));
-  }
-
- private:
-  void do_read() {
-    parser_.emplace();
-    parser_->body_limit(limits_.body_bytes);
-    parser_->header_limit(limits_.header_bytes);
-    stream_.expires_after(limits_.idle_timeout);
-    bhttp::async_read(stream_, buffer_, *parser_,
-                      beast::bind_front_handler(&Session::on_read, this->shared_from_this()));
-  }
-
-  void on_read(beast::error_code ec, std::size_t) {
-    if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout ||
-        ec == asio::error::connection_reset || ec == asio::error::eof) {
-      return close();
-    }
-    if (ec) return reject(ec);
-    stream_.expires_never();  // the handler may take as long as the request asks
-    auto self = this->shared_from_this();
-    auto executor = stream_.get_executor();
-    (*handler_)(parser_->release(), [self, executor](Response response) {
-      asio::post(executor, [self, response = std::move(response)]() mutable {
-        self->do_write(std::move(response));
-      });
-    });
-  }
-
-  // A request the parser refused (too large, malformed) still gets an answer.
-  void reject(beast::error_code ec) {
-    Request dummy;
-    dummy.version(11);
-    bool too_large = ec == bhttp::error::body_limit || ec == bhttp::error::header_limit;
-    auto status = too_large ? bhttp::status::payload_too_large : bhttp::status::bad_request;
-    auto response = make_response(dummy, status, rejection_body(ec, too_large));
-    response.keep_alive(false);
-    do_write(std::move(response));
-  }
-
-  void do_write(Response response) {
-    response_ = std::make_shared<Response>(std::move(response));
-    response_->prepare_payload();
-    stream_.expires_after(std::chrono::seconds(30));
-    bhttp::async_write(stream_, *response_,
-                       beast::bind_front_handler(&Session::on_write, this->shared_from_this(),
-                                                 response_->keep_alive()));
-  }
-
-  void on_write(bool keep_alive, beast::error_code ec, std::size_t) {
-    response_.reset();
-    if (ec || !keep_alive) return close();
-    do_read();
-  }
-
-  void close() {
-    beast::error_code ignored;
-    stream_.socket().shutdown(Protocol::socket::shutdown_send, ignored);
-  }
-
-  Stream stream_;
-  beast::flat_buffer buffer_;
-  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
-  std::shared_ptr<Response> response_;
-  std::shared_ptr<const Handler> handler_;
-  Limits limits_;
+// One request on a connection: its header has been read, its body has not.
+struct Exchange {
+  Stream& stream;
+  beast::flat_buffer& buffer;  // bytes read past the header
+  bhttp::request_parser<bhttp::empty_body>& parser;
+  const Limits& limits;
+  const RequestHeader& header() const { return parser.get(); }
+  // Whether the request carries a body the handler has not read (then the connection cannot
+  // serve another request after an early answer).
+  bool body_pending() const { return !parser.is_done(); }
 };
 
-// Accepts connections on an already-open acceptor and starts a Session for each.
+// What hive-server's API and hive-agent plug into the HTTP server.
+class Service {
+ public:
+  virtual ~Service() = default;
+  // Whether stream() takes this request (body unread, connection owned until it returns)
+  // rather than handle().
+  virtual bool streams(const RequestHeader& header) = 0;
+  // Serves one request; returns whether the connection may carry another one.
+  virtual asio::awaitable<bool> stream(Exchange& exchange) = 0;
+  // A request read whole (its body within Limits::body_bytes). Call reply exactly once, from
+  // any thread.
+  virtual void handle(Request&& request, Reply reply) = 0;
+};
+
+// Serves requests on a connected socket until the peer closes, goes idle, or a response says
+// Connection: close.
+asio::awaitable<void> serve(Stream stream, std::shared_ptr<Service> service, Limits limits);
+
+// Accepts connections on an open acceptor (TCP or Unix) and serves each on its own strand.
 template <class Protocol>
 class Listener : public std::enable_shared_from_this<Listener<Protocol>> {
  public:
-  Listener(asio::io_context& io, typename Protocol::acceptor acceptor, Handler handler,
-           Limits limits = {})
-      : io_(io),
-        acceptor_(std::move(acceptor)),
-        handler_(std::make_shared<const Handler>(std::move(handler))),
-        limits_(limits) {}
+  Listener(asio::io_context& io, typename Protocol::acceptor acceptor,
+           std::shared_ptr<Service> service, Limits limits = {})
+      : io_(io), acceptor_(std::move(acceptor)), service_(std::move(service)), limits_(limits) {}
 
   void start() { do_accept(); }
 
@@ -137,13 +100,23 @@ class Listener : public std::enable_shared_from_this<Listener<Protocol>> {
 
   void on_accept(beast::error_code ec, typename Protocol::socket socket) {
     if (ec == asio::error::operation_aborted) return;
-    if (!ec) std::make_shared<Session<Protocol>>(std::move(socket), handler_, limits_)->start();
+    if (!ec) {
+      auto protocol = socket.local_endpoint(ec).protocol();
+      auto executor = socket.get_executor();
+      asio::generic::stream_protocol::socket generic(
+          executor, asio::generic::stream_protocol(protocol.family(), protocol.protocol()),
+          socket.release(ec));
+      if (!ec) {
+        asio::co_spawn(executor, serve(Stream(std::move(generic)), service_, limits_),
+                       asio::detached);
+      }
+    }
     do_accept();
   }
 
   asio::io_context& io_;
   typename Protocol::acceptor acceptor_;
-  std::shared_ptr<const Handler> handler_;
+  std::shared_ptr<Service> service_;
   Limits limits_;
 };
 

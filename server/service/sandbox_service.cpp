@@ -16,9 +16,6 @@ using sandbox::State;
 using Clock = std::chrono::system_clock;
 
 constexpr int kIdAttempts = 5;
-// An exec without its own timeout may run this long before the gateway gives up waiting.
-constexpr auto kUntimedExecLimit = std::chrono::hours(24);
-constexpr auto kExecSlack = std::chrono::seconds(10);
 
 }  // namespace
 
@@ -267,22 +264,12 @@ int SandboxService::reap_due(Clock::time_point now) {
   return reaped;
 }
 
-Result<sandbox::ExecResult> SandboxService::exec(const std::string& id_or_name,
-                                                 const sandbox::ExecRequest& request) {
+Result<AgentRoute> SandboxService::agent_route(const std::string& id_or_name) {
   auto record = running(id_or_name);
   if (!record) return record.error();
-  Busy busy(*this, record->sandbox.id);  // the reaper never takes a sandbox mid-call
-  auto endpoint = runtime_.endpoint(record->sandbox.id, record->runtime_data);
-  auto limit = request.timeout_seconds > 0
-                   ? std::chrono::duration_cast<std::chrono::milliseconds>(
-                         std::chrono::duration<double>(request.timeout_seconds) + kExecSlack)
-                   : std::chrono::duration_cast<std::chrono::milliseconds>(kUntimedExecLimit);
-  auto reply = call_agent(endpoint, Method::Post, "/exec", sandbox::to_json(request).dump(), limit);
-  if (!reply) return reply.error().context("exec in " + record->sandbox.id);
-  if (reply->status != 200) return sandbox::error_from_body(reply->body, Errc::agent_error);
-  auto body = sandbox::parse_json(reply->body);
-  if (!body) return make_error(Errc::agent_error, "hive-agent sent malformed JSON");
-  return sandbox::exec_result_from_json(*body);
+  const auto& id = record->sandbox.id;
+  return AgentRoute{id, runtime_.endpoint(id, record->runtime_data),
+                    std::make_shared<Busy>(*this, id)};
 }
 
 void SandboxService::adopt_all() {

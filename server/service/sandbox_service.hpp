@@ -27,6 +27,14 @@ struct ServiceOptions {
   std::size_t warm_pool_size = 0;
 };
 
+// Where a call inside a sandbox goes, held for the call's length: while `busy` lives the
+// reaper counts the sandbox as active, and its end restarts the idle clock.
+struct AgentRoute {
+  std::string id;
+  runtime::AgentEndpoint endpoint;
+  std::shared_ptr<void> busy;
+};
+
 class SandboxService {
  public:
   SandboxService(Store& store, runtime::Runtime& runtime, ServiceOptions options);
@@ -44,8 +52,8 @@ class SandboxService {
   };
   // Deprovisions every sandbox the selector matches (an empty selector matches all).
   Outcome deprovision_matching(const sandbox::Selector& selector);
-  Result<sandbox::ExecResult> exec(const std::string& id_or_name,
-                                   const sandbox::ExecRequest& request);
+  // The agent of a Running sandbox, for the gateway's proxy.
+  Result<AgentRoute> agent_route(const std::string& id_or_name);
   // Restarts the idle clock and moves expires_at to now + ttl_seconds.
   Result<sandbox::Sandbox> keepalive(const std::string& id_or_name);
   // Tears down every Running sandbox past its TTL or idle timeout (reason "ttl" or "idle"),

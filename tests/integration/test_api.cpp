@@ -45,8 +45,8 @@ TEST_CASE("the API answers bad requests with status and message", "[integration]
   CHECK_THAT(method, Catch::EndsWith(" 405"));
   CHECK_THAT(curl(server, {"-H", auth, server.url() + "/v1/nothing"}), Catch::EndsWith(" 404"));
   CHECK_THAT(curl(server, {"-H", auth, sandboxes + "/sb-none"}), Catch::EndsWith(" 404"));
-  CHECK_THAT(curl(server, {"-H", auth, "-d", R"({"argv":"ls"})", sandboxes + "/sb-none/exec"}),
-             Catch::EndsWith(" 400"));
+  CHECK_THAT(curl(server, {"-H", auth, "-d", R"({"argv":["ls"]})", sandboxes + "/sb-none/exec"}),
+             Catch::EndsWith(" 404"));
 
   auto delete_unqualified = curl(server, {"-H", auth, "-X", "DELETE", sandboxes});
   CHECK_THAT(delete_unqualified, Catch::EndsWith(" 400"));

@@ -17,14 +17,15 @@ TEST_CASE("routes map methods and paths", "[unit]") {
   CHECK(get.id == "sb-1");
   CHECK(route(verb::delete_, "/v1/sandboxes/sb-1").kind == RouteKind::DeleteSandbox);
   auto exec = route(verb::post, "/v1/sandboxes/sb-1/exec");
-  CHECK(exec.kind == RouteKind::Exec);
+  CHECK(exec.kind == RouteKind::Agent);
   CHECK(exec.id == "sb-1");
+  CHECK(exec.agent_target == "/exec");
   CHECK(route(verb::post, "/v1/sandboxes/sb-1/keepalive").kind == RouteKind::Keepalive);
 }
 
 TEST_CASE("wrong methods and unknown paths are told apart", "[unit]") {
   CHECK(route(verb::put, "/v1/sandboxes").kind == RouteKind::MethodNotAllowed);
-  CHECK(route(verb::get, "/v1/sandboxes/sb-1/exec").kind == RouteKind::MethodNotAllowed);
+  CHECK(route(verb::patch, "/v1/sandboxes/sb-1/keepalive").kind == RouteKind::MethodNotAllowed);
   CHECK(route(verb::get, "/v2/sandboxes").kind == RouteKind::NotFound);
   CHECK(route(verb::get, "/").kind == RouteKind::NotFound);
   CHECK(route(verb::get, "/v1/sandboxes/a/b/c").kind == RouteKind::NotFound);
@@ -39,4 +40,16 @@ TEST_CASE("query parameters and ids are percent-decoded", "[unit]") {
   auto get = route(verb::get, "/v1/sandboxes/a%2Fexec");
   CHECK(get.kind == RouteKind::GetSandbox);
   CHECK(get.id == "a/exec");
+}
+
+TEST_CASE("the agent's surface keeps its path and query, still encoded", "[unit]") {
+  auto files = route(verb::get, "/v1/sandboxes/sb-1/files?path=%2Fworkspace%2Fa%20b");
+  CHECK(files.kind == RouteKind::Agent);
+  CHECK(files.agent_target == "/files?path=%2Fworkspace%2Fa%20b");
+  auto logs = route(verb::get, "/v1/sandboxes/sb-1/processes/42/logs?follow=true");
+  CHECK(logs.agent_target == "/processes/42/logs?follow=true");
+  CHECK(route(verb::get, "/v1/sandboxes/sb-1/attach?tty=true").agent_target == "/attach?tty=true");
+  // Only the agent's own surfaces pass; anything else is not found here.
+  CHECK(route(verb::get, "/v1/sandboxes/sb-1/configure").kind == RouteKind::NotFound);
+  CHECK(route(verb::get, "/v1/sandboxes/sb-1/healthz").kind == RouteKind::NotFound);
 }

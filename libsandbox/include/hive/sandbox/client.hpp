@@ -8,6 +8,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -58,6 +59,12 @@ class Client {
   // Runs a command and waits for it. A command that fails still gives a Result with its
   // exit code; an Error means Hive could not run it.
   Result<ExecResult> exec(const std::string& id_or_name, const ExecRequest& request);
+  // Runs a command and hands each event (start, stdout, stderr) to on_event as it happens;
+  // returns the exit event's result, whose output fields are empty (the output went to
+  // on_event). on_event returning false hangs up, which kills the command.
+  using OnExecEvent = std::function<bool(const ExecEvent& event)>;
+  Result<ExecResult> exec_stream(const std::string& id_or_name, const ExecRequest& request,
+                                 const OnExecEvent& on_event);
   // Restarts the idle clock and pushes expires_at to now + the sandbox's ttl_seconds.
   Result<Sandbox> keepalive(const std::string& id_or_name);
   Result<ServerVersion> version();

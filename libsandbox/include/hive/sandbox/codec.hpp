@@ -32,6 +32,10 @@ Json to_json(const ExecRequest& request);
 Json to_json(const ExecResult& result);
 Result<ExecResult> exec_result_from_json(const Json& body);
 
+// {"type":"stdout","data":"..."} and the like; one line of an NDJSON exec stream.
+Json to_json(const ExecEvent& event);
+Result<ExecEvent> exec_event_from_json(const Json& body);
+
 // {"error": {"code": "...", "message": "..."}}
 Json to_json(const Error& error);
 // Reads an error body; falls back to `fallback` when the body is not one.
@@ -47,6 +51,9 @@ Result<std::int64_t> parse_cpu_millis(std::string_view text);
 
 // Bytes that are not valid UTF-8 travel base64-encoded (DESIGN.md §4).
 bool is_valid_utf8(std::string_view bytes);
+// The length of the longest prefix that does not end inside a multi-byte UTF-8 sequence, so a
+// stream cut into chunks keeps its characters whole.
+std::size_t utf8_boundary(std::string_view bytes);
 std::string base64_encode(std::string_view bytes);
 Result<std::string> base64_decode(std::string_view text);
 

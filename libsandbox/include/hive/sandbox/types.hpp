@@ -64,6 +64,7 @@ struct ExecRequest {
   double timeout_seconds = 0;         // 0 = no timeout
   std::string stdin_data;             // bytes fed to the command's stdin, then EOF
   std::int64_t max_output_bytes = 0;  // per stream; 0 = the default cap
+  bool background = false;            // start it and return its pid at once
 };
 
 struct ExecResult {
@@ -74,6 +75,15 @@ struct ExecResult {
   bool timed_out = false;
   bool truncated = false;
   std::string error;  // set when the command could not be started at all
+};
+
+// One event of a streamed exec (DESIGN.md §4), sent as one JSON object per line.
+struct ExecEvent {
+  enum class Kind { Start, Stdout, Stderr, Exit };
+  Kind kind = Kind::Start;
+  int pid = 0;        // Start
+  std::string data;   // Stdout, Stderr: raw bytes
+  ExecResult result;  // Exit: everything but the output, which came as events
 };
 
 }  // namespace hive::sandbox

@@ -1,0 +1,153 @@
+#include "gateway/proxy.hpp"
+
+#include <array>
+
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+
+#include "hive/sandbox/codec.hpp"
+
+namespace hive::server {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using http::Stream;
+using http::use_tuple;
+using namespace asio::experimental::awaitable_operators;
+
+// Small enough that 1,000 concurrent streams cost little, large enough for a file's speed.
+constexpr std::size_t kRelayChunk = 32 << 10;
+
+asio::generic::stream_protocol::endpoint agent_address(const runtime::AgentEndpoint& endpoint) {
+  if (!endpoint.unix_path.empty()) {
+    return asio::local::stream_protocol::endpoint(endpoint.unix_path);
+  }
+  boost::system::error_code ignored;
+  return asio::ip::tcp::endpoint(asio::ip::make_address(endpoint.host, ignored),
+                                 static_cast<unsigned short>(endpoint.port));
+}
+
+// Moves one message's body from `from` to `to` as it arrives; the header goes first.
+template <bool isRequest>
+asio::awaitable<beast::error_code> relay(Stream& from, beast::flat_buffer& buffer,
+                                         bhttp::parser<isRequest, bhttp::buffer_body>& in,
+                                         Stream& to,
+                                         bhttp::message<isRequest, bhttp::buffer_body>& out) {
+  auto chunk = std::make_unique<std::array<char, kRelayChunk>>();
+  out.body().data = nullptr;
+  out.body().size = 0;
+  out.body().more = !in.is_done();
+  bhttp::serializer<isRequest, bhttp::buffer_body> serializer{out};
+  auto [ec, n] = co_await bhttp::async_write_header(to, serializer, use_tuple);
+  if (ec) co_return ec;
+  while (!in.is_done()) {
+    in.get().body().data = chunk->data();
+    in.get().body().size = chunk->size();
+    std::tie(ec, n) = co_await bhttp::async_read_some(from, buffer, in, use_tuple);
+    if (ec == bhttp::error::need_buffer) ec = {};
+    if (ec) co_return ec;
+    out.body().data = chunk->data();
+    out.body().size = chunk->size() - in.get().body().size;
+    out.body().more = !in.is_done();
+    if (out.body().size == 0 && out.body().more) continue;
+    std::tie(ec, n) = co_await bhttp::async_write(to, serializer, use_tuple);
+    if (ec == bhttp::error::need_buffer) ec = {};
+    if (ec) co_return ec;
+  }
+  if (!serializer.is_done()) {
+    out.body().data = nullptr;
+    out.body().size = 0;
+    out.body().more = false;
+    std::tie(ec, n) = co_await bhttp::async_write(to, serializer, use_tuple);
+    if (ec == bhttp::error::need_buffer) ec = {};
+  }
+  co_return ec;
+}
+
+// One direction of an upgraded connection: what was read past the headers, then everything.
+asio::awaitable<void> pipe(Stream& from, beast::flat_buffer& pending, Stream& to) {
+  if (pending.size() > 0) {
+    auto [ec, n] = co_await asio::async_write(to, pending.data(), use_tuple);
+    pending.consume(pending.size());
+    if (ec) co_return;
+  }
+  auto chunk = std::make_unique<std::array<char, kRelayChunk>>();
+  for (;;) {
+    auto [ec, n] = co_await from.async_read_some(asio::buffer(*chunk), use_tuple);
+    if (ec) break;
+    std::tie(ec, n) = co_await asio::async_write(to, asio::buffer(chunk->data(), n), use_tuple);
+    if (ec) break;
+  }
+  beast::error_code ignored;
+  to.socket().shutdown(asio::socket_base::shutdown_send, ignored);
+}
+
+Error unreachable(const std::string& what, beast::error_code ec) {
+  return make_error(Errc::agent_error, "the sandbox's agent " + what + ": " + ec.message());
+}
+
+}  // namespace
+
+asio::awaitable<bool> proxy_to_agent(http::Exchange& exchange,
+                                     const runtime::AgentEndpoint& endpoint,
+                                     std::string agent_target) {
+  Stream upstream(co_await asio::this_coro::executor);
+  auto [ec] = co_await upstream.async_connect(agent_address(endpoint), use_tuple);
+  if (ec) co_return co_await http::answer_error(exchange, unreachable("is unreachable", ec));
+
+  const bool client_keep_alive = exchange.header().keep_alive();
+  const bool is_head = exchange.header().method() == bhttp::verb::head;
+  bhttp::request_parser<bhttp::buffer_body> request_in(std::move(exchange.parser));
+  request_in.body_limit(boost::none);
+  bhttp::request<bhttp::buffer_body> request_out;
+  request_out.base() = request_in.get().base();
+  request_out.target(agent_target);
+  request_out.erase(bhttp::field::authorization);  // the client's token stays here
+  if (!endpoint.secret.empty()) request_out.set(kAgentSecretHeader, endpoint.secret);
+  const bool upgrade = beast::websocket::is_upgrade(request_in.get());
+  if (!upgrade) request_out.keep_alive(false);  // one request per upstream connection
+  ec = co_await relay(exchange.stream, exchange.buffer, request_in, upstream, request_out);
+  if (ec) co_return false;  // the client or the agent went away mid-request
+
+  beast::flat_buffer upstream_buffer;
+  bhttp::response_parser<bhttp::buffer_body> response_in;
+  response_in.body_limit(boost::none);
+  response_in.skip(is_head);
+  std::size_t n = 0;
+  std::tie(ec, n) =
+      co_await bhttp::async_read_header(upstream, upstream_buffer, response_in, use_tuple);
+  if (ec) {
+    http::RequestHeader header;
+    header.version(request_in.get().version());
+    header.keep_alive(false);
+    auto error = unreachable("closed the connection", ec);
+    auto response =
+        http::make_response(header, static_cast<bhttp::status>(http::http_status(error.code)),
+                            sandbox::to_json(error).dump());
+    co_await http::write_response(exchange.stream, std::move(response));
+    co_return false;
+  }
+  bhttp::response<bhttp::buffer_body> response_out;
+  response_out.base() = response_in.get().base();
+  if (response_in.get().result() == bhttp::status::switching_protocols) {
+    ec = co_await relay(upstream, upstream_buffer, response_in, exchange.stream, response_out);
+    if (ec) co_return false;
+    co_await (pipe(exchange.stream, exchange.buffer, upstream) &&
+              pipe(upstream, upstream_buffer, exchange.stream));
+    co_return false;
+  }
+  response_out.keep_alive(client_keep_alive);
+  // A client that hangs up while the agent is quiet closes the upstream connection too, so
+  // the agent learns of it (and ends the command).
+  auto outcome =
+      co_await (relay(upstream, upstream_buffer, response_in, exchange.stream, response_out) ||
+                http::until_hangup(exchange.stream, [&upstream] { upstream.socket().close(); }));
+  if (outcome.index() != 0) co_return false;
+  co_return !std::get<0>(outcome) && client_keep_alive;
+}
+
+}  // namespace hive::server

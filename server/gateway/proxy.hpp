@@ -1,0 +1,23 @@
+// The gateway's streaming proxy: relays one request to a sandbox's hive-agent and its answer
+// back, both bodies piece by piece as they arrive (an exec's output, a 1 GiB file), never
+// held whole. An upgrade answer (101, a WebSocket attach) turns the connection into a byte
+// pipe both ways until either side closes.
+#pragma once
+
+#include <string>
+
+#include "http/exchange.hpp"
+#include "runtime/runtime.hpp"
+
+namespace hive::server {
+
+// The header that carries the runtime's shared secret to an agent outside the server's host.
+inline constexpr char kAgentSecretHeader[] = "X-Hive-Agent-Secret";
+
+// `agent_target` is the agent's own path and query (the client's, less /v1/sandboxes/{id}).
+// Returns whether the client connection may carry another request.
+boost::asio::awaitable<bool> proxy_to_agent(http::Exchange& exchange,
+                                            const runtime::AgentEndpoint& endpoint,
+                                            std::string agent_target);
+
+}  // namespace hive::server
