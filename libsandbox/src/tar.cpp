@@ -39,7 +39,8 @@ void put_number(char* field, std::size_t width, std::uint64_t value) {
 Result<std::uint64_t> get_number(const char* field, std::size_t width) {
   if (static_cast<unsigned char>(field[0]) & 0x80) {
     std::uint64_t value = 0;
-    for (std::size_t i = 1; i < width; ++i) value = (value << 8) | static_cast<unsigned char>(field[i]);
+    for (std::size_t i = 1; i < width; ++i)
+      value = (value << 8) | static_cast<unsigned char>(field[i]);
     return value;
   }
   std::uint64_t value = 0;
@@ -224,8 +225,8 @@ Result<void> TarReader::write(std::string_view data) {
 }
 
 Result<void> TarReader::finish() {
-  if (left_ > 0 || padding_ > 0 || !block_.empty() || (!ended_ && zero_blocks_ == 0 &&
-                                                       stats_.entries == 0)) {
+  if (left_ > 0 || padding_ > 0 || !block_.empty() ||
+      (!ended_ && zero_blocks_ == 0 && stats_.entries == 0)) {
     return bad_archive("it ends in the middle of an entry");
   }
   return {};
@@ -302,7 +303,8 @@ Result<void> TarReader::end_entry() {
       while (!rest.empty()) {
         auto space = rest.find(' ');
         std::size_t length = 0;
-        for (std::size_t i = 0; i < space && i < rest.size(); ++i) length = length * 10 + (rest[i] - '0');
+        for (std::size_t i = 0; i < space && i < rest.size(); ++i)
+          length = length * 10 + (rest[i] - '0');
         if (space == std::string_view::npos || length <= space || length > rest.size()) {
           return bad_archive("a malformed pax record");
         }
@@ -367,7 +369,9 @@ Result<std::string> TarReader::place(const std::string& name) {
     auto slash = name.find('/', start);
     if (slash == std::string::npos) slash = name.size();
     std::string part = name.substr(start, slash - start);
-    if (part == "..") return make_error(Errc::invalid_argument, "tar entry '" + name + "' leaves the destination ('..')");
+    if (part == "..")
+      return make_error(Errc::invalid_argument,
+                        "tar entry '" + name + "' leaves the destination ('..')");
     if (!part.empty() && part != ".") parts.push_back(std::move(part));
     start = slash + 1;
   }
@@ -381,9 +385,11 @@ Result<std::string> TarReader::place(const std::string& name) {
       continue;
     }
     if (S_ISLNK(st.st_mode)) {
-      return make_error(Errc::invalid_argument, "tar entry '" + name + "' goes through the symbolic link '" + path + "'");
+      return make_error(Errc::invalid_argument,
+                        "tar entry '" + name + "' goes through the symbolic link '" + path + "'");
     }
-    if (!S_ISDIR(st.st_mode)) return make_error(Errc::conflict, "'" + path + "' is not a directory");
+    if (!S_ISDIR(st.st_mode))
+      return make_error(Errc::conflict, "'" + path + "' is not a directory");
   }
   return path;
 }

@@ -6,6 +6,7 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/experimental/channel.hpp>
 
+#include "files.hpp"
 #include "hive/sandbox/codec.hpp"
 #include "hive/sandbox/url.hpp"
 
@@ -41,10 +42,15 @@ AgentApi::AgentApi(boost::asio::io_context& io, Children& children, ExecDefaults
     : io_(io), children_(children), defaults_(std::move(defaults)) {}
 
 bool AgentApi::streams(const http::RequestHeader& header) {
-  return path_of(header) == "/exec" && header.method() == bhttp::verb::post && wants_ndjson(header);
+  const auto path = path_of(header);
+  if (path == "/files") return true;
+  return path == "/exec" && header.method() == bhttp::verb::post && wants_ndjson(header);
 }
 
 boost::asio::awaitable<bool> AgentApi::stream(http::Exchange& exchange) {
+  auto target = sandbox::parse_target(exchange.header().target());
+  if (!target) co_return co_await http::answer_error(exchange, target.error());
+  if (target->path == "/files") co_return co_await serve_files(exchange, *target, defaults_);
   co_return co_await exec_stream(exchange);
 }
 

@@ -20,7 +20,7 @@ using http::use_tuple;
 using namespace asio::experimental::awaitable_operators;
 
 // Small enough that 1,000 concurrent streams cost little, large enough for a file's speed.
-constexpr std::size_t kRelayChunk = 32 << 10;
+constexpr std::size_t kRelayChunk = 64 << 10;
 
 asio::generic::stream_protocol::endpoint agent_address(const runtime::AgentEndpoint& endpoint) {
   if (!endpoint.unix_path.empty()) {
@@ -38,6 +38,9 @@ asio::awaitable<beast::error_code> relay(Stream& from, beast::flat_buffer& buffe
                                          Stream& to,
                                          bhttp::message<isRequest, bhttp::buffer_body>& out) {
   auto chunk = std::make_unique<std::array<char, kRelayChunk>>();
+  // Beast reads into the buffer's spare capacity: left at its first 512 bytes, a body would
+  // cross in 512-byte reads.
+  buffer.reserve(kRelayChunk);
   out.body().data = nullptr;
   out.body().size = 0;
   out.body().more = !in.is_done();

@@ -102,6 +102,7 @@ asio::awaitable<void> until_hangup(Stream& stream, std::function<void()> on_hang
 BodyReader::BodyReader(Exchange& exchange)
     : exchange_(exchange), parser_(std::move(exchange.parser)) {
   parser_.body_limit(boost::none);
+  exchange_.buffer.reserve(64 << 10);  // reads go into spare capacity: make it worth a read
 }
 
 asio::awaitable<beast::error_code> BodyReader::read_some(char* into, std::size_t room,

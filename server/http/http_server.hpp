@@ -15,6 +15,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/generic/stream_protocol.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
@@ -101,6 +102,9 @@ class Listener : public std::enable_shared_from_this<Listener<Protocol>> {
   void on_accept(beast::error_code ec, typename Protocol::socket socket) {
     if (ec == asio::error::operation_aborted) return;
     if (!ec) {
+      if constexpr (std::is_same_v<Protocol, asio::ip::tcp>) {
+        socket.set_option(asio::ip::tcp::no_delay(true), ec);  // answers go out at once
+      }
       auto protocol = socket.local_endpoint(ec).protocol();
       auto executor = socket.get_executor();
       asio::generic::stream_protocol::socket generic(

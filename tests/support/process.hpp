@@ -48,6 +48,7 @@ class TestServer {
   void start();
   void kill9();  // SIGKILL, as a crash would
   const std::string& url() const { return url_; }
+  pid_t pid() const { return pid_; }
   const std::string& token() const { return token_; }
   const std::string& state_dir() const { return state_.path(); }
   sandbox::Client client() const;

@@ -96,7 +96,8 @@ TEST_CASE("tar interoperates with GNU tar both ways", "[unit]") {
   make_tree(fs::path(from.path()) / "src");
   // Ours -> GNU tar.
   std::ofstream(gnu.path() + "/ours.tar", std::ios::binary) << pack(from.path() + "/src", "x");
-  auto listed = hive::test::run({"/usr/bin/tar", "-C", gnu.path(), "-xf", gnu.path() + "/ours.tar"});
+  auto listed =
+      hive::test::run({"/usr/bin/tar", "-C", gnu.path(), "-xf", gnu.path() + "/ours.tar"});
   REQUIRE(listed.exit_code == 0);
   check_tree(fs::path(gnu.path()) / "x");
   // GNU tar (its own long-name and pax forms) -> ours.
@@ -127,8 +128,8 @@ TEST_CASE("tar extraction never leaves its destination", "[unit]") {
   // A symlink to the outside, then a file through it: refused, nothing written outside.
   fs::create_directories(root / "t");
   fs::create_symlink(outside.path(), root / "t" / "door");
-  auto first = hive::test::run({"/usr/bin/tar", "-C", (root / "t").string(), "-cf",
-                                (root / "one.tar").string(), "door"});
+  auto first = hive::test::run(
+      {"/usr/bin/tar", "-C", (root / "t").string(), "-cf", (root / "one.tar").string(), "door"});
   fs::remove(root / "t" / "door");
   fs::create_directories(root / "t" / "door");
   write_file(root / "t" / "door" / "planted", "owned");

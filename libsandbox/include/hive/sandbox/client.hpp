@@ -39,6 +39,20 @@ struct ServerVersion {
   std::string version, api, runtime;
 };
 
+// One entry of a sandbox's filesystem.
+struct FileInfo {
+  std::string name, path;
+  std::string type;  // file, directory, symlink, other
+  std::int64_t size = 0;
+  std::string mode;  // octal, "0644"
+  std::int64_t mtime = 0;
+  std::string target;  // a symlink's
+};
+
+struct CopyStats {
+  std::uint64_t entries = 0, bytes = 0;
+};
+
 class Transport;
 
 class Client {
@@ -65,6 +79,20 @@ class Client {
   using OnExecEvent = std::function<bool(const ExecEvent& event)>;
   Result<ExecResult> exec_stream(const std::string& id_or_name, const ExecRequest& request,
                                  const OnExecEvent& on_event);
+  // Files inside the sandbox; relative paths start at its workdir. Bodies stream: a large
+  // file never sits whole in memory on the way.
+  Result<std::string> read_file(const std::string& id, const std::string& path);
+  Result<void> write_file(const std::string& id, const std::string& path, std::string_view data,
+                          const std::string& mode = "0644");
+  Result<FileInfo> stat_file(const std::string& id, const std::string& path);
+  Result<std::vector<FileInfo>> list_files(const std::string& id, const std::string& path);
+  Result<void> remove_file(const std::string& id, const std::string& path, bool recursive = false);
+  // `hivectl cp`, as docker cp does it: into an existing directory the source keeps its name,
+  // otherwise it takes the destination's. Modes and symlinks survive; tar on the wire.
+  Result<CopyStats> copy_to(const std::string& id, const std::string& local_path,
+                            const std::string& remote_path);
+  Result<CopyStats> copy_from(const std::string& id, const std::string& remote_path,
+                              const std::string& local_path);
   // Restarts the idle clock and pushes expires_at to now + the sandbox's ttl_seconds.
   Result<Sandbox> keepalive(const std::string& id_or_name);
   Result<ServerVersion> version();
