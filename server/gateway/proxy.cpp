@@ -113,8 +113,14 @@ asio::awaitable<bool> proxy_to_agent(http::Exchange& exchange,
   if (!endpoint.secret.empty()) request_out.set(kAgentSecretHeader, endpoint.secret);
   const bool upgrade = beast::websocket::is_upgrade(request_in.get());
   if (!upgrade) request_out.keep_alive(false);  // one request per upstream connection
-  ec = co_await relay(exchange.stream, exchange.buffer, request_in, upstream, request_out);
-  if (ec) co_return false;  // the client or the agent went away mid-request
+  // An agent that refuses a request early (a bad parameter) answers and closes before taking
+  // the whole body: the relay then fails, but the answer is there to pass on.
+  const bool request_whole =
+      !co_await relay(exchange.stream, exchange.buffer, request_in, upstream, request_out);
+  if (!request_whole) {
+    beast::error_code ignored;  // the agent must not wait for the rest of a body
+    upstream.socket().shutdown(asio::socket_base::shutdown_send, ignored);
+  }
 
   beast::flat_buffer upstream_buffer;
   bhttp::response_parser<bhttp::buffer_body> response_in;
@@ -143,14 +149,15 @@ asio::awaitable<bool> proxy_to_agent(http::Exchange& exchange,
               pipe(upstream, upstream_buffer, exchange.stream));
     co_return false;
   }
-  response_out.keep_alive(client_keep_alive);
+  const bool keep_alive = client_keep_alive && request_whole;
+  response_out.keep_alive(keep_alive);
   // A client that hangs up while the agent is quiet closes the upstream connection too, so
   // the agent learns of it (and ends the command).
   auto outcome =
       co_await (relay(upstream, upstream_buffer, response_in, exchange.stream, response_out) ||
                 http::until_hangup(exchange.stream, [&upstream] { upstream.socket().close(); }));
   if (outcome.index() != 0) co_return false;
-  co_return !std::get<0>(outcome) && client_keep_alive;
+  co_return !std::get<0>(outcome) && keep_alive;
 }
 
 }  // namespace hive::server
