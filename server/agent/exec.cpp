@@ -103,7 +103,8 @@ void ExecJob::start() {
     return complete();
   }
   CommandSpec command{
-      command_argv(request_), command_env(request_), cwd, in.read, out.write, err.write};
+      command_argv(request_), command_env(request_), cwd, in.read, out.write, err.write,
+      defaults_.cgroup_fds};
   int rc = spawn_command(command, pid_);
   if (rc != 0) {
     const auto argv = command_argv(request_);

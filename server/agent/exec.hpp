@@ -24,6 +24,7 @@ inline constexpr std::int64_t kDefaultOutputCap = 16 << 20;
 
 struct ExecDefaults {
   std::string cwd = "/workspace";  // the sandbox's workdir
+  std::vector<int> cgroup_fds;     // the "work" groups' cgroup.procs every command joins
 };
 
 class ExecJob : public std::enable_shared_from_this<ExecJob> {

@@ -1,6 +1,7 @@
 // hive-agent: PID 1 of every sandbox. In a local sandbox the server starts it in fresh
 // namespaces with a listening Unix socket (--listen-fd), a mount plan (--plan-fd) and a pipe
 // to report readiness on (--ready-fd); it applies the plan, reports "ok", and serves.
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -29,6 +30,7 @@ struct Options {
   std::string listen_path;
   std::string hostname;
   std::string workdir = "/workspace";
+  std::vector<int> command_cgroup_fds;
 };
 
 Result<std::string> read_all(int fd) {
@@ -86,6 +88,8 @@ int main(int argc, char** argv) {
   app.add_option("--plan-fd", options.plan_fd, "a pipe carrying the mount plan (JSON)");
   app.add_option("--hostname", options.hostname, "the sandbox's hostname");
   app.add_option("--workdir", options.workdir, "the default directory for commands");
+  app.add_option("--command-cgroup-fd", options.command_cgroup_fds,
+                 "an inherited cgroup.procs every command joins (repeatable)");
   CLI11_PARSE(app, argc, argv);
 
   signal(SIGPIPE, SIG_IGN);
@@ -114,8 +118,9 @@ int main(int argc, char** argv) {
   }
 
   hive::agent::Children children(io);
-  auto api = std::make_shared<hive::agent::AgentApi>(io, children,
-                                                     hive::agent::ExecDefaults{options.workdir});
+  for (int fd : options.command_cgroup_fds) fcntl(fd, F_SETFD, FD_CLOEXEC);
+  auto api = std::make_shared<hive::agent::AgentApi>(
+      io, children, hive::agent::ExecDefaults{options.workdir, options.command_cgroup_fds});
   std::make_shared<hive::http::Listener<Local>>(io, std::move(acceptor), api)->start();
 
   // SIGTERM ends the sandbox: as PID 1, take every process of the namespace down with us.

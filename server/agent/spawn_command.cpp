@@ -87,6 +87,10 @@ int spawn_command(const CommandSpec& spec, pid_t& pid) {
     } else if (chdir(spec.cwd.c_str()) != 0) {
       step_failed = "chdir";
     }
+    for (int fd : spec.cgroup_fds) {
+      // Out of the agent's group, into the limited one (see runtime/local/cgroups.hpp).
+      if (step_failed == nullptr && write(fd, "0", 1) != 1) step_failed = "cgroup";
+    }
     if (step_failed == nullptr) {
       int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
       if (fd >= 0) {

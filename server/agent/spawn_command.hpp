@@ -16,6 +16,7 @@ struct CommandSpec {
   std::vector<std::string> env;   // "K=V"
   std::string cwd;
   int stdin_fd = -1, stdout_fd = -1, stderr_fd = -1;
+  std::vector<int> cgroup_fds;  // cgroup.procs files the command moves itself into
 };
 
 // Returns 0 and the pid, or the errno of the step that failed (ENOENT: no such command).

@@ -19,6 +19,7 @@
 #include <functional>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -132,6 +133,59 @@ Micros exec_direct(const std::string& socket, int n) {
   return samples;
 }
 
+// Time to the first streamed byte of `sh -c 'echo x; sleep 0.02'`, straight to the agent: the
+// clock stops when the first stdout event arrives (the command is still running).
+Micros first_byte_direct(const std::string& socket, int n) {
+  CURL* curl = curl_easy_init();
+  curl_slist* headers = curl_slist_append(nullptr, "Accept: application/x-ndjson");
+  curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, socket.c_str());
+  curl_easy_setopt(curl, CURLOPT_URL, "http://agent/exec");
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, R"({"command":"echo x; sleep 0.02"})");
+  struct Clocked {
+    Clock::time_point started, first;
+  } clocked;
+  curl_easy_setopt(
+      curl, CURLOPT_WRITEFUNCTION, +[](char* data, size_t s, size_t n, void* user) {
+        auto* c = static_cast<Clocked*>(user);
+        if (c->first == Clock::time_point{} &&
+            std::string_view(data, s * n).find("\"stdout\"") != std::string_view::npos) {
+          c->first = Clock::now();
+        }
+        return s * n;
+      });
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &clocked);
+  Micros samples;
+  for (int i = 0; i < n; ++i) {
+    clocked = {Clock::now(), {}};
+    curl_easy_perform(curl);
+    samples.push_back(
+        std::chrono::duration<double, std::micro>(clocked.first - clocked.started).count());
+  }
+  curl_slist_free_all(headers);
+  curl_easy_cleanup(curl);
+  return samples;
+}
+
+// The same through the gateway, with libsandbox's exec_stream.
+Micros first_byte_gateway(hive::sandbox::Client& client, const std::string& id, int n) {
+  hive::sandbox::ExecRequest request;
+  request.command = "echo x; sleep 0.02";
+  Micros samples;
+  for (int i = 0; i < n; ++i) {
+    auto started = Clock::now();
+    Clock::time_point first{};
+    (void)client.exec_stream(id, request, [&](const hive::sandbox::ExecEvent& event) {
+      if (event.kind == hive::sandbox::ExecEvent::Kind::Stdout && first == Clock::time_point{}) {
+        first = Clock::now();
+      }
+      return true;
+    });
+    samples.push_back(std::chrono::duration<double, std::micro>(first - started).count());
+  }
+  return samples;
+}
+
 }  // namespace
 
 // Spawns `count` sandboxes from `threads` clients at once, then reports what they cost at rest.
@@ -198,6 +252,12 @@ int main(int argc, char** argv) {
            measure(execs, [&] { (void)client.exec(target, request); })};
   Row direct{"hive: exec true straight to the agent",
              exec_direct(server.state_dir() + "/sandboxes/" + target + "/agent.sock", execs)};
+  const int streams = std::max(20, execs / 5);
+  Row first_direct{
+      "first streamed byte, straight to the agent",
+      first_byte_direct(server.state_dir() + "/sandboxes/" + target + "/agent.sock", streams)};
+  Row first_gateway{"first streamed byte, via gateway",
+                    first_byte_gateway(client, target, streams)};
   std::size_t next = 0;
   Row teardown{"hive: deprovision", measure(static_cast<int>(ids.size()),
                                             [&] { (void)client.deprovision(ids[next++]); })};
@@ -251,6 +311,8 @@ int main(int argc, char** argv) {
   print({fork_exec, direct, exec}, fork_exec);
   std::printf("\ngateway overhead p50: %.1f us\n",
               percentile(exec.samples, 0.5) - percentile(direct.samples, 0.5));
+  std::printf("\nStreamed exec: time to the first stdout event (floor: straight to the agent)\n");
+  print({first_direct, first_gateway}, first_direct);
   if (burst_count > 0) burst(server, burst_count, burst_threads);
   return 0;
 }

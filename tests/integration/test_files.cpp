@@ -152,14 +152,15 @@ TEST_CASE("a 1 GiB file crosses without being held in memory", "[integration]") 
   REQUIRE(out.exit_code == 0);
   CHECK(fs::file_size(local.path() + "/back") == (1ULL << 30));
   CHECK(slurp(local.path() + "/back").substr(0, 4) == "head");
-  // Neither the gateway nor the agent held the file: both peaked far below its size.
+  // Neither the gateway nor the agent held the file: both peaked far below its size (the
+  // bounds leave room for the sanitizer build's allocator; release peaks are ~9 and ~3 MiB).
   double server_peak = peak_rss_mib(std::to_string(server.pid()));
   double agent_peak = peak_rss_mib(hive::test::agent_pid(sb->id));
   INFO("peak RSS: server " << server_peak << " MiB, agent " << agent_peak << " MiB");
   CHECK(server_peak > 0);
-  CHECK(server_peak < 128);
+  CHECK(server_peak < 256);
   CHECK(agent_peak > 0);
-  CHECK(agent_peak < 64);
+  CHECK(agent_peak < 256);
   std::printf("1 GiB cp in and out: peak RSS server %.1f MiB, agent %.1f MiB\n", server_peak,
               agent_peak);
 }

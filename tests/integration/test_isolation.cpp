@@ -46,10 +46,11 @@ std::vector<fs::path> cgroups_named(const std::string& id) {
   return found;
 }
 
-std::set<int> pids_in(const std::vector<fs::path>& cgroups) {
+// The pids in one child group ("agent" or "work") of the sandbox's groups.
+std::set<int> pids_in(const std::vector<fs::path>& cgroups, const std::string& child) {
   std::set<int> pids;
   for (const auto& dir : cgroups) {
-    std::istringstream procs(slurp(dir / "cgroup.procs"));
+    std::istringstream procs(slurp(dir / child / "cgroup.procs"));
     for (int pid = 0; procs >> pid;) pids.insert(pid);
   }
   return pids;
@@ -104,8 +105,12 @@ TEST_CASE("deprovision leaves no process, cgroup or directory", "[integration]")
   CHECK(processes_naming(id) == 1);
   auto cgroups = cgroups_named(id);
   CHECK(!cgroups.empty());
-  auto pids = pids_in(cgroups);
-  CHECK(pids.size() == 2);  // the agent and the sleep
+  // The agent outside the limits, the sleep inside them.
+  auto agent = pids_in(cgroups, "agent"), work = pids_in(cgroups, "work");
+  CHECK(agent.size() == 1);
+  CHECK(work.size() == 1);
+  std::set<int> pids(agent);
+  pids.insert(work.begin(), work.end());
   CHECK(fs::exists(server.state_dir() + "/sandboxes/" + id));
 
   REQUIRE(server.hivectl({"deprovision", id}).exit_code == 0);

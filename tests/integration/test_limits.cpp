@@ -79,7 +79,7 @@ TEST_CASE("the CPU limit throttles a busy sandbox", "[integration]") {
     if (ec) break;
     if (it.depth() > 6) it.disable_recursion_pending();
     if (it->path().filename() != sb.id) continue;
-    std::ifstream stat(it->path() / "cpu.stat");
+    std::ifstream stat(it->path() / "work" / "cpu.stat");  // the limits are on commands
     for (std::string key; stat >> key;) {
       std::int64_t value = 0;
       stat >> value;
@@ -87,4 +87,24 @@ TEST_CASE("the CPU limit throttles a busy sandbox", "[integration]") {
     }
   }
   CHECK(throttled > 0);
+}
+
+TEST_CASE("exec still answers while commands spin every CPU at the memory limit", "[integration]") {
+  TestServer server;
+  auto client = server.client();
+  auto sb = spawn_with(client, {.memory = "64Mi"});
+  // Spinners on every core and a process holding most of the memory limit, all left running.
+  run_in(client, sb.id,
+         "for i in 1 2 3 4; do (while :; do :; done) & done; "
+         "python3 -c 'import time; x = bytearray(56 << 20); time.sleep(60)' & sleep 1");
+  for (int i = 0; i < 5; ++i) {
+    auto answered = run_in(client, sb.id, "echo alive; head -c 4096 /dev/zero | wc -c");
+    CHECK(answered.exit_code == 0);
+    CHECK(answered.stdout_data == "alive\n4096\n");
+  }
+  // The hogs are still there: the agent answered beside them, not instead of them.
+  CHECK(hive::test::trim(run_in(client, sb.id, "pgrep -c python3").stdout_data) == "1");
+  auto after = client.get(sb.id);
+  REQUIRE(after);
+  CHECK(after->state == State::Running);
 }

@@ -11,6 +11,7 @@ sandbox::ExecResult run_in(sandbox::Client& client, const std::string& id,
   request.timeout_seconds = 20;
   auto result = client.exec(id, request);
   INFO(command);
+  INFO((result ? std::string() : result.error().message));
   REQUIRE(result);
   return *result;
 }

@@ -123,6 +123,9 @@ CgroupLayout detect_cgroups() {
   return parse_cgroup_layout(read_file("/proc/self/mountinfo"), read_file("/proc/self/cgroup"));
 }
 
+std::string agent_group(const std::string& sandbox_dir) { return sandbox_dir + "/agent"; }
+std::string work_group(const std::string& sandbox_dir) { return sandbox_dir + "/work"; }
+
 Result<std::vector<std::string>> create_cgroups(const CgroupLayout& layout, const std::string& id,
                                                 const sandbox::Resources& resources) {
   std::vector<std::string> dirs;
@@ -144,7 +147,16 @@ Result<std::vector<std::string>> create_cgroups(const CgroupLayout& layout, cons
       return error;
     }
     dirs.push_back(dir);
-    if (auto r = apply_limits(h, dir, resources); !r) {
+    if (h.controller == "unified")
+      (void)write_value(dir + "/cgroup.subtree_control", "+memory +pids +cpu");
+    for (const auto& child : {agent_group(dir), work_group(dir)}) {
+      if (mkdir(child.c_str(), 0755) != 0 && errno != EEXIST) {
+        Error error = sys_error("mkdir", child, errno);
+        (void)remove_cgroups(dirs);
+        return error;
+      }
+    }
+    if (auto r = apply_limits(h, work_group(dir), resources); !r) {
       (void)remove_cgroups(dirs);
       return r.error();
     }
@@ -164,7 +176,12 @@ std::int64_t cgroup_counter(const std::string& text, const std::string& key) {
 
 std::string limit_hit(const std::vector<std::string>& dirs) {
   bool oom = false, pids = false;
+  std::vector<std::string> groups;
   for (const auto& dir : dirs) {
+    groups.push_back(work_group(dir));  // where the limits are
+    groups.push_back(dir);              // a sandbox from before the agent/work split
+  }
+  for (const auto& dir : groups) {
     // v1 keeps the OOM kill count in memory.oom_control, v2 in memory.events.
     for (const char* file : {"/memory.oom_control", "/memory.events"}) {
       std::error_code ec;
@@ -181,20 +198,30 @@ std::string limit_hit(const std::vector<std::string>& dirs) {
   return "";
 }
 
-Result<void> remove_cgroups(const std::vector<std::string>& dirs) {
+namespace {
+
+Result<void> remove_group(const std::string& dir, std::chrono::steady_clock::time_point deadline) {
   using namespace std::chrono_literals;
-  auto deadline = std::chrono::steady_clock::now() + 5s;
+  for (auto pause = 1ms;; pause = std::min(pause * 2, 50ms)) {
+    if (rmdir(dir.c_str()) == 0 || errno == ENOENT) return {};
+    if (errno != EBUSY || std::chrono::steady_clock::now() > deadline) {
+      return sys_error("rmdir", dir, errno);
+    }
+    // Busy: processes are still in it (or still exiting). Make sure they are on their way.
+    for (const auto& pid : split(read_file(dir + "/cgroup.procs"), '\n')) {
+      if (!pid.empty()) kill(std::stoi(pid), SIGKILL);
+    }
+    std::this_thread::sleep_for(pause);
+  }
+}
+
+}  // namespace
+
+Result<void> remove_cgroups(const std::vector<std::string>& dirs) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   for (const auto& dir : dirs) {
-    for (auto pause = 1ms;; pause = std::min(pause * 2, 50ms)) {
-      if (rmdir(dir.c_str()) == 0 || errno == ENOENT) break;
-      if (errno != EBUSY || std::chrono::steady_clock::now() > deadline) {
-        return sys_error("rmdir", dir, errno);
-      }
-      // Busy: processes are still in it (or still exiting). Make sure they are on their way.
-      for (const auto& pid : split(read_file(dir + "/cgroup.procs"), '\n')) {
-        if (!pid.empty()) kill(std::stoi(pid), SIGKILL);
-      }
-      std::this_thread::sleep_for(pause);
+    for (const auto& group : {work_group(dir), agent_group(dir), dir}) {
+      if (auto r = remove_group(group, deadline); !r) return r;
     }
   }
   return {};

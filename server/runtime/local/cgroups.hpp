@@ -29,7 +29,17 @@ CgroupLayout detect_cgroups();
 // Pure: the layout from the text of /proc/self/mountinfo and /proc/self/cgroup.
 CgroupLayout parse_cgroup_layout(const std::string& mountinfo, const std::string& own_cgroups);
 
-// Creates the sandbox's groups and applies the spec's limits; returns their directories.
+// Every sandbox group has two children: "agent" (hive-agent and slirp4netns, no limits) and
+// "work" (every command the agent starts, with the spec's limits). A runaway command meets the
+// limits and the agent does not: it keeps answering at the memory limit, and under a CPU spin
+// it competes as one peer of all the commands together (equal weights), so exec still
+// answers. (Two siblings rather than agent-in-parent: v2 allows no process in a group whose
+// children have controllers.)
+std::string agent_group(const std::string& sandbox_dir);
+std::string work_group(const std::string& sandbox_dir);
+
+// Creates the sandbox's groups and applies the spec's limits to "work"; returns the sandbox
+// groups' directories (one per hierarchy).
 Result<std::vector<std::string>> create_cgroups(const CgroupLayout& layout, const std::string& id,
                                                 const sandbox::Resources& resources);
 // What the kernel counted against the limits: "oom" when the memory controller killed a
@@ -39,7 +49,8 @@ std::string limit_hit(const std::vector<std::string>& dirs);
 // Pure: the value of `key` in a flat-keyed cgroup file ("oom_kill 3\nmax 0\n"), or 0.
 std::int64_t cgroup_counter(const std::string& text, const std::string& key);
 
-// Kills whatever is left in the groups and removes them; waits for the kernel to let go.
+// Kills whatever is left in the groups (children first) and removes them; waits for the kernel
+// to let go.
 Result<void> remove_cgroups(const std::vector<std::string>& dirs);
 
 }  // namespace hive::runtime

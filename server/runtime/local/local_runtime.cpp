@@ -198,9 +198,15 @@ Result<Placement> LocalRuntime::start(const sandbox::Sandbox& sb) {
   std::vector<UniqueFd> procs;
   AgentLaunch launch;
   for (const auto& cg : *cgroup_dirs) {
-    procs.emplace_back(open((cg + "/cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC));
-    if (!procs.back().valid()) return fail(sys_error("open", cg + "/cgroup.procs", errno));
-    launch.cgroup_procs_fds.push_back(procs.back().get());
+    for (const auto& group : {agent_group(cg), work_group(cg)}) {
+      procs.emplace_back(open((group + "/cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC));
+      if (!procs.back().valid()) return fail(sys_error("open", group + "/cgroup.procs", errno));
+    }
+    launch.cgroup_procs_fds.push_back(procs[procs.size() - 2].get());
+    launch.command_cgroup_fds.push_back(procs.back().get());
+  }
+  if (launch.command_cgroup_fds.size() > kMaxCgroupHierarchies) {
+    return fail(make_error(Errc::internal, "more cgroup hierarchies than the agent takes"));
   }
   auto listener = listen_unix(data["socket"]);
   auto ready = make_pipe();
@@ -236,6 +242,10 @@ Result<Placement> LocalRuntime::start(const sandbox::Sandbox& sb) {
                  sb.id,
                  "--workdir",
                  sb.spec.workdir};
+  for (std::size_t i = 0; i < launch.command_cgroup_fds.size(); ++i) {
+    launch.argv.push_back("--command-cgroup-fd");
+    launch.argv.push_back(std::to_string(kAgentCommandCgroupFd + static_cast<int>(i)));
+  }
   launch.env = agent_env(sb);
   launch.listen_fd = listener->get();
   launch.ready_fd = ready->write.get();
@@ -250,7 +260,9 @@ Result<Placement> LocalRuntime::start(const sandbox::Sandbox& sb) {
   ready->write.reset();  // so EOF means the agent (and every copy of the pipe) is gone
   if (auto r = wait_ready(ready->read.get(), kReadyTimeoutMs); !r) return fail(r.error());
   if (sb.spec.network == Network::Egress) {
-    auto slirp = start_egress(*pid, *cgroup_dirs);
+    std::vector<std::string> agent_groups;
+    for (const auto& cg : *cgroup_dirs) agent_groups.push_back(agent_group(cg));
+    auto slirp = start_egress(*pid, agent_groups);
     if (!slirp) return fail(slirp.error());
     data["slirp_pid"] = *slirp;
   }

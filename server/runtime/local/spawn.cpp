@@ -44,12 +44,23 @@ namespace {
   int ready = fcntl(launch.ready_fd, F_DUPFD_CLOEXEC, 10);
   int plan = fcntl(launch.plan_fd, F_DUPFD_CLOEXEC, 10);
   if (listen < 0 || ready < 0 || plan < 0) child_fail(launch.ready_fd, "dup");
+  int groups[kMaxCgroupHierarchies];
+  const std::size_t group_count = launch.command_cgroup_fds.size();
+  for (std::size_t i = 0; i < group_count; ++i) {
+    groups[i] = fcntl(launch.command_cgroup_fds[i], F_DUPFD_CLOEXEC, 10);
+    if (groups[i] < 0) child_fail(launch.ready_fd, "dup");
+  }
   if (dup2(listen, kAgentListenFd) < 0 || dup2(ready, kAgentReadyFd) < 0 ||
       dup2(plan, kAgentPlanFd) < 0) {
     child_fail(launch.ready_fd, "dup2");
   }
+  for (std::size_t i = 0; i < group_count; ++i) {
+    if (dup2(groups[i], kAgentCommandCgroupFd + static_cast<int>(i)) < 0) {
+      child_fail(kAgentReadyFd, "dup2");
+    }
+  }
   // Nothing else of the server's may reach the sandbox, CLOEXEC or not.
-  syscall(SYS_close_range, kAgentPlanFd + 1, ~0U, 0);
+  syscall(SYS_close_range, kAgentCommandCgroupFd + group_count, ~0U, 0);
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);

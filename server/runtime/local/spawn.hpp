@@ -17,16 +17,20 @@ namespace hive::runtime {
 inline constexpr int kAgentListenFd = 3;
 inline constexpr int kAgentReadyFd = 4;
 inline constexpr int kAgentPlanFd = 5;
+// Then the "work" groups' cgroup.procs, one per hierarchy, that the agent moves commands into.
+inline constexpr int kAgentCommandCgroupFd = 6;
+inline constexpr std::size_t kMaxCgroupHierarchies = 4;
 
 struct AgentLaunch {
   std::string agent_path;
-  std::vector<std::string> argv;      // argv[0] included
-  std::vector<std::string> env;       // "K=V"
-  int listen_fd = -1;                 // becomes kAgentListenFd
-  int ready_fd = -1;                  // the pipe's write end; becomes kAgentReadyFd
-  int plan_fd = -1;                   // the pipe's read end; becomes kAgentPlanFd
-  std::vector<int> cgroup_procs_fds;  // open cgroup.procs files the child joins itself to
-  int namespaces = 0;                 // CLONE_NEW* flags
+  std::vector<std::string> argv;        // argv[0] included
+  std::vector<std::string> env;         // "K=V"
+  int listen_fd = -1;                   // becomes kAgentListenFd
+  int ready_fd = -1;                    // the pipe's write end; becomes kAgentReadyFd
+  int plan_fd = -1;                     // the pipe's read end; becomes kAgentPlanFd
+  std::vector<int> cgroup_procs_fds;    // open cgroup.procs files the child joins itself to
+  std::vector<int> command_cgroup_fds;  // become kAgentCommandCgroupFd, +1, ... (at most 4)
+  int namespaces = 0;                   // CLONE_NEW* flags
 };
 
 // Returns the agent's pid (in the host's pid namespace).
