@@ -67,6 +67,7 @@ void add_list(CLI::App& app, Invocation& inv);
 void add_get(CLI::App& app, Invocation& inv);
 void add_exec(CLI::App& app, Invocation& inv);
 void add_cp(CLI::App& app, Invocation& inv);
+void add_processes(CLI::App& app, Invocation& inv);  // ps, logs, kill
 void add_deprovision(CLI::App& app, Invocation& inv);
 void add_version(CLI::App& app, Invocation& inv);
 void add_keepalive(CLI::App& app, Invocation& inv);

@@ -14,12 +14,13 @@ struct ExecOptions {
   std::string workdir;
   double timeout = 0;
   bool stdin_open = false;
+  bool detach = false;
 };
 
 int usage(const Invocation& inv, const std::string& message) {
   inv.io.err
       << "hivectl exec: " << message
-      << "\nUsage: hivectl exec [-i] [-e K=V] [-w DIR] [--timeout S] ID -- COMMAND [ARG...]\n";
+      << "\nUsage: hivectl exec [-i] [-d] [-e K=V] [-w DIR] [--timeout S] ID -- COMMAND [ARG...]\n";
   return kExitExecHive;
 }
 
@@ -45,6 +46,15 @@ int run_exec(Invocation& inv, const ExecOptions& o) {
   }
   if (o.stdin_open) {
     request.stdin_data.assign(std::istreambuf_iterator<char>(inv.io.in), {});
+  }
+  if (o.detach) {
+    auto started = inv.client().start_process(o.id, request);
+    if (!started) {
+      inv.fail(started.error());
+      return kExitExecHive;
+    }
+    inv.io.out << started->pid << "\n";  // for hivectl ps / logs / kill
+    return kExitOk;
   }
   // Output is passed on as the command prints it, each stream flushed at once.
   auto result = inv.client().exec_stream(o.id, request, [&inv](const sandbox::ExecEvent& event) {
@@ -76,13 +86,16 @@ Exits with the command's exit code (128+N for signal N, 125 if Hive failed first
 Examples:
   hivectl exec sb-4k7q2m9x -- ls -la /workspace
   hivectl exec rollout-1 -e DEBUG=1 -w /tmp -- sh -c 'echo $DEBUG > out.txt'
-  echo hi | hivectl exec -i sb-4k7q2m9x -- cat)");
+  echo hi | hivectl exec -i sb-4k7q2m9x -- cat
+  hivectl exec -d sb-4k7q2m9x -- python3 -m http.server 8000   # prints the pid)");
   cmd->add_option("ID", o->id, "sandbox id or name")->required();
   cmd->add_option("-e,--env", o->env, "environment KEY=VALUE (repeatable)");
   cmd->add_option("-w,--workdir", o->workdir, "directory to run in (default: the sandbox's)");
   cmd->add_option("--timeout", o->timeout, "seconds before the command is killed")
       ->check(CLI::NonNegativeNumber);
   cmd->add_flag("-i,--stdin", o->stdin_open, "send our stdin to the command");
+  cmd->add_flag("-d,--detach", o->detach,
+                "start it in the background and print its pid (see ps, logs, kill)");
   cmd->callback([&inv, o] { inv.run = [&inv, o] { return run_exec(inv, *o); }; });
 }
 

@@ -113,12 +113,8 @@ void print_structured(std::ostream& out, const PrintOptions& options, const sand
   out << yaml.c_str() << "\n";
 }
 
-void print_table(std::ostream& out, const PrintOptions& options,
-                 const std::vector<Sandbox>& sandboxes) {
-  std::vector<std::vector<std::string>> rows;
-  if (options.headers) rows.push_back(header(options));
-  auto now = std::chrono::system_clock::now();
-  for (const auto& sb : sandboxes) rows.push_back(row(sb, options, now));
+// Columns padded to their widest cell, three spaces apart; the last one unpadded.
+void print_rows(std::ostream& out, const std::vector<std::vector<std::string>>& rows) {
   if (rows.empty()) return;
   std::vector<std::size_t> widths(rows.front().size(), 0);
   for (const auto& r : rows) {
@@ -134,6 +130,15 @@ void print_table(std::ostream& out, const PrintOptions& options,
     }
     out << "\n";
   }
+}
+
+void print_table(std::ostream& out, const PrintOptions& options,
+                 const std::vector<Sandbox>& sandboxes) {
+  std::vector<std::vector<std::string>> rows;
+  if (options.headers) rows.push_back(header(options));
+  auto now = std::chrono::system_clock::now();
+  for (const auto& sb : sandboxes) rows.push_back(row(sb, options, now));
+  print_rows(out, rows);
 }
 
 }  // namespace
@@ -201,6 +206,40 @@ void print_sandbox(std::ostream& out, const PrintOptions& options, const Sandbox
   } else {
     print_sandboxes(out, options, {sandbox});
   }
+}
+
+void print_processes(std::ostream& out, const PrintOptions& options,
+                     const std::vector<sandbox::ProcessInfo>& processes) {
+  if (options.structured()) {
+    sandbox::Json items = sandbox::Json::array();
+    for (const auto& p : processes) {
+      sandbox::Json item{
+          {"pid", p.pid}, {"command", p.command}, {"state", p.state}, {"started_at", p.started_at}};
+      if (p.state == "exited") {
+        item["exit_code"] = p.exit_code;
+        item["signal"] = p.signal;
+        item["duration_ms"] = p.duration_ms;
+      }
+      items.push_back(std::move(item));
+    }
+    print_structured(out, options, sandbox::Json{{"items", items}});
+    return;
+  }
+  if (options.format == OutputFormat::Name) {
+    for (const auto& p : processes) out << p.pid << "\n";
+    return;
+  }
+  std::vector<std::vector<std::string>> rows;
+  if (options.headers) rows.push_back({"PID", "STATE", "EXIT", "STARTED", "COMMAND"});
+  const auto now = std::chrono::system_clock::now();
+  for (const auto& p : processes) {
+    auto started = std::chrono::system_clock::time_point(std::chrono::seconds(p.started_at));
+    auto seconds = std::chrono::duration_cast<std::chrono::seconds>(now - started).count();
+    rows.push_back({std::to_string(p.pid), p.state,
+                    p.state == "exited" ? std::to_string(p.exit_code) : "",
+                    std::to_string(std::max<long long>(seconds, 0)) + "s ago", p.command});
+  }
+  print_rows(out, rows);
 }
 
 }  // namespace hive::cli

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "app.hpp"
+#include "hive/sandbox/client.hpp"
 #include "hive/sandbox/types.hpp"
 
 namespace hive::cli {
@@ -15,6 +16,10 @@ void print_sandboxes(std::ostream& out, const PrintOptions& options,
                      const std::vector<sandbox::Sandbox>& sandboxes);
 // One sandbox: the resource itself as JSON or YAML, else a one-row table or its id.
 void print_sandbox(std::ostream& out, const PrintOptions& options, const sandbox::Sandbox& sandbox);
+
+// Background processes: PID STATE EXIT STARTED COMMAND, pids, or {"items": [...]}.
+void print_processes(std::ostream& out, const PrintOptions& options,
+                     const std::vector<sandbox::ProcessInfo>& processes);
 
 // Every field of a sandbox as "Key:   value" lines, times with their age.
 void describe(std::ostream& out, const sandbox::Sandbox& sandbox,

@@ -83,7 +83,6 @@ Result<ExecResult> Client::exec_stream(const std::string& id_or_name, const Exec
                                        const OnExecEvent& on_event) {
   std::optional<ExecResult> exit;
   std::optional<Error> bad_event;
-  std::string partial;  // a line not yet ended
   bool hung_up = false;
   auto on_line = [&](std::string_view line) {
     auto json = parse_json(line);
@@ -104,16 +103,7 @@ Result<ExecResult> Client::exec_stream(const std::string& id_or_name, const Exec
   call.path = sandbox_path(id_or_name) + "/exec";
   call.headers = {"Accept: application/x-ndjson", "Content-Type: application/json"};
   call.body = to_json(request).dump();
-  call.on_data = [&](std::string_view data) {
-    partial.append(data);
-    std::size_t start = 0;
-    for (auto nl = partial.find('\n'); nl != std::string::npos; nl = partial.find('\n', start)) {
-      if (!on_line(std::string_view(partial).substr(start, nl - start))) return false;
-      start = nl + 1;
-    }
-    partial.erase(0, start);
-    return true;
-  };
+  call.on_data = line_splitter(on_line);
   auto done = transport_->stream(call);
   if (!done) return done.error();
   if (bad_event) return *bad_event;

@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 
+#include <memory>
 #include <mutex>
 
 namespace hive::sandbox {
@@ -179,6 +180,20 @@ Result<void> Transport::stream(const Streamed& request) {
                                            " failed: " + curl_easy_strerror(rc));
   }
   return {};
+}
+
+std::function<bool(std::string_view)> line_splitter(std::function<bool(std::string_view)> on_line) {
+  auto partial = std::make_shared<std::string>();  // a line not yet ended
+  return [partial, on_line = std::move(on_line)](std::string_view data) {
+    partial->append(data);
+    std::size_t start = 0;
+    for (auto nl = partial->find('\n'); nl != std::string::npos; nl = partial->find('\n', start)) {
+      if (!on_line(std::string_view(*partial).substr(start, nl - start))) return false;
+      start = nl + 1;
+    }
+    partial->erase(0, start);
+    return true;
+  };
 }
 
 std::string escape_segment(const std::string& text) {

@@ -42,6 +42,10 @@ class Transport {
   void* curl_ = nullptr;  // CURL*, kept opaque so the public header needs no curl.h
 };
 
+// An on_data callback that cuts a stream into lines and hands each (without its newline) to
+// on_line; on_line returning false stops the transfer.
+std::function<bool(std::string_view)> line_splitter(std::function<bool(std::string_view)> on_line);
+
 // "sb-1/x" -> "sb-1%2Fx": ids go into paths as one segment.
 std::string escape_segment(const std::string& text);
 

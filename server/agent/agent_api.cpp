@@ -39,11 +39,11 @@ http::Response error_response(const http::Request& request, bhttp::status status
 }  // namespace
 
 AgentApi::AgentApi(boost::asio::io_context& io, Children& children, ExecDefaults defaults)
-    : io_(io), children_(children), defaults_(std::move(defaults)) {}
+    : io_(io), children_(children), defaults_(std::move(defaults)), processes_(io, children) {}
 
 bool AgentApi::streams(const http::RequestHeader& header) {
   const auto path = path_of(header);
-  if (path == "/files") return true;
+  if (path == "/files" || path.rfind("/processes", 0) == 0) return true;
   return path == "/exec" && header.method() == bhttp::verb::post && wants_ndjson(header);
 }
 
@@ -51,6 +51,8 @@ boost::asio::awaitable<bool> AgentApi::stream(http::Exchange& exchange) {
   auto target = sandbox::parse_target(exchange.header().target());
   if (!target) co_return co_await http::answer_error(exchange, target.error());
   if (target->path == "/files") co_return co_await serve_files(exchange, *target, defaults_);
+  if (target->path.rfind("/processes", 0) == 0)
+    co_return co_await processes_.serve(exchange, *target);
   co_return co_await exec_stream(exchange);
 }
 
@@ -62,6 +64,16 @@ boost::asio::awaitable<bool> AgentApi::exec_stream(http::Exchange& exchange) {
       body ? sandbox::exec_request_from_json(*body) : Result<sandbox::ExecRequest>(body.error());
   if (!exec_request) {
     auto response = error_response(*request, bhttp::status::bad_request, exec_request.error());
+    bool keep_alive = response.keep_alive();
+    co_return !co_await http::write_response(exchange.stream, std::move(response)) && keep_alive;
+  }
+  if (exec_request->background) {  // nothing to stream: it answers with the pid at once
+    auto started = processes_.start(std::move(*exec_request), defaults_);
+    auto response =
+        started ? http::make_response(*request, bhttp::status::created, started->dump())
+                : error_response(
+                      *request, static_cast<bhttp::status>(http::http_status(started.error().code)),
+                      started.error());
     bool keep_alive = response.keep_alive();
     co_return !co_await http::write_response(exchange.stream, std::move(response)) && keep_alive;
   }
@@ -150,6 +162,15 @@ void AgentApi::exec(const http::Request& request, http::Reply reply) {
   auto exec_request = sandbox::exec_request_from_json(*body);
   if (!exec_request) {
     return reply(error_response(request, bhttp::status::bad_request, exec_request.error()));
+  }
+  if (exec_request->background) {
+    auto started = processes_.start(std::move(*exec_request), defaults_);
+    if (!started) {
+      return reply(error_response(
+          request, static_cast<bhttp::status>(http::http_status(started.error().code)),
+          started.error()));
+    }
+    return reply(http::make_response(request, bhttp::status::created, started->dump()));
   }
   // Keep only what the reply needs; the request itself is gone once this returns.
   auto version = request.version();

@@ -8,6 +8,7 @@
 #include "children.hpp"
 #include "exec.hpp"
 #include "http/exchange.hpp"
+#include "processes.hpp"
 
 namespace hive::agent {
 
@@ -26,6 +27,7 @@ class AgentApi : public http::Service {
   boost::asio::io_context& io_;
   Children& children_;
   ExecDefaults defaults_;
+  Processes processes_;
 };
 
 }  // namespace hive::agent

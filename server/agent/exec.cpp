@@ -122,7 +122,9 @@ void ExecJob::start() {
   if (emit_) emit_(ndjson({.kind = sandbox::ExecEvent::Kind::Start, .pid = pid_}), [] {});
   read(stdout_);
   read(stderr_);
-  write_stdin();
+  if (!request_.stdin_data.empty()) stdin_queue_.push_back(request_.stdin_data);
+  stdin_eof_ = !request_.background;  // a background process may be sent more later
+  pump_stdin();
   if (request_.timeout_seconds > 0) {
     timeout_.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
         std::chrono::duration<double>(request_.timeout_seconds)));
@@ -160,17 +162,38 @@ void ExecJob::on_read(Output& out, bool eof, std::size_t n) {
   emit_(ndjson(event), next);
 }
 
-void ExecJob::write_stdin() {
-  if (request_.stdin_data.empty()) {
-    stdin_.close();  // EOF at once: a command reading stdin must not hang
+void ExecJob::pump_stdin() {
+  if (stdin_writing_ || !stdin_.is_open()) return;
+  if (stdin_queue_.empty()) {
+    if (stdin_eof_) stdin_.close();  // EOF: a command reading stdin must not hang
     return;
   }
+  stdin_writing_ = true;
   auto self = shared_from_this();
-  asio::async_write(stdin_, asio::buffer(request_.stdin_data),
-                    [self](const boost::system::error_code&, std::size_t) {
-                      // EPIPE just means the command did not read all of it.
-                      self->stdin_.close();
+  asio::async_write(stdin_, asio::buffer(stdin_queue_.front()),
+                    [self](const boost::system::error_code& ec, std::size_t) {
+                      self->stdin_writing_ = false;
+                      self->stdin_queue_.pop_front();
+                      if (ec) {  // EPIPE: the command stopped reading; the rest is moot
+                        self->stdin_queue_.clear();
+                        self->stdin_.close();
+                        return;
+                      }
+                      self->pump_stdin();
                     });
+}
+
+bool ExecJob::send_stdin(std::string data, bool eof) {
+  if (!stdin_.is_open() || stdin_eof_) return false;
+  if (!data.empty()) stdin_queue_.push_back(std::move(data));
+  stdin_eof_ = eof;
+  pump_stdin();
+  return true;
+}
+
+bool ExecJob::signal(int sig) {
+  if (pid_ <= 0 || exited_) return false;
+  return kill(-pid_, sig) == 0 || kill(pid_, sig) == 0;
 }
 
 void ExecJob::on_exit(int status) {

@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <memory>
 
@@ -40,6 +41,13 @@ class ExecJob : public std::enable_shared_from_this<ExecJob> {
   void start();
   // Kills the command's process group (its caller went away).
   void cancel();
+  // Sends a signal to the command's process group; false once it has exited.
+  bool signal(int sig);
+  // More stdin for a background process (its stdin stays open until eof); false when stdin is
+  // closed already.
+  bool send_stdin(std::string data, bool eof);
+  pid_t pid() const { return pid_; }
+  const sandbox::ExecRequest& request() const { return request_; }
 
  private:
   struct Output {
@@ -56,7 +64,7 @@ class ExecJob : public std::enable_shared_from_this<ExecJob> {
   void read(Output& out);
   void on_read(Output& out, bool eof, std::size_t n);
   void complete();
-  void write_stdin();
+  void pump_stdin();
   void on_exit(int wait_status);
   void on_timeout();
   void finish_if_done();
@@ -70,6 +78,8 @@ class ExecJob : public std::enable_shared_from_this<ExecJob> {
   sandbox::ExecResult result_;
   Output stdout_, stderr_;
   boost::asio::posix::stream_descriptor stdin_;
+  std::deque<std::string> stdin_queue_;
+  bool stdin_writing_ = false, stdin_eof_ = false;
   boost::asio::steady_timer timeout_, drain_;
   std::chrono::steady_clock::time_point started_;
   std::int64_t cap_ = kDefaultOutputCap;

@@ -49,6 +49,15 @@ struct FileInfo {
   std::string target;  // a symlink's
 };
 
+// A background process in a sandbox.
+struct ProcessInfo {
+  int pid = 0;
+  std::string command;
+  std::string state;  // running, exited
+  int exit_code = 0, signal = 0;
+  std::int64_t duration_ms = 0, started_at = 0;  // started_at: Unix seconds
+};
+
 struct CopyStats {
   std::uint64_t entries = 0, bytes = 0;
 };
@@ -79,6 +88,17 @@ class Client {
   using OnExecEvent = std::function<bool(const ExecEvent& event)>;
   Result<ExecResult> exec_stream(const std::string& id_or_name, const ExecRequest& request,
                                  const OnExecEvent& on_event);
+  // Background processes: start returns at once with the pid; the process ends with the
+  // sandbox at the latest. Logs hand every event to on_event, the exit event included, and
+  // with follow keep going until the process exits.
+  Result<ProcessInfo> start_process(const std::string& id, ExecRequest request);
+  Result<std::vector<ProcessInfo>> list_processes(const std::string& id);
+  Result<void> process_logs(const std::string& id, int pid, bool follow,
+                            const OnExecEvent& on_event);
+  Result<void> write_stdin(const std::string& id, int pid, std::string_view data, bool eof);
+  // signal: a name (TERM, KILL, INT, ...) or a number.
+  Result<void> signal_process(const std::string& id, int pid, const std::string& signal);
+  Result<ExecResult> wait_process(const std::string& id, int pid);
   // Files inside the sandbox; relative paths start at its workdir. Bodies stream: a large
   // file never sits whole in memory on the way.
   Result<std::string> read_file(const std::string& id, const std::string& path);
