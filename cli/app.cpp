@@ -102,6 +102,7 @@ int run_hivectl(int argc, char** argv, Io io) {
   add_get(app, inv);
   add_describe(app, inv);
   add_exec(app, inv);
+  add_attach(app, inv);
   add_cp(app, inv);
   add_processes(app, inv);
   add_deprovision(app, inv);
@@ -112,7 +113,7 @@ int run_hivectl(int argc, char** argv, Io io) {
   // --help lists verbs by what they are for, as kubectl does.
   for (const auto& [group, verbs] : std::vector<std::pair<const char*, std::vector<const char*>>>{
            {"Sandboxes", {"spawn", "list", "get", "describe", "deprovision"}},
-           {"Inside a sandbox", {"exec", "cp", "ps", "logs", "kill"}},
+           {"Inside a sandbox", {"exec", "attach", "cp", "ps", "logs", "kill"}},
            {"Lifecycle", {"keepalive", "wait"}},
            {"Other", {"version"}}}) {
     for (const char* verb : verbs) app.get_subcommand(verb)->group(group);

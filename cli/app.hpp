@@ -67,12 +67,16 @@ void add_list(CLI::App& app, Invocation& inv);
 void add_get(CLI::App& app, Invocation& inv);
 void add_exec(CLI::App& app, Invocation& inv);
 void add_cp(CLI::App& app, Invocation& inv);
+void add_attach(CLI::App& app, Invocation& inv);
 void add_processes(CLI::App& app, Invocation& inv);  // ps, logs, kill
 void add_deprovision(CLI::App& app, Invocation& inv);
 void add_version(CLI::App& app, Invocation& inv);
 void add_keepalive(CLI::App& app, Invocation& inv);
 void add_wait(CLI::App& app, Invocation& inv);
 void add_describe(CLI::App& app, Invocation& inv);
+// exec -it and attach: an interactive session; returns the remote exit code (125 when Hive
+// failed first).
+int run_interactive(Invocation& inv, const std::string& id, sandbox::AttachOptions attach);
 // The usage error for an exec whose command does not follow "--".
 int exec_missing_dashes(const Invocation& inv);
 

@@ -4,6 +4,7 @@
 #include <iterator>
 
 #include "app.hpp"
+#include "terminal.hpp"
 
 namespace hive::cli {
 namespace {
@@ -14,17 +15,40 @@ struct ExecOptions {
   std::string workdir;
   double timeout = 0;
   bool stdin_open = false;
+  bool tty = false;
   bool detach = false;
 };
 
 int usage(const Invocation& inv, const std::string& message) {
-  inv.io.err
-      << "hivectl exec: " << message
-      << "\nUsage: hivectl exec [-i] [-d] [-e K=V] [-w DIR] [--timeout S] ID -- COMMAND [ARG...]\n";
+  inv.io.err << "hivectl exec: " << message
+             << "\nUsage: hivectl exec [-it] [-d] [-e K=V] [-w DIR] [--timeout S] ID -- COMMAND "
+                "[ARG...]\n";
   return kExitExecHive;
 }
 
 }  // namespace
+
+int run_interactive(Invocation& inv, const std::string& id, sandbox::AttachOptions attach) {
+  // The window's size comes from whichever of our streams is a terminal.
+  for (int fd : {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO}) {
+    if (attach.tty && isatty(fd)) {
+      attach.window_fd = fd;
+      break;
+    }
+  }
+  attach.on_stdout = [&inv](std::string_view data) { inv.io.out << data << std::flush; };
+  attach.on_stderr = [&inv](std::string_view data) { inv.io.err << data << std::flush; };
+  Result<sandbox::ExecResult> result = make_error(Errc::internal, "not run");
+  {
+    RawTerminal raw(attach.tty && attach.input_fd >= 0 ? attach.input_fd : -1);
+    result = inv.client().attach(id, attach);
+  }  // the terminal is back before anything is printed
+  if (!result) {
+    inv.fail(result.error());
+    return kExitExecHive;
+  }
+  return result->exit_code;
+}
 
 int exec_missing_dashes(const Invocation& inv) {
   return usage(inv, "the command must follow '--', e.g. hivectl exec ID -- ls -la");
@@ -44,8 +68,14 @@ int run_exec(Invocation& inv, const ExecOptions& o) {
     if (eq == std::string::npos || eq == 0) return usage(inv, "--env '" + item + "': expected K=V");
     request.env[item.substr(0, eq)] = item.substr(eq + 1);
   }
-  if (o.stdin_open) {
-    request.stdin_data.assign(std::istreambuf_iterator<char>(inv.io.in), {});
+  if ((o.stdin_open || o.tty) && !o.detach) {
+    sandbox::AttachOptions attach;
+    attach.command = request.argv;
+    attach.cwd = request.cwd;
+    attach.env = request.env;
+    attach.tty = o.tty;
+    attach.input_fd = o.stdin_open ? STDIN_FILENO : -1;
+    return run_interactive(inv, o.id, std::move(attach));
   }
   if (o.detach) {
     auto started = inv.client().start_process(o.id, request);
@@ -86,6 +116,7 @@ Exits with the command's exit code (128+N for signal N, 125 if Hive failed first
 Examples:
   hivectl exec sb-4k7q2m9x -- ls -la /workspace
   hivectl exec rollout-1 -e DEBUG=1 -w /tmp -- sh -c 'echo $DEBUG > out.txt'
+  hivectl exec -it sb-4k7q2m9x -- bash
   echo hi | hivectl exec -i sb-4k7q2m9x -- cat
   hivectl exec -d sb-4k7q2m9x -- python3 -m http.server 8000   # prints the pid)");
   cmd->add_option("ID", o->id, "sandbox id or name")->required();
@@ -93,10 +124,37 @@ Examples:
   cmd->add_option("-w,--workdir", o->workdir, "directory to run in (default: the sandbox's)");
   cmd->add_option("--timeout", o->timeout, "seconds before the command is killed")
       ->check(CLI::NonNegativeNumber);
-  cmd->add_flag("-i,--stdin", o->stdin_open, "send our stdin to the command");
+  cmd->add_flag("-i,--stdin", o->stdin_open, "send our stdin to the command as it comes");
+  cmd->add_flag("-t,--tty", o->tty, "a terminal: raw keys, window size, Ctrl-C to the command");
   cmd->add_flag("-d,--detach", o->detach,
                 "start it in the background and print its pid (see ps, logs, kill)");
   cmd->callback([&inv, o] { inv.run = [&inv, o] { return run_exec(inv, *o); }; });
+}
+
+}  // namespace hive::cli
+
+namespace hive::cli {
+
+void add_attach(CLI::App& app, Invocation& inv) {
+  auto id = std::make_shared<std::string>();
+  auto no_tty = std::make_shared<bool>(false);
+  auto* cmd = app.add_subcommand("attach", "Open the sandbox's shell, interactively");
+  cmd->footer(R"(A terminal when stdin is one (raw keys, window size, Ctrl-C to the shell); plain
+pipes otherwise. Exits with the shell's exit code. Same as: hivectl exec -it ID -- bash
+
+Examples:
+  hivectl attach sb-4k7q2m9x
+  printf 'cd /workspace\nls\n' | hivectl attach sb-4k7q2m9x)");
+  cmd->add_option("ID", *id, "sandbox id or name")->required();
+  cmd->add_flag("--no-tty", *no_tty, "plain pipes even on a terminal");
+  cmd->callback([&inv, id, no_tty] {
+    inv.run = [&inv, id, no_tty] {
+      sandbox::AttachOptions attach;
+      attach.tty = !*no_tty && isatty(STDIN_FILENO);
+      attach.input_fd = STDIN_FILENO;
+      return run_interactive(inv, *id, std::move(attach));
+    };
+  });
 }
 
 }  // namespace hive::cli

@@ -37,6 +37,8 @@ class Transport {
   };
   Result<void> stream(const Streamed& request);
 
+  const ClientOptions& options() const { return options_; }
+
  private:
   ClientOptions options_;
   void* curl_ = nullptr;  // CURL*, kept opaque so the public header needs no curl.h

@@ -54,8 +54,20 @@ Result<Target> parse_target(std::string_view target) {
     auto value = decode(eq == std::string_view::npos ? "" : pair.substr(eq + 1), true);
     if (!key) return key.error();
     if (!value) return value.error();
-    out.query[*key] = std::move(*value);
+    out.query.emplace(std::move(*key), std::move(*value));
   }
+  return out;
+}
+
+std::string Target::value(const std::string& key, const std::string& fallback) const {
+  auto it = query.find(key);
+  return it == query.end() ? fallback : it->second;
+}
+
+std::vector<std::string> Target::values(const std::string& key) const {
+  std::vector<std::string> out;
+  auto [first, last] = query.equal_range(key);
+  for (auto it = first; it != last; ++it) out.push_back(it->second);
   return out;
 }
 

@@ -6,6 +6,7 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/experimental/channel.hpp>
 
+#include "attach.hpp"
 #include "files.hpp"
 #include "hive/sandbox/codec.hpp"
 #include "hive/sandbox/url.hpp"
@@ -43,7 +44,7 @@ AgentApi::AgentApi(boost::asio::io_context& io, Children& children, ExecDefaults
 
 bool AgentApi::streams(const http::RequestHeader& header) {
   const auto path = path_of(header);
-  if (path == "/files" || path.rfind("/processes", 0) == 0) return true;
+  if (path == "/files" || path == "/attach" || path.rfind("/processes", 0) == 0) return true;
   return path == "/exec" && header.method() == bhttp::verb::post && wants_ndjson(header);
 }
 
@@ -51,9 +52,13 @@ boost::asio::awaitable<bool> AgentApi::stream(http::Exchange& exchange) {
   auto target = sandbox::parse_target(exchange.header().target());
   if (!target) co_return co_await http::answer_error(exchange, target.error());
   if (target->path == "/files") co_return co_await serve_files(exchange, *target, defaults_);
-  if (target->path.rfind("/processes", 0) == 0)
+  if (target->path.rfind("/processes", 0) == 0) {
     co_return co_await processes_.serve(exchange, *target);
-  co_return co_await exec_stream(exchange);
+  }
+  if (target->path == "/attach") {
+    co_return co_await serve_attach(exchange, *target, defaults_, children_);
+  }
+  co_return co_await exec_stream(exchange);  // streams() lets nothing else through
 }
 
 boost::asio::awaitable<bool> AgentApi::exec_stream(http::Exchange& exchange) {

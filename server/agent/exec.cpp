@@ -42,22 +42,21 @@ std::vector<std::string> command_argv(const ExecRequest& request) {
   return {"/bin/sh", "-c", request.command};
 }
 
-// The agent's environment (the sandbox's env) overlaid with the request's.
-std::vector<std::string> command_env(const ExecRequest& request) {
+}  // namespace
+
+std::vector<std::string> command_environment(const std::map<std::string, std::string>& overrides) {
   std::map<std::string, std::string> merged;
   for (char** e = environ; *e != nullptr; ++e) {
     std::string entry(*e);
     auto eq = entry.find('=');
     if (eq != std::string::npos) merged[entry.substr(0, eq)] = entry.substr(eq + 1);
   }
-  for (const auto& [key, value] : request.env) merged[key] = value;
+  for (const auto& [key, value] : overrides) merged[key] = value;
   std::vector<std::string> env;
   env.reserve(merged.size());
   for (const auto& [key, value] : merged) env.push_back(key + "=" + value);
   return env;
 }
-
-}  // namespace
 
 ExecJob::ExecJob(asio::io_context& io, Children& children, ExecRequest request,
                  ExecDefaults defaults, OnDone on_done, Emit emit)
@@ -103,7 +102,7 @@ void ExecJob::start() {
     return complete();
   }
   CommandSpec command{
-      command_argv(request_), command_env(request_), cwd, in.read, out.write, err.write,
+      command_argv(request_), command_environment(request_.env), cwd, in.read, out.write, err.write,
       defaults_.cgroup_fds};
   int rc = spawn_command(command, pid_);
   if (rc != 0) {
@@ -226,7 +225,7 @@ void ExecJob::on_timeout() {
 }
 
 void ExecJob::cancel() {
-  if (pid_ > 0 && !exited_) kill(-pid_, SIGKILL);
+  if (pid_ > 0 && !exited_) signal_session(pid_, SIGKILL);
 }
 
 void ExecJob::finish_if_done() {

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 
 #include <boost/asio/io_context.hpp>
@@ -27,6 +28,9 @@ struct ExecDefaults {
   std::string cwd = "/workspace";  // the sandbox's workdir
   std::vector<int> cgroup_fds;     // the "work" groups' cgroup.procs every command joins
 };
+
+// The agent's environment (the sandbox's env) overlaid with a request's, as "K=V".
+std::vector<std::string> command_environment(const std::map<std::string, std::string>& overrides);
 
 class ExecJob : public std::enable_shared_from_this<ExecJob> {
  public:

@@ -1,13 +1,18 @@
 #include "spawn_command.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 
 namespace hive::agent {
 namespace {
@@ -61,6 +66,36 @@ void protect_from_oom_killer() {
   close(fd);
 }
 
+void signal_session(pid_t sid, int sig) {
+  if (sid <= 1) return;
+  kill(-sid, sig);
+  DIR* proc = opendir("/proc");
+  if (proc == nullptr) return;
+  while (auto* entry = readdir(proc)) {
+    const char* name = entry->d_name;
+    if (*name < '1' || *name > '9') continue;
+    char path[64];
+    std::snprintf(path, sizeof path, "/proc/%s/stat", name);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    char stat[512];
+    ssize_t n = read(fd, stat, sizeof stat - 1);
+    close(fd);
+    if (n <= 0) continue;
+    stat[n] = '\0';
+    // "pid (comm) state ppid pgrp session ...": comm may hold spaces, so start after ')'.
+    const char* after = std::strrchr(stat, ')');
+    int ppid = 0, pgrp = 0, session = 0;
+    char state = 0;
+    if (after != nullptr &&
+        std::sscanf(after + 1, " %c %d %d %d", &state, &ppid, &pgrp, &session) == 4 &&
+        session == sid) {
+      kill(std::atoi(name), sig);
+    }
+  }
+  closedir(proc);
+}
+
 int spawn_command(const CommandSpec& spec, pid_t& pid) {
   std::string path = resolve(spec.argv.front(), path_of(spec.env));
   if (path.empty()) return ENOENT;
@@ -84,6 +119,8 @@ int spawn_command(const CommandSpec& spec, pid_t& pid) {
     if (setsid() < 0 || dup2(spec.stdin_fd, 0) < 0 || dup2(spec.stdout_fd, 1) < 0 ||
         dup2(spec.stderr_fd, 2) < 0) {
       step_failed = "fds";
+    } else if (spec.controlling_tty && ioctl(0, TIOCSCTTY, 0) != 0) {
+      step_failed = "tty";
     } else if (chdir(spec.cwd.c_str()) != 0) {
       step_failed = "chdir";
     }

@@ -16,11 +16,16 @@ struct CommandSpec {
   std::vector<std::string> env;   // "K=V"
   std::string cwd;
   int stdin_fd = -1, stdout_fd = -1, stderr_fd = -1;
-  std::vector<int> cgroup_fds;  // cgroup.procs files the command moves itself into
+  std::vector<int> cgroup_fds;   // cgroup.procs files the command moves itself into
+  bool controlling_tty = false;  // stdin is a pty slave: make it the session's terminal
 };
 
 // Returns 0 and the pid, or the errno of the step that failed (ENOENT: no such command).
 int spawn_command(const CommandSpec& spec, pid_t& pid);
+
+// Signals every process of the session `sid` (a command is its session's leader): its process
+// group, and the other groups an interactive shell puts its jobs in.
+void signal_session(pid_t sid, int sig);
 
 // Makes the calling process the last thing the OOM killer would pick.
 void protect_from_oom_killer();

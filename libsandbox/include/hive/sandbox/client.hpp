@@ -9,9 +9,11 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "hive/error.hpp"
@@ -58,6 +60,18 @@ struct ProcessInfo {
   std::int64_t duration_ms = 0, started_at = 0;  // started_at: Unix seconds
 };
 
+// An interactive process over a WebSocket (DESIGN.md §6).
+struct AttachOptions {
+  std::vector<std::string> command;  // empty: the sandbox's shell
+  bool tty = true;                   // a PTY; false gives plain pipes
+  int cols = 80, rows = 24;          // the PTY's first size (window_fd's when given)
+  std::string cwd;
+  std::map<std::string, std::string> env;
+  int input_fd = 0;    // read on a thread of its own and sent as stdin, EOF included; -1: none
+  int window_fd = -1;  // a terminal whose size is sent at the start and on every SIGWINCH
+  std::function<void(std::string_view)> on_stdout, on_stderr;
+};
+
 struct CopyStats {
   std::uint64_t entries = 0, bytes = 0;
 };
@@ -99,6 +113,10 @@ class Client {
   // signal: a name (TERM, KILL, INT, ...) or a number.
   Result<void> signal_process(const std::string& id, int pid, const std::string& signal);
   Result<ExecResult> wait_process(const std::string& id, int pid);
+  // Runs an interactive process until it exits; its exit_code and signal come back (its
+  // output went to on_stdout / on_stderr as it came). Uses Boost.Beast's WebSocket client,
+  // since libcurl 7.88 has none; the server must be an http:// address.
+  Result<ExecResult> attach(const std::string& id, const AttachOptions& options);
   // Files inside the sandbox; relative paths start at its workdir. Bodies stream: a large
   // file never sits whole in memory on the way.
   Result<std::string> read_file(const std::string& id, const std::string& path);

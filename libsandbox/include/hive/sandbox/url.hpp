@@ -5,14 +5,19 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "hive/error.hpp"
 
 namespace hive::sandbox {
 
 struct Target {
-  std::string path;                          // decoded
-  std::map<std::string, std::string> query;  // decoded; a repeated key keeps the last value
+  std::string path;                               // decoded
+  std::multimap<std::string, std::string> query;  // decoded, in order; keys may repeat
+  // The first value of key, or fallback.
+  std::string value(const std::string& key, const std::string& fallback = "") const;
+  // Every value of a repeated key, in order ("?command=ls&command=-la").
+  std::vector<std::string> values(const std::string& key) const;
 };
 
 // Parses an origin-form target ("/files?path=%2Ftmp"). Rejects a malformed percent escape,

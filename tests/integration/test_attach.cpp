@@ -1,0 +1,196 @@
+// Interactive sessions over the WebSocket attach: pipes from libsandbox, and hivectl exec -it
+// used as a person would, in a real terminal under tmux.
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "hive/sandbox/client.hpp"
+#include "process.hpp"
+
+using namespace hive::sandbox;
+using hive::test::TempDir;
+using hive::test::TestServer;
+
+namespace {
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// A tmux server of the test's own, so nothing of the user's is touched.
+class Tmux {
+ public:
+  Tmux() : socket_("hive-test-" + std::to_string(getpid())) {}
+  ~Tmux() { run({"kill-server"}); }
+  hive::test::Outcome run(std::vector<std::string> args) const {
+    args.insert(args.begin(), {"/usr/bin/tmux", "-L", socket_});
+    return hive::test::run(args);
+  }
+  std::string screen() const { return run({"capture-pane", "-p", "-t", "t"}).out; }
+  void keys(std::vector<std::string> keys) const {
+    keys.insert(keys.begin(), {"send-keys", "-t", "t"});
+    run(keys);
+  }
+  // Waits (up to 15 s) until the screen shows `text`.
+  bool shows(const std::string& text) const {
+    for (int i = 0; i < 150; ++i) {
+      if (screen().find(text) != std::string::npos) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    UNSCOPED_INFO("the screen, still without '" << text << "':\n" << screen());
+    return false;
+  }
+
+ private:
+  std::string socket_;
+};
+
+}  // namespace
+
+TEST_CASE("attach with pipes keeps stdout, stderr and the exit code apart", "[integration]") {
+  TestServer server;
+  auto client = server.client();
+  auto sb = client.spawn({});
+  REQUIRE(sb);
+  int input[2];
+  REQUIRE(pipe(input) == 0);
+  REQUIRE(write(input[1], "line one\nline two\n", 18) == 18);
+  close(input[1]);  // EOF after two lines
+  AttachOptions options;
+  options.tty = false;
+  options.command = {"sh", "-c",
+                     "while read l; do echo \"out: $l\"; echo \"err: $l\" >&2; done; exit 7"};
+  options.input_fd = input[0];
+  std::string out, err;
+  options.on_stdout = [&out](std::string_view data) { out += data; };
+  options.on_stderr = [&err](std::string_view data) { err += data; };
+  auto result = client.attach(sb->id, options);
+  close(input[0]);
+  REQUIRE(result);
+  CHECK(result->exit_code == 7);
+  CHECK(out == "out: line one\nout: line two\n");
+  CHECK(err == "err: line one\nerr: line two\n");
+
+  auto missing =
+      client.attach(sb->id, {.command = {"no-such-program"}, .tty = false, .input_fd = -1});
+  REQUIRE_FALSE(missing);
+  CHECK_THAT(missing.error().message, Catch::Contains("no-such-program"));
+  auto nowhere = client.attach("sb-nope", {.input_fd = -1});
+  REQUIRE_FALSE(nowhere);
+  CHECK(nowhere.error().code == hive::Errc::not_found);
+}
+
+TEST_CASE("hivectl exec -it is a terminal: keys, resize, Ctrl-C, exit code, restored tty",
+          "[integration]") {
+  TestServer server;
+  auto client = server.client();
+  auto sb = client.spawn({});
+  REQUIRE(sb);
+  TempDir dir;
+  // What runs in the tmux pane: the session, then a record of how it ended and of the
+  // terminal's state afterwards.
+  const std::string script = dir.path() + "/session.sh";
+  std::ofstream(script) << "HIVE_SERVER=" << server.url() << " HIVE_TOKEN=" << server.token() << " "
+                        << hive::test::bin("hivectl") << " exec -it -e 'PS1=[hive] ' " << sb->id
+                        << " -- bash --norc --noprofile\n"
+                        << "echo EXIT=$? > " << dir.path() << "/exit\n"
+                        << "stty -a > " << dir.path() << "/stty\n"
+                        << "sleep 60\n";
+  Tmux tmux;
+  REQUIRE(tmux.run({"new-session", "-d", "-s", "t", "-x", "80", "-y", "24", "sh " + script})
+              .exit_code == 0);
+  REQUIRE(tmux.shows("[hive]"));
+
+  tmux.keys({"echo hello-$((6*7))", "Enter"});
+  CHECK(tmux.shows("hello-42"));
+
+  // The window's size follows the local terminal, at the start and on resize (SIGWINCH).
+  tmux.keys({"stty size", "Enter"});
+  CHECK(tmux.shows("24 80"));
+  tmux.run({"resize-window", "-t", "t", "-x", "100", "-y", "30"});
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  tmux.keys({"clear; stty size", "Enter"});
+  CHECK(tmux.shows("30 100"));
+
+  // Ctrl-C interrupts the remote command, not hivectl.
+  tmux.keys({"clear; sleep 100", "Enter"});
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  tmux.keys({"C-c"});
+  tmux.keys({"echo after-$((1+1))", "Enter"});
+  CHECK(tmux.shows("after-2"));
+
+  tmux.keys({"exit 3", "Enter"});
+  std::string exit;
+  for (int i = 0; i < 100 && exit.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    exit = slurp(dir.path() + "/exit");
+  }
+  CHECK(exit == "EXIT=3\n");
+  std::string stty;
+  for (int i = 0; i < 50 && stty.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    stty = slurp(dir.path() + "/stty");
+  }
+  // Back in cooked mode: line editing and signals on again.
+  CHECK_THAT(stty, Catch::Contains("icanon") && Catch::Contains("isig") &&
+                       !Catch::Contains("-icanon") && !Catch::Contains("-isig"));
+}
+
+TEST_CASE("a dropped connection ends the remote session and restores the terminal",
+          "[integration]") {
+  TestServer server;
+  auto client = server.client();
+  auto sb = client.spawn({});
+  REQUIRE(sb);
+  TempDir dir;
+  const std::string script = dir.path() + "/session.sh";
+  std::ofstream(script) << "HIVE_SERVER=" << server.url() << " HIVE_TOKEN=" << server.token() << " "
+                        << hive::test::bin("hivectl") << " exec -it -e 'PS1=[hive] ' " << sb->id
+                        << " -- bash --norc --noprofile\n"
+                        << "echo EXIT=$? > " << dir.path() << "/exit\n"
+                        << "stty -a > " << dir.path() << "/stty\n"
+                        << "sleep 60\n";
+  Tmux tmux;
+  REQUIRE(tmux.run({"new-session", "-d", "-s", "t", "-x", "80", "-y", "24", "sh " + script})
+              .exit_code == 0);
+  REQUIRE(tmux.shows("[hive]"));
+  tmux.keys({"sleep 1000 &", "Enter"});
+  tmux.keys({"echo started", "Enter"});
+  REQUIRE(tmux.shows("started"));
+  // The server goes away mid-session, as a crash or a network cut would.
+  server.kill9();
+  std::string exit;
+  for (int i = 0; i < 100 && exit.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    exit = slurp(dir.path() + "/exit");
+  }
+  CHECK(exit == "EXIT=125\n");
+  std::string stty;
+  for (int i = 0; i < 50 && stty.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    stty = slurp(dir.path() + "/stty");
+  }
+  CHECK_THAT(stty, Catch::Contains("icanon") && !Catch::Contains("-icanon"));
+  CHECK_THAT(tmux.screen(), Catch::Contains("connection to the sandbox lost"));
+  // The shell and what it started ended with the connection: nothing is left running.
+  server.start();
+  auto after = server.client();
+  std::string left = "?";
+  for (int i = 0; i < 50 && !left.empty(); ++i) {
+    ExecRequest pgrep;
+    pgrep.command = "pgrep -x 'sleep|bash' || true";
+    auto found = after.exec(sb->id, pgrep);
+    REQUIRE(found);
+    left = hive::test::trim(found->stdout_data);
+    if (!left.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  CHECK(left.empty());
+}
