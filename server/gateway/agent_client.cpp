@@ -25,7 +25,8 @@ namespace bhttp = beast::http;
 using Deadline = std::chrono::steady_clock::time_point;
 
 constexpr std::uint64_t kMaxReplyBytes = 1ULL << 31;
-constexpr std::size_t kIdlePerAgent = 4;
+constexpr std::size_t kIdlePerAgent = 8;
+constexpr auto kPoolIdle = std::chrono::seconds(30);
 
 bhttp::verb to_verb(Method method) {
   switch (method) {
@@ -46,22 +47,28 @@ std::string where(const runtime::AgentEndpoint& endpoint) {
   return endpoint.host + ":" + std::to_string(endpoint.port);
 }
 
-// Kept-alive connections to agents, so an exec costs no connect. The agent closes idle ones;
-// a request on such a connection is retried once on a fresh one.
+// Kept-alive connections to agents, so a call costs no connect; shared by call_agent and the
+// gateway's proxy. The agent closes a connection idle for a minute: one kept half that long is
+// dropped, and one the agent closed anyway is seen (readable at EOF) and dropped at take().
 class Pool {
  public:
   UniqueFd take(const std::string& key) {
     std::lock_guard lock(mutex_);
     auto& idle = idle_[key];
-    if (idle.empty()) return UniqueFd();
-    UniqueFd fd = std::move(idle.back());
-    idle.pop_back();
-    return fd;
+    const auto now = std::chrono::steady_clock::now();
+    while (!idle.empty()) {
+      auto [fd, since] = std::move(idle.back());
+      idle.pop_back();
+      pollfd pfd{fd.get(), POLLIN, 0};
+      if (now - since < kPoolIdle && poll(&pfd, 1, 0) == 0) return std::move(fd);
+    }
+    return UniqueFd();
   }
   void give(const std::string& key, UniqueFd fd) {
     std::lock_guard lock(mutex_);
     auto& idle = idle_[key];
-    if (idle.size() < kIdlePerAgent) idle.push_back(std::move(fd));
+    if (idle.size() < kIdlePerAgent)
+      idle.emplace_back(std::move(fd), std::chrono::steady_clock::now());
   }
   void forget(const std::string& key) {
     std::lock_guard lock(mutex_);
@@ -70,7 +77,9 @@ class Pool {
 
  private:
   std::mutex mutex_;
-  std::unordered_map<std::string, std::vector<UniqueFd>> idle_;
+  std::unordered_map<std::string,
+                     std::vector<std::pair<UniqueFd, std::chrono::steady_clock::time_point>>>
+      idle_;
 };
 
 Pool& pool() {
@@ -186,6 +195,14 @@ Outcome exchange(int fd, const std::string& wire, Deadline deadline,
 }  // namespace
 
 void forget_agent(const runtime::AgentEndpoint& endpoint) { pool().forget(where(endpoint)); }
+
+UniqueFd take_idle_connection(const runtime::AgentEndpoint& endpoint) {
+  return pool().take(where(endpoint));
+}
+
+void give_idle_connection(const runtime::AgentEndpoint& endpoint, UniqueFd fd) {
+  pool().give(where(endpoint), std::move(fd));
+}
 
 Result<AgentReply> call_agent(const runtime::AgentEndpoint& endpoint, Method method,
                               const std::string& target, const std::string& body,

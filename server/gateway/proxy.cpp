@@ -7,6 +7,7 @@
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
+#include "gateway/agent_client.hpp"
 #include "hive/sandbox/codec.hpp"
 
 namespace hive::server {
@@ -99,7 +100,13 @@ asio::awaitable<bool> proxy_to_agent(http::Exchange& exchange,
                                      const runtime::AgentEndpoint& endpoint,
                                      std::string agent_target) {
   Stream upstream(co_await asio::this_coro::executor);
-  auto [ec] = co_await upstream.async_connect(agent_address(endpoint), use_tuple);
+  beast::error_code ec;
+  if (UniqueFd idle = take_idle_connection(endpoint); idle.valid()) {
+    auto protocol = agent_address(endpoint).protocol();
+    upstream.socket().assign(protocol, idle.release(), ec);
+  } else {
+    std::tie(ec) = co_await upstream.async_connect(agent_address(endpoint), use_tuple);
+  }
   if (ec) co_return co_await http::answer_error(exchange, unreachable("is unreachable", ec));
 
   const bool client_keep_alive = exchange.header().keep_alive();
@@ -112,7 +119,7 @@ asio::awaitable<bool> proxy_to_agent(http::Exchange& exchange,
   request_out.erase(bhttp::field::authorization);  // the client's token stays here
   if (!endpoint.secret.empty()) request_out.set(kAgentSecretHeader, endpoint.secret);
   const bool upgrade = beast::websocket::is_upgrade(request_in.get());
-  if (!upgrade) request_out.keep_alive(false);  // one request per upstream connection
+  if (!upgrade) request_out.keep_alive(true);  // the connection goes back to the pool after
   // An agent that refuses a request early (a bad parameter) answers and closes before taking
   // the whole body: the relay then fails, but the answer is there to pass on.
   const bool request_whole =
@@ -157,7 +164,13 @@ asio::awaitable<bool> proxy_to_agent(http::Exchange& exchange,
       co_await (relay(upstream, upstream_buffer, response_in, exchange.stream, response_out) ||
                 http::until_hangup(exchange.stream, [&upstream] { upstream.socket().close(); }));
   if (outcome.index() != 0) co_return false;
-  co_return !std::get<0>(outcome) && keep_alive;
+  const bool relayed = !std::get<0>(outcome);
+  if (relayed && request_whole && response_in.get().keep_alive() && upstream_buffer.size() == 0) {
+    // A complete exchange on a connection the agent keeps: the next call skips the connect.
+    int fd = upstream.socket().release(ec);
+    if (!ec) give_idle_connection(endpoint, UniqueFd(fd));
+  }
+  co_return relayed&& keep_alive;
 }
 
 }  // namespace hive::server

@@ -252,6 +252,15 @@ int main(int argc, char** argv) {
            measure(execs, [&] { (void)client.exec(target, request); })};
   Row direct{"hive: exec true straight to the agent",
              exec_direct(server.state_dir() + "/sandboxes/" + target + "/agent.sock", execs)};
+  // The same exec in a sandbox whose own commands spin more threads than there are cores.
+  Row loaded{"hive: exec true via gateway, sandbox at 100% CPU", {}};
+  if (auto busy = client.spawn({})) {
+    hive::sandbox::ExecRequest spin;
+    spin.command = "for i in 1 2 3 4; do (while :; do :; done) & done";
+    (void)client.exec(busy->id, spin);
+    loaded.samples = measure(execs, [&] { (void)client.exec(busy->id, request); });
+    (void)client.deprovision(busy->id);
+  }
   const int streams = std::max(20, execs / 5);
   Row first_direct{
       "first streamed byte, straight to the agent",
@@ -308,7 +317,7 @@ int main(int argc, char** argv) {
   std::printf("Spawn (floor: clone into the same namespaces + exec true)\n");
   print({clone_ns, unshare, spawn, no_netns, during_teardown, claim, teardown}, clone_ns);
   std::printf("\nExec round trip (floor: fork+exec+wait of /bin/true)\n");
-  print({fork_exec, direct, exec}, fork_exec);
+  print({fork_exec, direct, exec, loaded}, fork_exec);
   std::printf("\ngateway overhead p50: %.1f us\n",
               percentile(exec.samples, 0.5) - percentile(direct.samples, 0.5));
   std::printf("\nStreamed exec: time to the first stdout event (floor: straight to the agent)\n");
