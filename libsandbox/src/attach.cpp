@@ -15,6 +15,7 @@
 #include <optional>
 #include <thread>
 
+#include "hive/sandbox/attach_protocol.hpp"
 #include "hive/sandbox/client.hpp"
 #include "hive/sandbox/url.hpp"
 #include "transport.hpp"
@@ -26,15 +27,6 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
-
-enum Channel : unsigned char {
-  kStdin = 0,
-  kStdout = 1,
-  kStderr = 2,
-  kStatus = 3,
-  kResize = 4,
-  kClose = 255
-};
 
 struct Address {
   std::string host, port;
@@ -131,13 +123,13 @@ class Session {
     if (message.empty()) return;
     std::string_view payload = std::string_view(message).substr(1);
     switch (static_cast<unsigned char>(message[0])) {
-      case kStdout:
+      case kAttachStdout:
         if (options_.on_stdout) options_.on_stdout(payload);
         break;
-      case kStderr:
+      case kAttachStderr:
         if (options_.on_stderr) options_.on_stderr(payload);
         break;
-      case kStatus: {
+      case kAttachStatus: {
         auto json = parse_json(payload, 2);
         ExecResult status;
         if (json && json->is_object()) {
@@ -157,7 +149,7 @@ class Session {
       if (ec) return;
       int cols = 0, rows = 0;
       if (window_size(options_.window_fd, cols, rows)) {
-        send(std::string(1, static_cast<char>(kResize)) +
+        send(std::string(1, static_cast<char>(kAttachResize)) +
              Json{{"cols", cols}, {"rows", rows}}.dump());
       }
       watch_window();
@@ -185,7 +177,7 @@ void pump_input(int input_fd, int wake, asio::io_context& io, Session& session) 
     if (fds[1].revents != 0) return;  // the session is over
     ssize_t n = read(input_fd, buffer.data(), buffer.size());
     if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-    std::string message(1, static_cast<char>(n > 0 ? kStdin : kClose));
+    std::string message(1, static_cast<char>(n > 0 ? kAttachStdin : kAttachClose));
     if (n > 0) {
       message.append(buffer.data(), static_cast<std::size_t>(n));
     } else {

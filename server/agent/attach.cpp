@@ -15,6 +15,7 @@
 #include <boost/beast/websocket.hpp>
 #include <optional>
 
+#include "hive/sandbox/attach_protocol.hpp"
 #include "hive/sandbox/codec.hpp"
 #include "spawn_command.hpp"
 
@@ -28,15 +29,6 @@ using http::use_tuple;
 using Descriptor = asio::posix::stream_descriptor;
 using Queue = asio::experimental::channel<void(boost::system::error_code, std::string)>;
 using namespace asio::experimental::awaitable_operators;
-
-enum Channel : unsigned char {
-  kStdin = 0,
-  kStdout = 1,
-  kStderr = 2,
-  kStatus = 3,
-  kResize = 4,
-  kClose = 255
-};
 
 // After the process exits, output still in the pipes gets this long (a background child may
 // hold them open forever).
@@ -145,7 +137,7 @@ Result<void> start(Session& s, const sandbox::Target& target, const ExecDefaults
 
 // One output fd to the queue, each read as one message on `channel`, until EOF (or EIO: a PTY
 // whose last slave closed).
-asio::awaitable<void> read_output(Session& s, Descriptor& from, Channel channel) {
+asio::awaitable<void> read_output(Session& s, Descriptor& from, sandbox::AttachChannel channel) {
   std::string buffer(32 << 10, '\0');
   while (from.is_open()) {
     auto [ec, n] = co_await from.async_read_some(asio::buffer(buffer.data() + 1, buffer.size() - 1),
@@ -169,9 +161,10 @@ asio::awaitable<void> produce(Session& s) {
     co_await grace.async_wait(use_tuple);
   };
   if (s.tty) {
-    co_await (read_output(s, s.output, kStdout) || exited_then_grace());
+    co_await (read_output(s, s.output, sandbox::kAttachStdout) || exited_then_grace());
   } else {
-    co_await ((read_output(s, s.output, kStdout) && read_output(s, s.errors, kStderr)) ||
+    co_await ((read_output(s, s.output, sandbox::kAttachStdout) &&
+               read_output(s, s.errors, sandbox::kAttachStderr)) ||
               exited_then_grace());
   }
   if (!s.status) co_await s.exit.async_receive(use_tuple);
@@ -179,9 +172,9 @@ asio::awaitable<void> produce(Session& s) {
   nlohmann::json report{
       {"exit_code", WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status)},
       {"signal", WIFSIGNALED(status) ? WTERMSIG(status) : 0}};
-  co_await s.queue.async_send(boost::system::error_code{},
-                              std::string(1, static_cast<char>(kStatus)) + report.dump(),
-                              use_tuple);
+  co_await s.queue.async_send(
+      boost::system::error_code{},
+      std::string(1, static_cast<char>(sandbox::kAttachStatus)) + report.dump(), use_tuple);
   co_await s.queue.async_send(boost::system::error_code{}, std::string(), use_tuple);
 }
 
@@ -209,15 +202,16 @@ asio::awaitable<void> read_from_client(Session& s, Ws& ws) {
     if (message.empty()) continue;
     const auto channel = static_cast<unsigned char>(message[0]);
     std::string_view payload = std::string_view(message).substr(1);
-    if (channel == kStdin && s.input.is_open() && !payload.empty()) {
+    if (channel == sandbox::kAttachStdin && s.input.is_open() && !payload.empty()) {
       auto [wec, wn] = co_await asio::async_write(s.input, asio::buffer(payload), use_tuple);
       if (wec && !s.tty) s.input.close();  // the process stopped reading its stdin
-    } else if (channel == kResize && s.tty) {
+    } else if (channel == sandbox::kAttachResize && s.tty) {
       auto size = sandbox::parse_json(payload, 2);
       if (size && size->is_object()) {
         set_window(s.output.native_handle(), size->value("cols", 80), size->value("rows", 24));
       }
-    } else if (channel == kClose && payload == std::string_view("\0", 1) && s.input.is_open()) {
+    } else if (channel == sandbox::kAttachClose && payload == std::string_view("\0", 1) &&
+               s.input.is_open()) {
       if (s.tty) {
         co_await asio::async_write(s.input, asio::buffer("\x04", 1), use_tuple);  // ^D
       } else {

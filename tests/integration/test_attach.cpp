@@ -18,11 +18,18 @@ using hive::test::TestServer;
 
 namespace {
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
+// The script a tmux pane runs: `hivectl exec -it` into bash, then a record of how it ended
+// (dir/exit) and of the terminal's state afterwards (dir/stty).
+std::string session_script(const TestServer& server, const std::string& id,
+                           const std::string& dir) {
+  const std::string script = dir + "/session.sh";
+  std::ofstream(script) << "HIVE_SERVER=" << server.url() << " HIVE_TOKEN=" << server.token() << " "
+                        << hive::test::bin("hivectl") << " exec -it -e 'PS1=[hive] ' " << id
+                        << " -- bash --norc --noprofile\n"
+                        << "echo EXIT=$? > " << dir << "/exit\n"
+                        << "stty -a > " << dir << "/stty\n"
+                        << "sleep 60\n";
+  return "sh " + script;
 }
 
 // A tmux server of the test's own, so nothing of the user's is touched.
@@ -33,6 +40,10 @@ class Tmux {
   hive::test::Outcome run(std::vector<std::string> args) const {
     args.insert(args.begin(), {"/usr/bin/tmux", "-L", socket_});
     return hive::test::run(args);
+  }
+  // An 80x24 window running `command`.
+  bool open(const std::string& command) const {
+    return run({"new-session", "-d", "-s", "t", "-x", "80", "-y", "24", command}).exit_code == 0;
   }
   std::string screen() const { return run({"capture-pane", "-p", "-t", "t"}).out; }
   void keys(std::vector<std::string> keys) const {
@@ -95,18 +106,8 @@ TEST_CASE("hivectl exec -it is a terminal: keys, resize, Ctrl-C, exit code, rest
   auto sb = client.spawn({});
   REQUIRE(sb);
   TempDir dir;
-  // What runs in the tmux pane: the session, then a record of how it ended and of the
-  // terminal's state afterwards.
-  const std::string script = dir.path() + "/session.sh";
-  std::ofstream(script) << "HIVE_SERVER=" << server.url() << " HIVE_TOKEN=" << server.token() << " "
-                        << hive::test::bin("hivectl") << " exec -it -e 'PS1=[hive] ' " << sb->id
-                        << " -- bash --norc --noprofile\n"
-                        << "echo EXIT=$? > " << dir.path() << "/exit\n"
-                        << "stty -a > " << dir.path() << "/stty\n"
-                        << "sleep 60\n";
   Tmux tmux;
-  REQUIRE(tmux.run({"new-session", "-d", "-s", "t", "-x", "80", "-y", "24", "sh " + script})
-              .exit_code == 0);
+  REQUIRE(tmux.open(session_script(server, sb->id, dir.path())));
   REQUIRE(tmux.shows("[hive]"));
 
   tmux.keys({"echo hello-$((6*7))", "Enter"});
@@ -128,17 +129,9 @@ TEST_CASE("hivectl exec -it is a terminal: keys, resize, Ctrl-C, exit code, rest
   CHECK(tmux.shows("after-2"));
 
   tmux.keys({"exit 3", "Enter"});
-  std::string exit;
-  for (int i = 0; i < 100 && exit.empty(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    exit = slurp(dir.path() + "/exit");
-  }
+  std::string exit = hive::test::wait_for_file(dir.path() + "/exit");
   CHECK(exit == "EXIT=3\n");
-  std::string stty;
-  for (int i = 0; i < 50 && stty.empty(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    stty = slurp(dir.path() + "/stty");
-  }
+  std::string stty = hive::test::wait_for_file(dir.path() + "/stty");
   // Back in cooked mode: line editing and signals on again.
   CHECK_THAT(stty, Catch::Contains("icanon") && Catch::Contains("isig") &&
                        !Catch::Contains("-icanon") && !Catch::Contains("-isig"));
@@ -151,33 +144,17 @@ TEST_CASE("a dropped connection ends the remote session and restores the termina
   auto sb = client.spawn({});
   REQUIRE(sb);
   TempDir dir;
-  const std::string script = dir.path() + "/session.sh";
-  std::ofstream(script) << "HIVE_SERVER=" << server.url() << " HIVE_TOKEN=" << server.token() << " "
-                        << hive::test::bin("hivectl") << " exec -it -e 'PS1=[hive] ' " << sb->id
-                        << " -- bash --norc --noprofile\n"
-                        << "echo EXIT=$? > " << dir.path() << "/exit\n"
-                        << "stty -a > " << dir.path() << "/stty\n"
-                        << "sleep 60\n";
   Tmux tmux;
-  REQUIRE(tmux.run({"new-session", "-d", "-s", "t", "-x", "80", "-y", "24", "sh " + script})
-              .exit_code == 0);
+  REQUIRE(tmux.open(session_script(server, sb->id, dir.path())));
   REQUIRE(tmux.shows("[hive]"));
   tmux.keys({"sleep 1000 &", "Enter"});
   tmux.keys({"echo started", "Enter"});
   REQUIRE(tmux.shows("started"));
   // The server goes away mid-session, as a crash or a network cut would.
   server.kill9();
-  std::string exit;
-  for (int i = 0; i < 100 && exit.empty(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    exit = slurp(dir.path() + "/exit");
-  }
+  std::string exit = hive::test::wait_for_file(dir.path() + "/exit");
   CHECK(exit == "EXIT=125\n");
-  std::string stty;
-  for (int i = 0; i < 50 && stty.empty(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    stty = slurp(dir.path() + "/stty");
-  }
+  std::string stty = hive::test::wait_for_file(dir.path() + "/stty");
   CHECK_THAT(stty, Catch::Contains("icanon") && !Catch::Contains("-icanon"));
   CHECK_THAT(tmux.screen(), Catch::Contains("connection to the sandbox lost"));
   // The shell and what it started ended with the connection: nothing is left running.

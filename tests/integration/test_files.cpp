@@ -19,12 +19,7 @@ using hive::test::TestServer;
 
 namespace {
 
-std::string slurp(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+std::string slurp(const fs::path& path) { return hive::test::slurp(path.string()); }
 
 // Peak resident memory of a process, in MiB, from /proc/PID/status (VmHWM).
 double peak_rss_mib(const std::string& pid) {

@@ -17,12 +17,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string slurp(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+std::string slurp(const fs::path& path) { return hive::test::slurp(path.string()); }
 
 // Host processes whose command line mentions the sandbox id (the agent carries it).
 int processes_naming(const std::string& id) {

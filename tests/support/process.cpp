@@ -13,6 +13,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 
@@ -42,6 +43,22 @@ std::string bin(const std::string& name) { return std::string(HIVE_BIN_DIR) + "/
 std::string agent_pid(const std::string& sandbox_id) {
   auto out = run({"/usr/bin/pgrep", "-f", "hive-agent.*--hostname " + sandbox_id});
   return out.out.substr(0, out.out.find('\n'));
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::string wait_for_file(const std::string& path, int seconds) {
+  for (int i = 0; i < seconds * 10; ++i) {
+    std::string content = slurp(path);
+    if (!content.empty()) return content;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return "";
 }
 
 std::string trim(std::string text) {

@@ -25,6 +25,12 @@ std::string bin(const std::string& name);  // build/bin/<name>
 // The host pid of a sandbox's hive-agent (its command line names the sandbox), "" if none.
 std::string agent_pid(const std::string& sandbox_id);
 
+// A file's whole content, "" when it cannot be read.
+std::string slurp(const std::string& path);
+
+// Waits (up to `seconds`) until the file has content, and returns it ("" on timeout).
+std::string wait_for_file(const std::string& path, int seconds = 10);
+
 // Without trailing newlines and spaces.
 std::string trim(std::string text);
 
