@@ -91,6 +91,12 @@ Result<void> Client::remove_file(const std::string& id, const std::string& path,
   return {};
 }
 
+Result<void> Client::make_directory(const std::string& id, const std::string& path) {
+  auto body = transport_->call("PUT", files_path(id, path) + "&directory=true");
+  if (!body) return body.error();
+  return {};
+}
+
 Result<CopyStats> Client::copy_to(const std::string& id, const std::string& local_path,
                                   const std::string& remote_path) {
   struct stat st {};

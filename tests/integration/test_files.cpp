@@ -66,9 +66,35 @@ TEST_CASE("files are written, read, listed, stat'ed and deleted in a sandbox", "
   CHECK_THAT(not_empty.error().message, Catch::Contains("recursive"));
   REQUIRE(client.remove_file(sb->id, "/workspace/dir", true));
   CHECK(client.stat_file(sb->id, "/workspace/dir").error().code == Errc::not_found);
+  REQUIRE(client.make_directory(sb->id, "/workspace/a/b/c"));
+  CHECK(client.stat_file(sb->id, "/workspace/a/b/c")->type == "directory");
   auto bad_mode = client.write_file(sb->id, "/workspace/x", "x", "rwx");
   REQUIRE_FALSE(bad_mode);
   CHECK_THAT(bad_mode.error().message, Catch::Contains("octal"));
+}
+
+TEST_CASE("a symlink inside a sandbox never leads to the host", "[integration]") {
+  TestServer server;
+  auto client = server.client();
+  auto sb = client.spawn({});
+  REQUIRE(sb);
+  // Links a command made to host paths: the server's state directory and the host's /root.
+  const std::string state = server.state_dir();
+  hive::test::run_in(client, sb->id,
+                     "ln -s " + state + " /workspace/state && ln -s /root /workspace/host-root");
+  auto through = client.write_file(sb->id, "/workspace/state/planted", "x");
+  REQUIRE_FALSE(through);
+  CHECK_FALSE(fs::exists(state + "/planted"));
+  auto token = client.read_file(sb->id, "/workspace/state/token");
+  REQUIRE_FALSE(token);
+  CHECK(token.error().code == Errc::not_found);
+  auto listing = client.list_files(sb->id, "/workspace/host-root");
+  REQUIRE(listing);
+  CHECK(listing->empty());  // the sandbox's own, empty /root
+  // cp out copies the link itself, not what it would point to on this machine.
+  TempDir local;
+  REQUIRE(server.hivectl({"cp", sb->id + ":/workspace/state", local.path() + "/s"}).exit_code == 0);
+  CHECK(fs::is_symlink(local.path() + "/s"));
 }
 
 TEST_CASE("hivectl cp copies a tree in and out, keeping modes and symlinks", "[integration]") {
@@ -143,19 +169,25 @@ TEST_CASE("a 1 GiB file crosses without being held in memory", "[integration]") 
   REQUIRE(truncate(big.c_str(), 1LL << 30) == 0);  // sparse: 1 GiB without writing it
   auto in = server.hivectl({"cp", big, sb->id + ":/tmp/big"});
   REQUIRE(in.exit_code == 0);
-  auto out = server.hivectl({"cp", sb->id + ":/tmp/big", local.path() + "/back"});
+  // hivectl itself, measured by time(1): its peak resident set in KiB on stderr.
+  auto out = hive::test::run({"/usr/bin/time", "-f", "%M", hive::test::bin("hivectl"), "--server",
+                              server.url(), "--token", server.token(), "cp", sb->id + ":/tmp/big",
+                              local.path() + "/back"});
   REQUIRE(out.exit_code == 0);
+  const double client_peak = std::stod(hive::test::trim(out.err)) / 1024.0;
   CHECK(fs::file_size(local.path() + "/back") == (1ULL << 30));
   CHECK(slurp(local.path() + "/back").substr(0, 4) == "head");
   // Neither the gateway nor the agent held the file: both peaked far below its size (the
   // bounds leave room for the sanitizer build's allocator; release peaks are ~9 and ~3 MiB).
   double server_peak = peak_rss_mib(std::to_string(server.pid()));
   double agent_peak = peak_rss_mib(hive::test::agent_pid(sb->id));
-  INFO("peak RSS: server " << server_peak << " MiB, agent " << agent_peak << " MiB");
+  INFO("peak RSS: server " << server_peak << " MiB, agent " << agent_peak << " MiB, hivectl "
+                           << client_peak << " MiB");
   CHECK(server_peak > 0);
   CHECK(server_peak < 256);
   CHECK(agent_peak > 0);
   CHECK(agent_peak < 256);
-  std::printf("1 GiB cp in and out: peak RSS server %.1f MiB, agent %.1f MiB\n", server_peak,
-              agent_peak);
+  CHECK(client_peak < 256);
+  std::printf("1 GiB cp in and out: peak RSS server %.1f MiB, agent %.1f MiB, hivectl %.1f MiB\n",
+              server_peak, agent_peak, client_peak);
 }

@@ -125,6 +125,8 @@ class Client {
   Result<FileInfo> stat_file(const std::string& id, const std::string& path);
   Result<std::vector<FileInfo>> list_files(const std::string& id, const std::string& path);
   Result<void> remove_file(const std::string& id, const std::string& path, bool recursive = false);
+  // mkdir -p.
+  Result<void> make_directory(const std::string& id, const std::string& path);
   // `hivectl cp`, as docker cp does it: into an existing directory the source keeps its name,
   // otherwise it takes the destination's. Modes and symlinks survive; tar on the wire.
   Result<CopyStats> copy_to(const std::string& id, const std::string& local_path,
