@@ -140,8 +140,8 @@ int main(int argc, char** argv) {
     refiller.emplace(milliseconds(20), [&service] { service.refill_pools(); });
   }
 
-  asio::io_context io;
-  tcp::acceptor acceptor(io);
+  hive::http::IoPool io(2);
+  tcp::acceptor acceptor(io.first());
   boost::system::error_code bind_error;
   acceptor.open(endpoint->protocol(), bind_error);
   if (!bind_error) acceptor.set_option(asio::socket_base::reuse_address(true), bind_error);
@@ -155,9 +155,11 @@ int main(int argc, char** argv) {
 
   asio::thread_pool workers(static_cast<std::size_t>(options.workers));
   auto api = std::make_shared<hive::server::Api>(service, *token, workers);
-  std::make_shared<hive::http::Listener<tcp>>(io, std::move(acceptor), api)->start();
+  std::make_shared<hive::http::Listener<tcp>>(
+      std::move(acceptor), [&io] { return io.next(); }, api)
+      ->start();
 
-  asio::signal_set signals(io, SIGTERM, SIGINT);
+  asio::signal_set signals(io.first(), SIGTERM, SIGINT);
   signals.async_wait([&io](const boost::system::error_code&, int signal) {
     spdlog::info("signal {}: stopping; sandboxes keep running", signal);
     io.stop();
@@ -165,9 +167,7 @@ int main(int argc, char** argv) {
   spdlog::info("hive-server {} listening on http://{} (runtime {}, state {})", HIVE_VERSION,
                address, options.runtime, options.state_dir);
 
-  std::vector<std::thread> io_threads;
-  for (int i = 0; i < 2; ++i) io_threads.emplace_back([&io] { io.run(); });
-  for (auto& t : io_threads) t.join();
+  io.run();
   workers.stop();
   workers.join();
   refiller.reset();

@@ -121,7 +121,9 @@ int main(int argc, char** argv) {
   for (int fd : options.command_cgroup_fds) fcntl(fd, F_SETFD, FD_CLOEXEC);
   auto api = std::make_shared<hive::agent::AgentApi>(
       io, children, hive::agent::ExecDefaults{options.workdir, options.command_cgroup_fds});
-  std::make_shared<hive::http::Listener<Local>>(io, std::move(acceptor), api)->start();
+  std::make_shared<hive::http::Listener<Local>>(
+      std::move(acceptor), [&io] { return io.get_executor(); }, api)
+      ->start();
 
   // SIGTERM ends the sandbox: as PID 1, take every process of the namespace down with us.
   asio::signal_set stop(io, SIGTERM, SIGINT);

@@ -1,6 +1,7 @@
 #include "http_server.hpp"
 
 #include <boost/asio/dispatch.hpp>
+#include <thread>
 
 #include "exchange.hpp"
 #include "hive/sandbox/codec.hpp"
@@ -40,6 +41,31 @@ asio::awaitable<bool> serve_whole(Exchange& exchange, Service& service) {
 }
 
 }  // namespace
+
+IoPool::IoPool(std::size_t threads) {
+  for (std::size_t i = 0; i < std::max<std::size_t>(threads, 1); ++i) {
+    contexts_.push_back(std::make_unique<asio::io_context>(1));
+  }
+}
+
+asio::any_io_executor IoPool::next() {
+  return contexts_[next_.fetch_add(1) % contexts_.size()]->get_executor();
+}
+
+void IoPool::run() {
+  std::vector<std::thread> threads;
+  for (auto& context : contexts_) {
+    threads.emplace_back([&context] {
+      auto busy = asio::make_work_guard(*context);  // idle until stop(), not until out of work
+      context->run();
+    });
+  }
+  for (auto& thread : threads) thread.join();
+}
+
+void IoPool::stop() {
+  for (auto& context : contexts_) context->stop();
+}
 
 bool keeps_alive(const bhttp::request_header<>& request) {
   bhttp::token_list connection{request[bhttp::field::connection]};

@@ -6,17 +6,20 @@
 // slow handler (spawn) never blocks an io thread.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <vector>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/generic/stream_protocol.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -82,21 +85,44 @@ class Service {
 // Connection: close.
 asio::awaitable<void> serve(Stream stream, std::shared_ptr<Service> service, Limits limits);
 
-// Accepts connections on an open acceptor (TCP or Unix) and serves each on its own strand.
+// io_contexts each run by one thread of their own, connections spread over them: a connection
+// lives on one thread from accept to close, so no handler waits on a lock or a wake-up of
+// another thread (one shared io_context run by several threads spent most of a proxied
+// call's time in such hand-offs).
+class IoPool {
+ public:
+  explicit IoPool(std::size_t threads);
+  asio::io_context& first() { return *contexts_.front(); }
+  // The next context's executor, round robin.
+  asio::any_io_executor next();
+  // Runs every context on its own thread until stop(); returns when all have stopped.
+  void run();
+  void stop();
+
+ private:
+  std::vector<std::unique_ptr<asio::io_context>> contexts_;
+  std::atomic<std::size_t> next_{0};
+};
+
+// Accepts connections on an open acceptor (TCP or Unix) and serves each on an executor from
+// `executors` (one context's, so one thread's).
 template <class Protocol>
 class Listener : public std::enable_shared_from_this<Listener<Protocol>> {
  public:
-  Listener(asio::io_context& io, typename Protocol::acceptor acceptor,
+  using Executors = std::function<asio::any_io_executor()>;
+  Listener(typename Protocol::acceptor acceptor, Executors executors,
            std::shared_ptr<Service> service, Limits limits = {})
-      : io_(io), acceptor_(std::move(acceptor)), service_(std::move(service)), limits_(limits) {}
+      : acceptor_(std::move(acceptor)),
+        executors_(std::move(executors)),
+        service_(std::move(service)),
+        limits_(limits) {}
 
   void start() { do_accept(); }
 
  private:
   void do_accept() {
     acceptor_.async_accept(
-        asio::make_strand(io_),
-        beast::bind_front_handler(&Listener::on_accept, this->shared_from_this()));
+        executors_(), beast::bind_front_handler(&Listener::on_accept, this->shared_from_this()));
   }
 
   void on_accept(beast::error_code ec, typename Protocol::socket socket) {
@@ -118,8 +144,8 @@ class Listener : public std::enable_shared_from_this<Listener<Protocol>> {
     do_accept();
   }
 
-  asio::io_context& io_;
   typename Protocol::acceptor acceptor_;
+  Executors executors_;
   std::shared_ptr<Service> service_;
   Limits limits_;
 };

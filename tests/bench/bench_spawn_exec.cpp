@@ -2,11 +2,17 @@
 // run on the same machine. Prints; never passes or fails. Needs root (it starts hive-server).
 //
 //   build/bin/hive-bench [--spawns N] [--execs N] [--burst N [--burst-clients C]]
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -133,6 +139,53 @@ Micros exec_direct(const std::string& socket, int n) {
   return samples;
 }
 
+// The floor for a gateway: the same exec through a relay that only copies bytes between a
+// loopback TCP connection and the agent's socket (one extra hop, no HTTP, no auth, no lookup).
+Micros exec_through_byte_relay(const std::string& socket_path, int n) {
+  int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  if (bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+      listen(listener, 1) != 0 ||
+      getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+    return {};
+  }
+  std::thread relay([listener, socket_path] {
+    int client = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+    int one = 1;
+    setsockopt(client, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    int agent = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un unix_address{};
+    unix_address.sun_family = AF_UNIX;
+    socket_path.copy(unix_address.sun_path, sizeof unix_address.sun_path - 1);
+    connect(agent, reinterpret_cast<sockaddr*>(&unix_address), sizeof unix_address);
+    char buffer[65536];
+    for (;;) {
+      pollfd fds[2] = {{client, POLLIN, 0}, {agent, POLLIN, 0}};
+      if (poll(fds, 2, -1) <= 0) break;
+      int from = fds[0].revents ? client : agent, to = from == client ? agent : client;
+      ssize_t got = read(from, buffer, sizeof buffer);
+      if (got <= 0 || write(to, buffer, static_cast<std::size_t>(got)) != got) break;
+    }
+    close(client);
+    close(agent);
+  });
+  CURL* curl = curl_easy_init();
+  const std::string url = "http://127.0.0.1:" + std::to_string(ntohs(address.sin_port)) + "/exec";
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_TCP_NODELAY, 1L);
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, R"({"argv":["true"]})");
+  curl_easy_setopt(
+      curl, CURLOPT_WRITEFUNCTION, +[](char*, size_t s, size_t n, void*) { return s * n; });
+  auto samples = measure(n, [&] { curl_easy_perform(curl); });
+  curl_easy_cleanup(curl);  // closes the connection: the relay's loop ends
+  relay.join();
+  close(listener);
+  return samples;
+}
+
 // Time to the first streamed byte of `sh -c 'echo x; sleep 0.02'`, straight to the agent: the
 // clock stops when the first stdout event arrives (the command is still running).
 Micros first_byte_direct(const std::string& socket, int n) {
@@ -252,6 +305,9 @@ int main(int argc, char** argv) {
            measure(execs, [&] { (void)client.exec(target, request); })};
   Row direct{"hive: exec true straight to the agent",
              exec_direct(server.state_dir() + "/sandboxes/" + target + "/agent.sock", execs)};
+  Row relayed{
+      "floor: exec true through a bare byte relay",
+      exec_through_byte_relay(server.state_dir() + "/sandboxes/" + target + "/agent.sock", execs)};
   // The same exec in a sandbox whose own commands spin more threads than there are cores.
   Row loaded{"hive: exec true via gateway, sandbox at 100% CPU", {}};
   if (auto busy = client.spawn({})) {
@@ -317,9 +373,10 @@ int main(int argc, char** argv) {
   std::printf("Spawn (floor: clone into the same namespaces + exec true)\n");
   print({clone_ns, unshare, spawn, no_netns, during_teardown, claim, teardown}, clone_ns);
   std::printf("\nExec round trip (floor: fork+exec+wait of /bin/true)\n");
-  print({fork_exec, direct, exec, loaded}, fork_exec);
-  std::printf("\ngateway overhead p50: %.1f us\n",
-              percentile(exec.samples, 0.5) - percentile(direct.samples, 0.5));
+  print({fork_exec, direct, relayed, exec, loaded}, fork_exec);
+  std::printf("\ngateway overhead p50: %.1f us (a bare byte relay's: %.1f us)\n",
+              percentile(exec.samples, 0.5) - percentile(direct.samples, 0.5),
+              percentile(relayed.samples, 0.5) - percentile(direct.samples, 0.5));
   std::printf("\nStreamed exec: time to the first stdout event (floor: straight to the agent)\n");
   print({first_direct, first_gateway}, first_direct);
   if (burst_count > 0) burst(server, burst_count, burst_threads);
