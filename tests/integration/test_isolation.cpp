@@ -100,8 +100,10 @@ TEST_CASE("deprovision leaves no process, cgroup or directory", "[integration]")
   CHECK(processes_naming(id) == 1);
   auto cgroups = cgroups_named(id);
   CHECK(!cgroups.empty());
-  // The agent outside the limits, the sleep inside them.
-  auto agent = pids_in(cgroups, "agent"), work = pids_in(cgroups, "work");
+  // The agent outside the limits (in the sandbox group under v1, its "agent" child under v2),
+  // the sleep inside them.
+  auto agent = pids_in(cgroups, "."), work = pids_in(cgroups, "work");
+  for (int pid : pids_in(cgroups, "agent")) agent.insert(pid);
   CHECK(agent.size() == 1);
   CHECK(work.size() == 1);
   std::set<int> pids(agent);

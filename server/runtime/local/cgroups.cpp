@@ -123,7 +123,9 @@ CgroupLayout detect_cgroups() {
   return parse_cgroup_layout(read_file("/proc/self/mountinfo"), read_file("/proc/self/cgroup"));
 }
 
-std::string agent_group(const std::string& sandbox_dir) { return sandbox_dir + "/agent"; }
+std::string agent_group(const CgroupLayout& layout, const std::string& sandbox_dir) {
+  return layout.version == CgroupLayout::Version::V2 ? sandbox_dir + "/agent" : sandbox_dir;
+}
 std::string work_group(const std::string& sandbox_dir) { return sandbox_dir + "/work"; }
 
 Result<std::vector<std::string>> create_cgroups(const CgroupLayout& layout, const std::string& id,
@@ -149,8 +151,8 @@ Result<std::vector<std::string>> create_cgroups(const CgroupLayout& layout, cons
     dirs.push_back(dir);
     if (h.controller == "unified")
       (void)write_value(dir + "/cgroup.subtree_control", "+memory +pids +cpu");
-    for (const auto& child : {agent_group(dir), work_group(dir)}) {
-      if (mkdir(child.c_str(), 0755) != 0 && errno != EEXIST) {
+    for (const auto& child : {agent_group(layout, dir), work_group(dir)}) {
+      if (child != dir && mkdir(child.c_str(), 0755) != 0 && errno != EEXIST) {
         Error error = sys_error("mkdir", child, errno);
         (void)remove_cgroups(dirs);
         return error;
@@ -220,7 +222,7 @@ Result<void> remove_group(const std::string& dir, std::chrono::steady_clock::tim
 Result<void> remove_cgroups(const std::vector<std::string>& dirs) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   for (const auto& dir : dirs) {
-    for (const auto& group : {work_group(dir), agent_group(dir), dir}) {
+    for (const auto& group : {work_group(dir), dir + "/agent", dir}) {  // v2 has an agent group
       if (auto r = remove_group(group, deadline); !r) return r;
     }
   }

@@ -29,13 +29,15 @@ CgroupLayout detect_cgroups();
 // Pure: the layout from the text of /proc/self/mountinfo and /proc/self/cgroup.
 CgroupLayout parse_cgroup_layout(const std::string& mountinfo, const std::string& own_cgroups);
 
-// Every sandbox group has two children: "agent" (hive-agent and slirp4netns, no limits) and
-// "work" (every command the agent starts, with the spec's limits). A runaway command meets the
-// limits and the agent does not: it keeps answering at the memory limit, and under a CPU spin
-// it competes as one peer of all the commands together (equal weights), so exec still
-// answers. (Two siblings rather than agent-in-parent: v2 allows no process in a group whose
-// children have controllers.)
-std::string agent_group(const std::string& sandbox_dir);
+// Inside every sandbox group, the commands the agent starts go to a child "work" that carries
+// the spec's limits; hive-agent and slirp4netns stay outside it, without limits. A runaway
+// command meets the limits and the agent does not: it keeps answering at the memory limit,
+// and under a CPU spin it competes as one peer of all the commands together (equal weights),
+// so exec still answers. Under v1 the agent sits in the sandbox group itself; v2 allows no
+// process in a group whose children have controllers, so there it gets a sibling "agent".
+// (One cgroup fewer per hierarchy under v1: cgroup creation is serialised by the kernel and
+// shows in a burst of spawns.)
+std::string agent_group(const CgroupLayout& layout, const std::string& sandbox_dir);
 std::string work_group(const std::string& sandbox_dir);
 
 // Creates the sandbox's groups and applies the spec's limits to "work"; returns the sandbox

@@ -198,7 +198,7 @@ Result<Placement> LocalRuntime::start(const sandbox::Sandbox& sb) {
   std::vector<UniqueFd> procs;
   AgentLaunch launch;
   for (const auto& cg : *cgroup_dirs) {
-    for (const auto& group : {agent_group(cg), work_group(cg)}) {
+    for (const auto& group : {agent_group(cgroups_, cg), work_group(cg)}) {
       procs.emplace_back(open((group + "/cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC));
       if (!procs.back().valid()) return fail(sys_error("open", group + "/cgroup.procs", errno));
     }
@@ -261,7 +261,7 @@ Result<Placement> LocalRuntime::start(const sandbox::Sandbox& sb) {
   if (auto r = wait_ready(ready->read.get(), kReadyTimeoutMs); !r) return fail(r.error());
   if (sb.spec.network == Network::Egress) {
     std::vector<std::string> agent_groups;
-    for (const auto& cg : *cgroup_dirs) agent_groups.push_back(agent_group(cg));
+    for (const auto& cg : *cgroup_dirs) agent_groups.push_back(agent_group(cgroups_, cg));
     auto slirp = start_egress(*pid, agent_groups);
     if (!slirp) return fail(slirp.error());
     data["slirp_pid"] = *slirp;
