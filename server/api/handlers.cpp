@@ -70,21 +70,21 @@ boost::asio::awaitable<bool> Api::stream(http::Exchange& exchange) {
   const std::string method(exchange.header().method_string());
   const std::string target(exchange.header().target());
   Route r = route(exchange.header().method(), target);
-  bool again = false;
+  ProxyOutcome outcome;
   auto auth = check_bearer(exchange.header()[bhttp::field::authorization], token_);
   auto agent = auth ? service_.agent_route(r.id) : Result<AgentRoute>(auth.error());
   if (!agent) {
-    again = co_await http::answer_error(exchange, agent.error());
+    outcome.status = http::http_status(agent.error().code);
+    outcome.keep_alive = co_await http::answer_error(exchange, agent.error());
   } else {
-    again = co_await proxy_to_agent(exchange, agent->endpoint, r.agent_target);
+    outcome = co_await proxy_to_agent(exchange, agent->endpoint, r.agent_target);
   }
   auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
                     std::chrono::steady_clock::now() - started)
                     .count();
-  spdlog::info("req={} {} {} {} {:.3f}ms", id, method, target,
-               agent ? "proxied" : std::to_string(http::http_status(agent.error().code)),
-               micros / 1000.0);
-  co_return again;
+  // For a stream, the time is the whole stream's.
+  spdlog::info("req={} {} {} {} {:.3f}ms", id, method, target, outcome.status, micros / 1000.0);
+  co_return outcome.keep_alive;
 }
 
 http::Response Api::dispatch(const http::Request& request) {

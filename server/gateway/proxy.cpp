@@ -96,9 +96,9 @@ Error unreachable(const std::string& what, beast::error_code ec) {
 
 }  // namespace
 
-asio::awaitable<bool> proxy_to_agent(http::Exchange& exchange,
-                                     const runtime::AgentEndpoint& endpoint,
-                                     std::string agent_target) {
+asio::awaitable<ProxyOutcome> proxy_to_agent(http::Exchange& exchange,
+                                             const runtime::AgentEndpoint& endpoint,
+                                             std::string agent_target) {
   Stream upstream(co_await asio::this_coro::executor);
   beast::error_code ec;
   if (UniqueFd idle = take_idle_connection(endpoint); idle.valid()) {
@@ -107,7 +107,10 @@ asio::awaitable<bool> proxy_to_agent(http::Exchange& exchange,
   } else {
     std::tie(ec) = co_await upstream.async_connect(agent_address(endpoint), use_tuple);
   }
-  if (ec) co_return co_await http::answer_error(exchange, unreachable("is unreachable", ec));
+  if (ec) {
+    co_return ProxyOutcome{co_await http::answer_error(exchange, unreachable("is unreachable", ec)),
+                           502};
+  }
 
   const bool client_keep_alive = exchange.header().keep_alive();
   const bool is_head = exchange.header().method() == bhttp::verb::head;
@@ -145,16 +148,18 @@ asio::awaitable<bool> proxy_to_agent(http::Exchange& exchange,
         http::make_response(header, static_cast<bhttp::status>(http::http_status(error.code)),
                             sandbox::to_json(error).dump());
     co_await http::write_response(exchange.stream, std::move(response));
-    co_return false;
+    co_return ProxyOutcome{false, 502};
   }
+  const unsigned status = response_in.get().result_int();
   bhttp::response<bhttp::buffer_body> response_out;
   response_out.base() = response_in.get().base();
   if (response_in.get().result() == bhttp::status::switching_protocols) {
     ec = co_await relay(upstream, upstream_buffer, response_in, exchange.stream, response_out);
-    if (ec) co_return false;
-    co_await (pipe(exchange.stream, exchange.buffer, upstream) &&
-              pipe(upstream, upstream_buffer, exchange.stream));
-    co_return false;
+    if (!ec) {
+      co_await (pipe(exchange.stream, exchange.buffer, upstream) &&
+                pipe(upstream, upstream_buffer, exchange.stream));
+    }
+    co_return ProxyOutcome{false, status};
   }
   const bool keep_alive = client_keep_alive && request_whole;
   response_out.keep_alive(keep_alive);
@@ -163,14 +168,14 @@ asio::awaitable<bool> proxy_to_agent(http::Exchange& exchange,
   auto outcome =
       co_await (relay(upstream, upstream_buffer, response_in, exchange.stream, response_out) ||
                 http::until_hangup(exchange.stream, [&upstream] { upstream.socket().close(); }));
-  if (outcome.index() != 0) co_return false;
+  if (outcome.index() != 0) co_return ProxyOutcome{false, status};
   const bool relayed = !std::get<0>(outcome);
   if (relayed && request_whole && response_in.get().keep_alive() && upstream_buffer.size() == 0) {
     // A complete exchange on a connection the agent keeps: the next call skips the connect.
     int fd = upstream.socket().release(ec);
     if (!ec) give_idle_connection(endpoint, UniqueFd(fd));
   }
-  co_return relayed&& keep_alive;
+  co_return ProxyOutcome{relayed && keep_alive, status};
 }
 
 }  // namespace hive::server

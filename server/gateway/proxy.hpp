@@ -14,10 +14,14 @@ namespace hive::server {
 // The header that carries the runtime's shared secret to an agent outside the server's host.
 inline constexpr char kAgentSecretHeader[] = "X-Hive-Agent-Secret";
 
+struct ProxyOutcome {
+  bool keep_alive = false;  // whether the client connection may carry another request
+  unsigned status = 0;      // what the client was answered (for the request log)
+};
+
 // `agent_target` is the agent's own path and query (the client's, less /v1/sandboxes/{id}).
-// Returns whether the client connection may carry another request.
-boost::asio::awaitable<bool> proxy_to_agent(http::Exchange& exchange,
-                                            const runtime::AgentEndpoint& endpoint,
-                                            std::string agent_target);
+boost::asio::awaitable<ProxyOutcome> proxy_to_agent(http::Exchange& exchange,
+                                                    const runtime::AgentEndpoint& endpoint,
+                                                    std::string agent_target);
 
 }  // namespace hive::server

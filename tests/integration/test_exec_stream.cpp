@@ -140,3 +140,17 @@ TEST_CASE("a bad exec request is refused with the field named, streamed or not",
   // The gateway still serves the sandbox afterwards.
   CHECK(hive::test::run_in(client, sb->id, "echo ok").stdout_data == "ok\n");
 }
+
+TEST_CASE("every proxied call leaves one log line with its status", "[integration]") {
+  TestServer server;
+  auto client = server.client();
+  auto sb = client.spawn({});
+  REQUIRE(sb);
+  REQUIRE(hive::test::run_in(client, sb->id, "true").exit_code == 0);
+  ExecRequest request;
+  request.argv = {"true"};
+  REQUIRE_FALSE(client.exec("sb-nope", request));
+  const std::string log = hive::test::slurp(server.state_dir() + "/server.log");
+  CHECK_THAT(log, Catch::Contains("POST /v1/sandboxes/" + sb->id + "/exec 200 "));
+  CHECK_THAT(log, Catch::Contains("POST /v1/sandboxes/sb-nope/exec 404 "));
+}
