@@ -150,7 +150,12 @@ TEST_CASE("every proxied call leaves one log line with its status", "[integratio
   ExecRequest request;
   request.argv = {"true"};
   REQUIRE_FALSE(client.exec("sb-nope", request));
-  const std::string log = hive::test::slurp(server.state_dir() + "/server.log");
+  // The line is written once the answer is out: give the server a moment to write it.
+  std::string log;
+  for (int i = 0; i < 50 && log.find("sb-nope/exec") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    log = hive::test::slurp(server.state_dir() + "/server.log");
+  }
   CHECK_THAT(log, Catch::Contains("POST /v1/sandboxes/" + sb->id + "/exec 200 "));
   CHECK_THAT(log, Catch::Contains("POST /v1/sandboxes/sb-nope/exec 404 "));
 }
