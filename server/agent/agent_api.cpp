@@ -68,19 +68,16 @@ boost::asio::awaitable<bool> AgentApi::exec_stream(http::Exchange& exchange) {
   auto exec_request =
       body ? sandbox::exec_request_from_json(*body) : Result<sandbox::ExecRequest>(body.error());
   if (!exec_request) {
-    auto response = error_response(*request, bhttp::status::bad_request, exec_request.error());
-    bool keep_alive = response.keep_alive();
-    co_return !co_await http::write_response(exchange.stream, std::move(response)) && keep_alive;
+    co_return co_await http::send(
+        exchange.stream,
+        error_response(*request, bhttp::status::bad_request, exec_request.error()));
   }
   if (exec_request->background) {  // nothing to stream: it answers with the pid at once
     auto started = processes_.start(std::move(*exec_request), defaults_);
-    auto response =
+    co_return co_await http::send(
+        exchange.stream,
         started ? http::make_response(*request, bhttp::status::created, started->dump())
-                : error_response(
-                      *request, static_cast<bhttp::status>(http::http_status(started.error().code)),
-                      started.error());
-    bool keep_alive = response.keep_alive();
-    co_return !co_await http::write_response(exchange.stream, std::move(response)) && keep_alive;
+                : http::error_response(*request, started.error()));
   }
   http::ChunkedWriter writer(exchange.stream);
   if (co_await writer.start(*request, bhttp::status::ok, "application/x-ndjson")) co_return false;
@@ -171,9 +168,7 @@ void AgentApi::exec(const http::Request& request, http::Reply reply) {
   if (exec_request->background) {
     auto started = processes_.start(std::move(*exec_request), defaults_);
     if (!started) {
-      return reply(error_response(
-          request, static_cast<bhttp::status>(http::http_status(started.error().code)),
-          started.error()));
+      return reply(http::error_response(request, started.error()));
     }
     return reply(http::make_response(request, bhttp::status::created, started->dump()));
   }

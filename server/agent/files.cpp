@@ -226,13 +226,9 @@ asio::awaitable<bool> put_file(http::Exchange& exchange, const std::string& path
   if (!written) unlink(temporary.c_str());
   auto response = written ? http::make_response(body.header(), bhttp::status::ok,
                                                 Json{{"path", path}, {"size", *written}}.dump())
-                          : http::make_response(
-                                body.header(),
-                                static_cast<bhttp::status>(http::http_status(written.error().code)),
-                                sandbox::to_json(written.error()).dump());
+                          : http::error_response(body.header(), written.error());
   if (!body.done()) response.keep_alive(false);
-  bool keep_alive = response.keep_alive();
-  co_return !co_await http::write_response(exchange.stream, std::move(response)) && keep_alive;
+  co_return co_await http::send(exchange.stream, std::move(response));
 }
 
 asio::awaitable<bool> put_tar(http::Exchange& exchange, const std::string& path) {
@@ -243,19 +239,14 @@ asio::awaitable<bool> put_tar(http::Exchange& exchange, const std::string& path)
   http::BodyReader body(exchange);
   auto received = co_await receive(body, [&](std::string_view data) { return reader.write(data); });
   Result<void> finished = received ? reader.finish() : Result<void>(received.error());
-  auto response =
-      finished
-          ? http::make_response(body.header(), bhttp::status::ok,
-                                Json{{"path", path},
-                                     {"entries", reader.stats().entries},
-                                     {"bytes", reader.stats().bytes}}
-                                    .dump())
-          : http::make_response(
-                body.header(), static_cast<bhttp::status>(http::http_status(finished.error().code)),
-                sandbox::to_json(finished.error()).dump());
+  auto response = finished ? http::make_response(body.header(), bhttp::status::ok,
+                                                 Json{{"path", path},
+                                                      {"entries", reader.stats().entries},
+                                                      {"bytes", reader.stats().bytes}}
+                                                     .dump())
+                           : http::error_response(body.header(), finished.error());
   if (!body.done()) response.keep_alive(false);
-  bool keep_alive = response.keep_alive();
-  co_return !co_await http::write_response(exchange.stream, std::move(response)) && keep_alive;
+  co_return co_await http::send(exchange.stream, std::move(response));
 }
 
 asio::awaitable<bool> remove(http::Exchange& exchange, const std::string& path, bool recursive) {

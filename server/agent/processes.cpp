@@ -267,8 +267,7 @@ asio::awaitable<bool> Processes::stdin(http::Exchange& exchange, std::shared_ptr
           : http::make_response(
                 *request, bhttp::status::conflict,
                 sandbox::to_json(make_error(Errc::conflict, "its stdin is closed")).dump());
-  bool keep_alive = response.keep_alive();
-  co_return !co_await http::write_response(exchange.stream, std::move(response)) && keep_alive;
+  co_return co_await http::send(exchange.stream, std::move(response));
 }
 
 }  // namespace hive::agent

@@ -144,10 +144,7 @@ asio::awaitable<ProxyOutcome> proxy_to_agent(http::Exchange& exchange,
     header.version(request_in.get().version());
     header.keep_alive(false);
     auto error = unreachable("closed the connection", ec);
-    auto response =
-        http::make_response(header, static_cast<bhttp::status>(http::http_status(error.code)),
-                            sandbox::to_json(error).dump());
-    co_await http::write_response(exchange.stream, std::move(response));
+    co_await http::write_response(exchange.stream, http::error_response(header, error));
     co_return ProxyOutcome{false, 502};
   }
   const unsigned status = response_in.get().result_int();

@@ -43,6 +43,17 @@ asio::awaitable<beast::error_code> write_response(Stream& stream, Response respo
   co_return ec;
 }
 
+Response error_response(const bhttp::request_header<>& request, const Error& error) {
+  return make_response(request, static_cast<bhttp::status>(http_status(error.code)),
+                       sandbox::to_json(error).dump());
+}
+
+asio::awaitable<bool> send(Stream& stream, Response response) {
+  const bool keep_alive = response.keep_alive();
+  auto ec = co_await write_response(stream, std::move(response));
+  co_return keep_alive && !ec;
+}
+
 asio::awaitable<void> write_rejection(Stream& stream, beast::error_code ec) {
   RequestHeader dummy;
   dummy.version(11);
@@ -55,15 +66,11 @@ asio::awaitable<void> write_rejection(Stream& stream, beast::error_code ec) {
 
 asio::awaitable<bool> answer(Exchange& exchange, Response response) {
   if (exchange.body_pending()) response.keep_alive(false);
-  bool keep_alive = response.keep_alive();
-  auto ec = co_await write_response(exchange.stream, std::move(response));
-  co_return keep_alive && !ec;
+  co_return co_await send(exchange.stream, std::move(response));
 }
 
 asio::awaitable<bool> answer_error(Exchange& exchange, const Error& error) {
-  auto status = static_cast<bhttp::status>(http_status(error.code));
-  co_return co_await answer(
-      exchange, make_response(exchange.header(), status, sandbox::to_json(error).dump()));
+  co_return co_await answer(exchange, error_response(exchange.header(), error));
 }
 
 asio::awaitable<std::optional<Request>> read_whole(Exchange& exchange, std::uint64_t limit) {

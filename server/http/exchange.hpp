@@ -15,6 +15,13 @@ unsigned http_status(Errc code);
 
 asio::awaitable<beast::error_code> write_response(Stream& stream, Response response);
 
+// The JSON error body with the status its code maps to.
+Response error_response(const bhttp::request_header<>& request, const Error& error);
+
+// Writes a response; returns whether the connection may carry another request (it was
+// written and does not say Connection: close).
+asio::awaitable<bool> send(Stream& stream, Response response);
+
 // Answers a request the parser refused (too large, malformed); the connection then closes.
 asio::awaitable<void> write_rejection(Stream& stream, beast::error_code ec);
 

@@ -35,9 +35,7 @@ asio::awaitable<bool> serve_whole(Exchange& exchange, Service& service) {
   auto request = co_await read_whole(exchange, exchange.limits.body_bytes);
   if (!request) co_return false;  // read_whole answered already
   Response response = co_await async_handle(service, std::move(*request), asio::use_awaitable);
-  bool keep_alive = response.keep_alive();
-  auto ec = co_await write_response(exchange.stream, std::move(response));
-  co_return keep_alive && !ec;
+  co_return co_await send(exchange.stream, std::move(response));
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
-// The control plane's logic, independent of HTTP: spawn, list, get, deprovision and exec,
-// over a Store (records) and a Runtime (placement). Thread-safe; calls block.
+// The control plane's logic, independent of HTTP: spawn, list, get, deprovision, and the
+// agent route the gateway proxies to, over a Store (records) and a Runtime (placement).
+// Thread-safe; calls block.
 #pragma once
 
 #include <atomic>
