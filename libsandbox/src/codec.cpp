@@ -1,6 +1,7 @@
 #include "hive/sandbox/codec.hpp"
 
 #include "fields.hpp"
+#include "hive/sandbox/mcp.hpp"
 
 namespace hive::sandbox {
 namespace {
@@ -51,6 +52,9 @@ Result<void> validate_spec(const SandboxSpec& spec) {
   for (int port : spec.ports) {
     if (port < 1 || port > 65535)
       return invalid("port " + std::to_string(port) + " is outside 1..65535");
+  }
+  if (auto servers = mcp::stdio_servers_from_json(spec.mcp_servers); !servers) {
+    return servers.error();
   }
   return {};
 }

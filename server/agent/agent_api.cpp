@@ -9,6 +9,7 @@
 #include "attach.hpp"
 #include "files.hpp"
 #include "hive/sandbox/codec.hpp"
+#include "hive/sandbox/mcp.hpp"
 #include "hive/sandbox/url.hpp"
 
 namespace hive::agent {
@@ -40,11 +41,17 @@ http::Response error_response(const http::Request& request, bhttp::status status
 }  // namespace
 
 AgentApi::AgentApi(boost::asio::io_context& io, Children& children, ExecDefaults defaults)
-    : io_(io), children_(children), defaults_(std::move(defaults)), processes_(io, children) {}
+    : io_(io),
+      children_(children),
+      defaults_(std::move(defaults)),
+      processes_(io, children),
+      mcp_(io, mcp::ExecContext{children, defaults_}) {}
 
 bool AgentApi::streams(const http::RequestHeader& header) {
   const auto path = path_of(header);
-  if (path == "/files" || path == "/attach" || path.rfind("/processes", 0) == 0) return true;
+  if (path == "/files" || path == "/attach" || path == "/mcp" || path.rfind("/processes", 0) == 0) {
+    return true;
+  }
   return path == "/exec" && header.method() == bhttp::verb::post && wants_ndjson(header);
 }
 
@@ -55,6 +62,7 @@ boost::asio::awaitable<bool> AgentApi::stream(http::Exchange& exchange) {
   if (target->path.rfind("/processes", 0) == 0) {
     co_return co_await processes_.serve(exchange, *target);
   }
+  if (target->path == "/mcp") co_return co_await mcp_.serve(exchange);
   if (target->path == "/attach") {
     co_return co_await serve_attach(exchange, *target, defaults_, children_);
   }
@@ -142,6 +150,8 @@ http::Response AgentApi::configure(const http::Request& request) {
   }
   const Json& env = body->value("env", Json::object());
   const Json& workdir = body->value("workdir", Json(defaults_.cwd));
+  auto mcp_servers = sandbox::mcp::stdio_servers_from_json(body->value("mcp_servers", Json::object()));
+  if (!mcp_servers) return error_response(request, bhttp::status::bad_request, mcp_servers.error());
   if (!env.is_object() || !workdir.is_string() || workdir.get<std::string>().empty() ||
       workdir.get<std::string>().front() != '/') {
     return error_response(request, bhttp::status::bad_request,
@@ -153,6 +163,7 @@ http::Response AgentApi::configure(const http::Request& request) {
     setenv(key.c_str(), value.get<std::string>().c_str(), 1);
   }
   defaults_.cwd = workdir.get<std::string>();
+  if (!mcp_servers->empty()) mcp_.set_servers(std::move(*mcp_servers));
   std::error_code ec;
   std::filesystem::create_directories(defaults_.cwd, ec);
   return http::make_response(request, bhttp::status::ok, R"({"ok":true})");

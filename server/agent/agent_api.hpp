@@ -1,6 +1,6 @@
 // hive-agent's HTTP surface (DESIGN.md §5): GET /healthz, POST /configure (env and workdir for
 // a warm-pool claim), POST /exec (waited JSON, or NDJSON events with
-// Accept: application/x-ndjson), processes, files and attach.
+// Accept: application/x-ndjson), processes, files, attach and MCP (/mcp).
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -8,6 +8,7 @@
 #include "children.hpp"
 #include "exec.hpp"
 #include "http/exchange.hpp"
+#include "mcp/mcp_server.hpp"
 #include "processes.hpp"
 
 namespace hive::agent {
@@ -28,6 +29,7 @@ class AgentApi : public http::Service {
   Children& children_;
   ExecDefaults defaults_;
   Processes processes_;
+  mcp::McpServer mcp_;  // after defaults_: it keeps a reference to them
 };
 
 }  // namespace hive::agent

@@ -26,17 +26,6 @@ using sandbox::ExecRequest;
 // grandchild holding the pipes open must not keep the call waiting forever.
 constexpr auto kDrainGrace = std::chrono::milliseconds(250);
 
-struct Pipe {
-  int read = -1, write = -1;
-  ~Pipe() {
-    if (read >= 0) close(read);
-    if (write >= 0) close(write);
-  }
-  bool open() { return pipe2(&read, O_CLOEXEC) == 0; }
-  int release_read() { return std::exchange(read, -1); }
-  int release_write() { return std::exchange(write, -1); }
-};
-
 std::vector<std::string> command_argv(const ExecRequest& request) {
   if (!request.argv.empty()) return request.argv;
   return {"/bin/sh", "-c", request.command};

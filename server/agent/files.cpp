@@ -8,6 +8,7 @@
 #include <array>
 #include <filesystem>
 
+#include "file_ops.hpp"
 #include "hive/sandbox/codec.hpp"
 #include "hive/sandbox/tar.hpp"
 
@@ -22,59 +23,6 @@ using sandbox::Json;
 
 constexpr std::size_t kChunk = 64 << 10;
 
-Error file_error(std::string_view call, const std::string& path, int err) {
-  Error error = sys_error(call, path, err);
-  switch (err) {
-    case ENOENT:
-      error.code = Errc::not_found;
-      break;
-    case EEXIST:
-    case ENOTEMPTY:
-    case ENOTDIR:
-    case EISDIR:
-    case ELOOP:
-      error.code = Errc::conflict;
-      break;
-    case EACCES:
-    case EPERM:
-    case EROFS:
-      error.code = Errc::forbidden;
-      break;
-    case ENOSPC:
-    case EDQUOT:
-      error.code = Errc::payload_too_large;
-      error.message += " (the sandbox's disk limit)";
-      break;
-    default:
-      break;
-  }
-  return error;
-}
-
-const char* type_of(mode_t mode) {
-  if (S_ISREG(mode)) return "file";
-  if (S_ISDIR(mode)) return "directory";
-  if (S_ISLNK(mode)) return "symlink";
-  return "other";
-}
-
-Json entry_json(const std::string& path, const std::string& name, const struct stat& st) {
-  char mode[8];
-  std::snprintf(mode, sizeof mode, "%04o", st.st_mode & 07777);
-  Json out{{"name", name},
-           {"path", path},
-           {"type", type_of(st.st_mode)},
-           {"size", static_cast<std::int64_t>(st.st_size)},
-           {"mode", mode},
-           {"mtime", static_cast<std::int64_t>(st.st_mtime)}};
-  if (S_ISLNK(st.st_mode)) {
-    std::array<char, 4096> target{};
-    ssize_t n = readlink(path.c_str(), target.data(), target.size());
-    if (n >= 0) out["target"] = std::string(target.data(), static_cast<std::size_t>(n));
-  }
-  return out;
-}
-
 std::string base_name(const std::string& path) {
   auto name = fs::path(path).lexically_normal().filename().string();
   return name.empty() ? "root" : name;
@@ -87,22 +35,10 @@ asio::awaitable<bool> answer_json(http::Exchange& exchange, const Json& body,
 }
 
 asio::awaitable<bool> list_directory(http::Exchange& exchange, const std::string& path) {
-  DIR* dir = opendir(path.c_str());
-  if (dir == nullptr)
-    co_return co_await http::answer_error(exchange, file_error("opendir", path, errno));
-  Json entries = Json::array();
-  while (auto* item = readdir(dir)) {
-    std::string name = item->d_name;
-    if (name == "." || name == "..") continue;
-    std::string child = (path == "/" ? "" : path) + "/" + name;
-    struct stat st {};
-    if (lstat(child.c_str(), &st) == 0) entries.push_back(entry_json(child, name, st));
-  }
-  closedir(dir);
-  std::sort(entries.begin(), entries.end(),
-            [](const Json& a, const Json& b) { return a["name"] < b["name"]; });
-  Json listing{{"path", path}, {"entries", entries}};  // a local: GCC 12 cannot take a braced
-  co_return co_await answer_json(exchange, listing);   // list into a coroutine's frame
+  auto entries = read_directory(path);
+  if (!entries) co_return co_await http::answer_error(exchange, entries.error());
+  Json listing{{"path", path}, {"entries", *entries}};  // a local: GCC 12 cannot take a braced
+  co_return co_await answer_json(exchange, listing);    // list into a coroutine's frame
 }
 
 asio::awaitable<bool> send_file(http::Exchange& exchange, int fd, std::uint64_t size) {
@@ -292,10 +228,7 @@ asio::awaitable<bool> serve_files(http::Exchange& exchange, const sandbox::Targe
     co_return co_await http::answer_error(exchange,
                                           make_error(Errc::invalid_argument, "give ?path=..."));
   }
-  std::string path = path_param->second;
-  if (path.front() != '/') path = defaults.cwd + "/" + path;
-  path = fs::path(path).lexically_normal().string();
-  if (path.size() > 1 && path.back() == '/') path.pop_back();
+  const std::string path = resolve_path(path_param->second, defaults.cwd);
   const auto flag = [&](const char* name) {
     auto it = target.query.find(name);
     return it != target.query.end() && (it->second == "true" || it->second == "1");

@@ -4,9 +4,12 @@
 // sandbox's memory limit the kernel's OOM killer takes a runaway command, never the agent.
 #pragma once
 
+#include <fcntl.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace hive::agent {
@@ -18,6 +21,21 @@ struct CommandSpec {
   int stdin_fd = -1, stdout_fd = -1, stderr_fd = -1;
   std::vector<int> cgroup_fds;   // cgroup.procs files the command moves itself into
   bool controlling_tty = false;  // stdin is a pty slave: make it the session's terminal
+};
+
+// A pipe whose ends close with it unless released (to a stream descriptor, say).
+struct Pipe {
+  int read = -1, write = -1;
+  Pipe() = default;
+  Pipe(const Pipe&) = delete;
+  Pipe& operator=(const Pipe&) = delete;
+  ~Pipe() {
+    if (read >= 0) close(read);
+    if (write >= 0) close(write);
+  }
+  bool open() { return pipe2(&read, O_CLOEXEC) == 0; }
+  int release_read() { return std::exchange(read, -1); }
+  int release_write() { return std::exchange(write, -1); }
 };
 
 // Returns 0 and the pid, or the errno of the step that failed (ENOENT: no such command).

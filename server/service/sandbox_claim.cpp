@@ -31,11 +31,7 @@ Result<sandbox::Sandbox> SandboxService::claim(const std::string& id,
   };
   if (!spec.env.empty() || spec.workdir != sandbox::SandboxSpec{}.workdir) {
     nlohmann::json body{{"env", spec.env}, {"workdir", spec.workdir}};
-    auto endpoint = runtime_.endpoint(id, record->runtime_data);
-    auto reply = call_agent(endpoint, Method::Post, "/configure", body.dump(), kConfigureTimeout);
-    if (!reply) return discard(reply.error());
-    if (reply->status != 200)
-      return discard(sandbox::error_from_body(reply->body, Errc::agent_error));
+    if (auto r = configure_agent(id, record->runtime_data, body); !r) return discard(r.error());
   }
   auto now = Clock::now();
   record->sandbox.spec = spec;
@@ -47,6 +43,16 @@ Result<sandbox::Sandbox> SandboxService::claim(const std::string& id,
   if (auto r = store_.update(*record); !r) return discard(r.error());
   touch(id);
   return record->sandbox;
+}
+
+Result<void> SandboxService::configure_agent(const std::string& id,
+                                             const nlohmann::json& runtime_data,
+                                             const nlohmann::json& body) {
+  auto endpoint = runtime_.endpoint(id, runtime_data);
+  auto reply = call_agent(endpoint, Method::Post, "/configure", body.dump(), kConfigureTimeout);
+  if (!reply) return reply.error();
+  if (reply->status != 200) return sandbox::error_from_body(reply->body, Errc::agent_error);
+  return {};
 }
 
 void SandboxService::refill_pools() {

@@ -68,6 +68,16 @@ Result<Record> SandboxService::start_record(sandbox::SandboxSpec spec, const std
     return placement.error();
   }
   record.runtime_data.update(placement->runtime_data);
+  if (const auto& servers = record.sandbox.spec.mcp_servers; !servers.empty()) {
+    // Handed over now, started by the agent at its first MCP session.
+    nlohmann::json body;  // built apart: a braced init list would copy `servers` into an array
+    body["mcp_servers"] = servers;
+    if (auto r = configure_agent(record.sandbox.id, record.runtime_data, body); !r) {
+      (void)runtime_.stop(record.sandbox.id, record.runtime_data);
+      (void)store_.remove(record.sandbox.id);
+      return r.error();
+    }
+  }
   record.sandbox.state = State::Running;
   record.sandbox.ready_at = now_rfc3339();
   record.sandbox.last_activity_at = record.sandbox.ready_at;

@@ -94,6 +94,10 @@ class SandboxService {
   Result<Record> start_record(sandbox::SandboxSpec spec, const std::string& pool);
   // Hands a pooled sandbox to a spawn request: its env and workdir go to the agent.
   Result<sandbox::Sandbox> claim(const std::string& id, const sandbox::SandboxSpec& spec);
+  // POST /configure to a sandbox's agent: what a spec adds after start (env and workdir of a
+  // claim, the stdio MCP servers to bridge).
+  Result<void> configure_agent(const std::string& id, const nlohmann::json& runtime_data,
+                               const nlohmann::json& body);
   void readopt_pooled(const Record& record);
   static bool is_pooled(const Record& record) { return record.runtime_data.contains("pool"); }
   void touch(const std::string& id);

@@ -1,0 +1,28 @@
+// File operations the /files endpoint and the MCP file tools share: resolving a path against
+// the sandbox's workdir, errors mapped to Hive's codes, and directory listings.
+#pragma once
+
+#include <sys/stat.h>
+
+#include <string>
+#include <string_view>
+
+#include "hive/error.hpp"
+#include "hive/sandbox/codec.hpp"
+
+namespace hive::agent {
+
+// An absolute, normalised path: relative ones are taken from `cwd`.
+std::string resolve_path(const std::string& path, const std::string& cwd);
+
+// A failed system call on a path, with the code a client can act on (not_found, conflict,
+// forbidden, payload_too_large for a full disk).
+Error file_error(std::string_view call, const std::string& path, int err);
+
+// {name, path, type, size, mode, mtime[, target]} of one entry (lstat'ed).
+sandbox::Json entry_json(const std::string& path, const std::string& name, const struct stat& st);
+
+// A directory's entries sorted by name.
+Result<sandbox::Json> read_directory(const std::string& path);
+
+}  // namespace hive::agent
