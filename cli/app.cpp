@@ -18,6 +18,7 @@ constexpr const char* kExitCodesHelp = R"(Exit codes:
   3    the server could not be reached
   exec: the command's own exit code (128+N if killed by signal N); 125 if Hive failed
         before the command ran; 126/127 if the command could not be started / found
+  mcp call: 4 if the tool reported an error (isError)
 
 Environment: HIVE_SERVER (default http://127.0.0.1:7070), HIVE_TOKEN.)";
 
@@ -30,12 +31,14 @@ std::string local_token() {
 
 }  // namespace
 
-sandbox::Client Invocation::client() const {
+sandbox::ClientOptions Invocation::client_options() const {
   sandbox::ClientOptions options;
   options.server = global.server;
   options.token = global.token.empty() ? local_token() : global.token;
-  return sandbox::Client(options);
+  return options;
 }
+
+sandbox::Client Invocation::client() const { return sandbox::Client(client_options()); }
 
 OutputFormat Invocation::format() const {
   if (global.output == "json") return OutputFormat::Json;
@@ -109,11 +112,12 @@ int run_hivectl(int argc, char** argv, Io io) {
   add_keepalive(app, inv);
   add_wait(app, inv);
   add_version(app, inv);
+  add_mcp(app, inv);
 
   // --help lists verbs by what they are for, as kubectl does.
   for (const auto& [group, verbs] : std::vector<std::pair<const char*, std::vector<const char*>>>{
            {"Sandboxes", {"spawn", "list", "get", "describe", "deprovision"}},
-           {"Inside a sandbox", {"exec", "attach", "cp", "ps", "logs", "kill"}},
+           {"Inside a sandbox", {"exec", "attach", "cp", "ps", "logs", "kill", "mcp"}},
            {"Lifecycle", {"keepalive", "wait"}},
            {"Other", {"version"}}}) {
     for (const char* verb : verbs) app.get_subcommand(verb)->group(group);

@@ -18,6 +18,7 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitError = 1;       // the server refused or failed the call
 inline constexpr int kExitUsage = 2;       // bad flags or arguments
 inline constexpr int kExitNoServer = 3;    // the server could not be reached
+inline constexpr int kExitToolError = 4;   // mcp call: the tool's result has isError
 inline constexpr int kExitExecHive = 125;  // exec: Hive failed before the command ran
 
 enum class OutputFormat { Table, Wide, Json, Yaml, Name };
@@ -54,6 +55,7 @@ struct Invocation {
 
   // Resolves flags and environment into a client (the token may come from the local server).
   sandbox::Client client() const;
+  sandbox::ClientOptions client_options() const;
   OutputFormat format() const;
   PrintOptions print_options() const;
   // Prints "hivectl: <message>" and returns the exit code for the error.
@@ -74,6 +76,7 @@ void add_version(CLI::App& app, Invocation& inv);
 void add_keepalive(CLI::App& app, Invocation& inv);
 void add_wait(CLI::App& app, Invocation& inv);
 void add_describe(CLI::App& app, Invocation& inv);
+void add_mcp(CLI::App& app, Invocation& inv);  // mcp tools, mcp call
 // exec -it and attach: an interactive session; returns the remote exit code (125 when Hive
 // failed first).
 int run_interactive(Invocation& inv, const std::string& id, sandbox::AttachOptions attach);

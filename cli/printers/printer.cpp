@@ -103,6 +103,8 @@ void emit_yaml(YAML::Emitter& yaml, const sandbox::Json& json) {
   }
 }
 
+}  // namespace
+
 void print_structured(std::ostream& out, const PrintOptions& options, const sandbox::Json& json) {
   if (options.format == OutputFormat::Json) {
     out << json.dump(2) << "\n";
@@ -114,6 +116,8 @@ void print_structured(std::ostream& out, const PrintOptions& options, const sand
 }
 
 // Columns padded to their widest cell, three spaces apart; the last one unpadded.
+namespace {
+
 void print_rows(std::ostream& out, const std::vector<std::vector<std::string>>& rows) {
   if (rows.empty()) return;
   std::vector<std::size_t> widths(rows.front().size(), 0);
@@ -238,6 +242,42 @@ void print_processes(std::ostream& out, const PrintOptions& options,
     rows.push_back({std::to_string(p.pid), p.state,
                     p.state == "exited" ? std::to_string(p.exit_code) : "",
                     std::to_string(std::max<long long>(seconds, 0)) + "s ago", p.command});
+  }
+  print_rows(out, rows);
+}
+
+}  // namespace hive::cli
+
+namespace hive::cli {
+
+void print_mcp_tools(std::ostream& out, const PrintOptions& options,
+                     const std::vector<sandbox::McpTool>& tools) {
+  if (options.structured()) {
+    sandbox::Json items = sandbox::Json::array();
+    for (const auto& tool : tools) {
+      sandbox::Json item{{"name", tool.name},
+                         {"description", tool.description},
+                         {"inputSchema", tool.input_schema}};
+      if (!tool.title.empty()) item["title"] = tool.title;
+      if (!tool.output_schema.is_null()) item["outputSchema"] = tool.output_schema;
+      items.push_back(std::move(item));
+    }
+    print_structured(out, options, sandbox::Json{{"items", items}});
+    return;
+  }
+  if (options.format == OutputFormat::Name) {
+    for (const auto& tool : tools) out << tool.name << "\n";
+    return;
+  }
+  constexpr std::size_t kDescriptionWidth = 72;
+  std::vector<std::vector<std::string>> rows;
+  if (options.headers) rows.push_back({"NAME", "DESCRIPTION"});
+  for (const auto& tool : tools) {
+    std::string line = tool.description.substr(0, tool.description.find('\n'));
+    if (options.format != OutputFormat::Wide && line.size() > kDescriptionWidth) {
+      line = line.substr(0, kDescriptionWidth - 3) + "...";
+    }
+    rows.push_back({tool.name, line});
   }
   print_rows(out, rows);
 }

@@ -7,6 +7,7 @@
 
 #include "app.hpp"
 #include "hive/sandbox/client.hpp"
+#include "hive/sandbox/mcp_client.hpp"
 #include "hive/sandbox/types.hpp"
 
 namespace hive::cli {
@@ -20,6 +21,14 @@ void print_sandbox(std::ostream& out, const PrintOptions& options, const sandbox
 // Background processes: PID STATE EXIT STARTED COMMAND, pids, or {"items": [...]}.
 void print_processes(std::ostream& out, const PrintOptions& options,
                      const std::vector<sandbox::ProcessInfo>& processes);
+
+// MCP tools: NAME DESCRIPTION (its first line), names, or {"items": [...]} as tools/list
+// sends them.
+void print_mcp_tools(std::ostream& out, const PrintOptions& options,
+                     const std::vector<sandbox::McpTool>& tools);
+
+// A JSON value as -o json or -o yaml print it.
+void print_structured(std::ostream& out, const PrintOptions& options, const sandbox::Json& json);
 
 // Every field of a sandbox as "Key:   value" lines, times with their age.
 void describe(std::ostream& out, const sandbox::Sandbox& sandbox,

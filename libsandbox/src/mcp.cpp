@@ -90,4 +90,51 @@ Result<std::vector<StdioServerConfig>> stdio_servers_from_file_json(const Json& 
   return stdio_servers_from_json(file["mcpServers"]);
 }
 
+namespace {
+
+// The value of `--arg name=text` for a property of JSON-schema type `type` ("" when the
+// schema does not say).
+Result<Json> coerce(const std::string& name, const std::string& text, const std::string& type) {
+  auto parsed = parse_json(text);
+  const auto bad = [&](const std::string& what) {
+    return make_error(Errc::invalid_argument,
+                      "--arg " + name + ": '" + text + "' is not " + what);
+  };
+  if (type == "string") return Json(text);
+  if (type.empty()) return parsed ? *parsed : Json(text);
+  if (!parsed) return bad(type == "object" || type == "array" ? "a JSON " + type : "a " + type);
+  if (type == "integer" && !parsed->is_number_integer()) return bad("an integer");
+  if (type == "number" && !parsed->is_number()) return bad("a number");
+  if (type == "boolean" && !parsed->is_boolean()) return bad("true or false");
+  if (type == "object" && !parsed->is_object()) return bad("a JSON object");
+  if (type == "array" && !parsed->is_array()) return bad("a JSON array");
+  return *parsed;
+}
+
+std::string property_type(const Json& input_schema, const std::string& name) {
+  if (!input_schema.is_object()) return "";
+  const Json& properties = input_schema.value("properties", Json::object());
+  if (!properties.is_object() || !properties.contains(name)) return "";
+  const Json& type = properties[name].value("type", Json());
+  return type.is_string() ? type.get<std::string>() : "";  // a list of types: leave it to JSON
+}
+
+}  // namespace
+
+Result<Json> tool_arguments(const Json& input_schema, const std::vector<std::string>& pairs,
+                            Json base) {
+  if (!base.is_object()) return make_error(Errc::invalid_argument, "--json must be a JSON object");
+  for (const auto& pair : pairs) {
+    auto equals = pair.find('=');
+    if (equals == std::string::npos || equals == 0) {
+      return make_error(Errc::invalid_argument, "--arg takes name=value, got '" + pair + "'");
+    }
+    const std::string name = pair.substr(0, equals);
+    auto value = coerce(name, pair.substr(equals + 1), property_type(input_schema, name));
+    if (!value) return value.error();
+    base[name] = std::move(*value);
+  }
+  return base;
+}
+
 }  // namespace hive::sandbox::mcp

@@ -34,6 +34,8 @@ class Transport {
     std::string body;
     std::function<Result<std::size_t>(char* into, std::size_t room)> upload;
     std::function<bool(std::string_view data)> on_data;
+    // Each response header, name as sent (compare without case), value trimmed.
+    std::function<void(std::string_view name, std::string_view value)> on_header;
   };
   Result<void> stream(const Streamed& request);
 

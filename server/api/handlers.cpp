@@ -37,6 +37,14 @@ Result<Json> request_json(const http::Request& request) {
   return sandbox::parse_json(request.body());
 }
 
+// The sandbox an MCP client means on /mcp: Hive's X-Session-ID, or the seeds' older name.
+std::string mcp_sandbox(const http::RequestHeader& header) {
+  for (const char* name : {"X-Session-ID", "X-MCP-Session-ID"}) {
+    if (auto value = header[name]; !value.empty()) return std::string(value);
+  }
+  return "";
+}
+
 }  // namespace
 
 Api::Api(SandboxService& service, std::string token, boost::asio::thread_pool& workers)
@@ -61,7 +69,8 @@ void Api::handle(http::Request&& request, http::Reply reply) {
 }
 
 bool Api::streams(const http::RequestHeader& header) {
-  return route(header.method(), header.target()).kind == RouteKind::Agent;
+  auto kind = route(header.method(), header.target()).kind;
+  return kind == RouteKind::Agent || kind == RouteKind::Mcp;
 }
 
 boost::asio::awaitable<bool> Api::stream(http::Exchange& exchange) {
@@ -70,14 +79,22 @@ boost::asio::awaitable<bool> Api::stream(http::Exchange& exchange) {
   const std::string method(exchange.header().method_string());
   const std::string target(exchange.header().target());
   Route r = route(exchange.header().method(), target);
+  const bool mcp = r.kind == RouteKind::Mcp || r.agent_target.rfind("/mcp", 0) == 0;
+  const auto style = mcp ? ErrorStyle::JsonRpc : ErrorStyle::Hive;
+  if (r.kind == RouteKind::Mcp) r.id = mcp_sandbox(exchange.header());
   ProxyOutcome outcome;
   auto auth = check_bearer(exchange.header()[bhttp::field::authorization], token_);
-  auto agent = auth ? service_.agent_route(r.id) : Result<AgentRoute>(auth.error());
+  auto agent = !auth                ? Result<AgentRoute>(auth.error())
+               : r.id.empty()       ? Result<AgentRoute>(make_error(
+                                    Errc::invalid_argument,
+                                    "/mcp needs the X-Session-ID header: the sandbox's id or name"))
+                                    : service_.agent_route(r.id);
   if (!agent) {
-    outcome.status = http::http_status(agent.error().code);
-    outcome.keep_alive = co_await http::answer_error(exchange, agent.error());
+    auto reply = gateway_error(exchange.header(), agent.error(), style);
+    outcome.status = reply.result_int();
+    outcome.keep_alive = co_await http::answer(exchange, std::move(reply));
   } else {
-    outcome = co_await proxy_to_agent(exchange, agent->endpoint, r.agent_target);
+    outcome = co_await proxy_to_agent(exchange, agent->endpoint, r.agent_target, style);
   }
   auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
                     std::chrono::steady_clock::now() - started)
@@ -168,6 +185,7 @@ http::Response Api::dispatch(const http::Request& request) {
       return error_response(request,
                             make_error(Errc::invalid_argument, "malformed request target"));
     case RouteKind::Agent:  // streams() sends these to stream()
+    case RouteKind::Mcp:
     case RouteKind::NotFound:
       break;
   }

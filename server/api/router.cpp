@@ -23,11 +23,12 @@ bool is_agent_surface(std::string_view segment) {
          segment == "mcp";
 }
 
-// "/v1/sandboxes/{id}/files?path=x" -> "/files?path=x", encoding untouched.
-std::string agent_target(const boost::urls::url_view& url) {
+// The path without its first `skip` segments, and the query, encoding untouched:
+// "/v1/sandboxes/{id}/files?path=x" -> "/files?path=x"; "/mcp" with skip 0 -> "/mcp".
+std::string agent_target(const boost::urls::url_view& url, std::size_t skip = 3) {
   std::string path(url.encoded_path());
   std::size_t slashes = 0, at = 0;
-  while (at < path.size() && slashes < 4) {
+  while (at < path.size() && slashes < skip + 1) {
     if (path[at] == '/') ++slashes;
     ++at;
   }
@@ -54,6 +55,11 @@ Route route(verb method, std::string_view target) {
     result.needs_auth = false;
     result.kind = by_method(
         method, {{verb::get, segments[0] == "healthz" ? RouteKind::Healthz : RouteKind::Readyz}});
+    return result;
+  }
+  if (n == 1 && segments[0] == "mcp") {  // the seeds' MCP endpoint (DESIGN.md §4)
+    result.kind = RouteKind::Mcp;
+    result.agent_target = agent_target(*url, 0);
     return result;
   }
   if (n < 2 || segments[0] != "v1") return result;

@@ -19,6 +19,7 @@ enum class RouteKind {
   DeleteSandbox,
   DeleteSandboxes,
   Agent,  // exec, processes, files, attach, mcp: proxied to the sandbox's agent
+  Mcp,    // /mcp: proxied to the agent of the sandbox named by the X-Session-ID header
   Keepalive,
   NotFound,
   MethodNotAllowed,

@@ -9,6 +9,7 @@
 
 #include "gateway/agent_client.hpp"
 #include "hive/sandbox/codec.hpp"
+#include "hive/sandbox/mcp.hpp"
 
 namespace hive::server {
 namespace {
@@ -96,9 +97,19 @@ Error unreachable(const std::string& what, beast::error_code ec) {
 
 }  // namespace
 
+http::Response gateway_error(const http::RequestHeader& header, const Error& error,
+                             ErrorStyle style) {
+  if (style == ErrorStyle::Hive) return http::error_response(header, error);
+  sandbox::Json body =
+      sandbox::mcp::error_message(nullptr, sandbox::mcp::kServerError, error.message);
+  body["error"]["data"] = {{"hive_code", std::string(to_string(error.code))}};
+  return http::make_response(header, static_cast<bhttp::status>(http::http_status(error.code)),
+                             body.dump());
+}
+
 asio::awaitable<ProxyOutcome> proxy_to_agent(http::Exchange& exchange,
                                              const runtime::AgentEndpoint& endpoint,
-                                             std::string agent_target) {
+                                             std::string agent_target, ErrorStyle style) {
   Stream upstream(co_await asio::this_coro::executor);
   beast::error_code ec;
   if (UniqueFd idle = take_idle_connection(endpoint); idle.valid()) {
@@ -108,8 +119,8 @@ asio::awaitable<ProxyOutcome> proxy_to_agent(http::Exchange& exchange,
     std::tie(ec) = co_await upstream.async_connect(agent_address(endpoint), use_tuple);
   }
   if (ec) {
-    co_return ProxyOutcome{co_await http::answer_error(exchange, unreachable("is unreachable", ec)),
-                           502};
+    auto reply = gateway_error(exchange.header(), unreachable("is unreachable", ec), style);
+    co_return ProxyOutcome{co_await http::answer(exchange, std::move(reply)), reply.result_int()};
   }
 
   const bool client_keep_alive = exchange.header().keep_alive();
@@ -144,7 +155,7 @@ asio::awaitable<ProxyOutcome> proxy_to_agent(http::Exchange& exchange,
     header.version(request_in.get().version());
     header.keep_alive(false);
     auto error = unreachable("closed the connection", ec);
-    co_await http::write_response(exchange.stream, http::error_response(header, error));
+    co_await http::write_response(exchange.stream, gateway_error(header, error, style));
     co_return ProxyOutcome{false, 502};
   }
   const unsigned status = response_in.get().result_int();

@@ -19,9 +19,16 @@ struct ProxyOutcome {
   unsigned status = 0;      // what the client was answered (for the request log)
 };
 
+// How the gateway's own errors look: Hive's {"error": {code, message}}, or a JSON-RPC error
+// message for MCP clients, which only understand that.
+enum class ErrorStyle { Hive, JsonRpc };
+http::Response gateway_error(const http::RequestHeader& header, const Error& error,
+                             ErrorStyle style);
+
 // `agent_target` is the agent's own path and query (the client's, less /v1/sandboxes/{id}).
 boost::asio::awaitable<ProxyOutcome> proxy_to_agent(http::Exchange& exchange,
                                                     const runtime::AgentEndpoint& endpoint,
-                                                    std::string agent_target);
+                                                    std::string agent_target,
+                                                    ErrorStyle style = ErrorStyle::Hive);
 
 }  // namespace hive::server

@@ -105,6 +105,7 @@ asio::awaitable<Json> run_command(asio::io_context& io, const ExecContext& conte
   call->on_cancel = nullptr;
   auto result = std::get<1>(std::get<0>(outcome));
   if (!result.error.empty()) co_return text_result(result.error, true);
+  if (call->cancelled) co_return text_result("run_command: cancelled; the command was killed", true);
   Json structured{{"exit_code", result.exit_code},
                   {"stdout", printable(result.stdout_data)},
                   {"stderr", printable(result.stderr_data)},

@@ -45,4 +45,11 @@ Result<std::vector<StdioServerConfig>> stdio_servers_from_json(const Json& serve
 // The same, from a Claude-desktop file: `{"mcpServers": {...}}`.
 Result<std::vector<StdioServerConfig>> stdio_servers_from_file_json(const Json& file);
 
+// Tool arguments from `k=v` pairs, the Inspector's rule (MCP-NOTES.md): split on the first
+// '=', read the value as JSON if it parses, else as a string; then follow the tool's
+// inputSchema: a string property keeps the raw text, number/integer/boolean/object/array ones
+// must parse as that type. `base` (from --json) is overlaid by the pairs.
+Result<Json> tool_arguments(const Json& input_schema, const std::vector<std::string>& pairs,
+                            Json base = Json::object());
+
 }  // namespace hive::sandbox::mcp
