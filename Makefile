@@ -2,12 +2,15 @@
 #   make demo   install what is missing, build, and walk spawn -> exec -> deprovision
 #   make test   install what is missing, build, and run the whole suite (also under ASan+UBSan)
 SHELL := /bin/bash
-.PHONY: all deps build build-asan test test-release test-asan demo bench format clean
+.PHONY: all deps interop-deps build build-asan test test-release test-asan demo bench format clean
 
 all: build
 
 deps:
 	@scripts/install-deps.sh
+
+interop-deps:
+	@scripts/install-interop.sh
 
 build: deps
 	@cmake --preset default >/dev/null
@@ -19,10 +22,10 @@ build-asan: deps
 
 test: test-release test-asan
 
-test-release: build
+test-release: build interop-deps
 	@ctest --preset default
 
-test-asan: build-asan
+test-asan: build-asan interop-deps
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --preset asan
 

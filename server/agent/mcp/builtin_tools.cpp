@@ -92,7 +92,8 @@ asio::awaitable<Json> run_command(asio::io_context& io, const ExecContext& conte
     asio::steady_timer timer(io);
     for (int seconds = 1;; ++seconds) {
       timer.expires_after(std::chrono::seconds(1));
-      co_await timer.async_wait(use_tuple);
+      auto [ec] = co_await timer.async_wait(use_tuple);
+      if (ec) co_return;  // the command is done: the wait was cancelled
       if (call->progress) {
         Json tick{{"progress", seconds},
                   {"message", "running for " + std::to_string(seconds) + " s"}};
