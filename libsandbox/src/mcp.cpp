@@ -102,7 +102,11 @@ Result<Json> coerce(const std::string& name, const std::string& text, const std:
   };
   if (type == "string") return Json(text);
   if (type.empty()) return parsed ? *parsed : Json(text);
-  if (!parsed) return bad(type == "object" || type == "array" ? "a JSON " + type : "a " + type);
+  if (!parsed) {
+    return bad(type == "object" || type == "array" ? "a JSON " + type
+               : type == "integer"                 ? "an integer"
+                                                   : "a " + type);
+  }
   if (type == "integer" && !parsed->is_number_integer()) return bad("an integer");
   if (type == "number" && !parsed->is_number()) return bad("a number");
   if (type == "boolean" && !parsed->is_boolean()) return bad("true or false");

@@ -21,6 +21,14 @@ TEST_CASE("routes map methods and paths", "[unit]") {
   CHECK(exec.id == "sb-1");
   CHECK(exec.agent_target == "/exec");
   CHECK(route(verb::post, "/v1/sandboxes/sb-1/keepalive").kind == RouteKind::Keepalive);
+  CHECK(route(verb::post, "/v1/sandboxes/sb-1/mcp").agent_target == "/mcp");
+  auto mcp = route(verb::post, "/mcp");  // the sandbox comes from X-Session-ID
+  CHECK(mcp.kind == RouteKind::Mcp);
+  CHECK(mcp.agent_target == "/mcp");
+  CHECK(mcp.id.empty());
+  CHECK(mcp.needs_auth);
+  CHECK(route(verb::get, "/mcp?x=1").agent_target == "/mcp?x=1");
+  CHECK(route(verb::post, "/mcp/other").kind == RouteKind::NotFound);
 }
 
 TEST_CASE("wrong methods and unknown paths are told apart", "[unit]") {
