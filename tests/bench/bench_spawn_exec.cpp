@@ -29,31 +29,15 @@
 #include <thread>
 #include <vector>
 
+#include "bench.hpp"
 #include "hive/sandbox/client.hpp"
 #include "process.hpp"
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-using Micros = std::vector<double>;
+using namespace hive::bench;
 
 extern "C" char** environ;
-
-double percentile(Micros samples, double p) {
-  std::sort(samples.begin(), samples.end());
-  auto index = static_cast<std::size_t>(p * static_cast<double>(samples.size() - 1) + 0.5);
-  return samples[index];
-}
-
-Micros measure(int n, const std::function<void()>& body) {
-  Micros out;
-  for (int i = 0; i < n; ++i) {
-    auto start = Clock::now();
-    body();
-    out.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
-  }
-  return out;
-}
 
 void spawn_and_wait(std::vector<std::string> argv) {
   std::vector<char*> args;
@@ -107,21 +91,6 @@ AgentStats agent_stats() {
   }
   if (stats.rss_kib.empty()) stats.rss_kib.push_back(0);
   return stats;
-}
-
-struct Row {
-  std::string name;
-  Micros samples;
-};
-
-void print(const std::vector<Row>& rows, const Row& floor_row) {
-  double floor = percentile(floor_row.samples, 0.5);
-  std::printf("%-44s %6s %10s %10s %8s\n", "figure", "n", "p50 ms", "p95 ms", "x floor");
-  for (const auto& row : rows) {
-    double p50 = percentile(row.samples, 0.5);
-    std::printf("%-44s %6zu %10.3f %10.3f %8.1f\n", row.name.c_str(), row.samples.size(),
-                p50 / 1000, percentile(row.samples, 0.95) / 1000, p50 / floor);
-  }
 }
 
 // exec through the agent's Unix socket directly, skipping the server: the gateway's cost is
@@ -379,6 +348,7 @@ int main(int argc, char** argv) {
               percentile(relayed.samples, 0.5) - percentile(direct.samples, 0.5));
   std::printf("\nStreamed exec: time to the first stdout event (floor: straight to the agent)\n");
   print({first_direct, first_gateway}, first_direct);
+  bench_mcp(server, execs);
   if (burst_count > 0) burst(server, burst_count, burst_threads);
   return 0;
 }
