@@ -1,5 +1,9 @@
 // hivectl spawn: create a sandbox and wait until it is Running.
+#include <fstream>
+#include <sstream>
+
 #include "app.hpp"
+#include "hive/sandbox/codec.hpp"
 #include "printers/printer.hpp"
 
 namespace hive::cli {
@@ -9,7 +13,23 @@ struct SpawnOptions {
   sandbox::SandboxSpec spec;
   std::vector<std::string> labels, env;
   std::string network = "none";
+  std::string mcp_config;  // a Claude-desktop file: {"mcpServers": {...}}
 };
+
+// The stdio MCP servers of a Claude-desktop style file, as the spec's mcp_servers.
+Result<sandbox::Json> read_mcp_config(const std::string& path) {
+  std::ifstream file(path);
+  if (!file) return make_error(Errc::invalid_argument, "--mcp-config: cannot read " + path);
+  std::stringstream text;
+  text << file.rdbuf();
+  auto json = sandbox::parse_json(text.str());
+  if (!json) return json.error().context("--mcp-config " + path);
+  if (!json->is_object() || !json->contains("mcpServers")) {
+    return make_error(Errc::invalid_argument,
+                      "--mcp-config " + path + ": expected {\"mcpServers\": {...}}");
+  }
+  return (*json)["mcpServers"];
+}
 
 // "k=v" -> {k, v}; the value may itself hold '='.
 Result<void> add_pairs(const std::vector<std::string>& items, const char* flag,
@@ -34,6 +54,14 @@ int run_spawn(Invocation& inv, SpawnOptions& o) {
     inv.fail(r.error());
     return kExitUsage;
   }
+  if (!o.mcp_config.empty()) {
+    auto servers = read_mcp_config(o.mcp_config);
+    if (!servers) {
+      inv.fail(servers.error());
+      return kExitUsage;
+    }
+    o.spec.mcp_servers = std::move(*servers);
+  }
   o.spec.network = o.network == "host"     ? sandbox::Network::Host
                    : o.network == "egress" ? sandbox::Network::Egress
                                            : sandbox::Network::None;
@@ -55,7 +83,9 @@ void add_spawn(CLI::App& app, Invocation& inv) {
   cmd->footer(R"(Examples:
   hivectl spawn --image host
   ID=$(hivectl spawn --name rollout-1 -l run=42 --memory 512Mi --ttl 600)
-  hivectl spawn -o json)");
+  hivectl spawn -o json
+  hivectl spawn --mcp-config mcp.json   # stdio MCP servers to bridge, Claude-desktop format:
+                                        # {"mcpServers": {"fs": {"command": "...", "args": []}}})");
   cmd->add_option("--image", o->spec.image, "image to run ('host': the host's /usr, read-only)")
       ->capture_default_str();
   cmd->add_option("--name", o->spec.name, "a unique name (DNS label)");
@@ -72,6 +102,9 @@ void add_spawn(CLI::App& app, Invocation& inv) {
   cmd->add_option("--idle-timeout", o->spec.idle_timeout_seconds,
                   "seconds without traffic until it is removed")
       ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--mcp-config", o->mcp_config,
+                  "a JSON file of stdio MCP servers to bridge ({\"mcpServers\": ...}); their "
+                  "tools appear as <server>_<tool>");
   cmd->add_option("--network", o->network, "none (loopback only), host or egress")
       ->check(CLI::IsMember({"none", "host", "egress"}))
       ->capture_default_str();

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <fstream>
 #include <future>
 #include <thread>
 
@@ -169,4 +170,15 @@ TEST_CASE("hivectl mcp: tables, coerced arguments, exit codes", "[integration][m
   CHECK(unknown.exit_code == 1);
   CHECK_THAT(unknown.err, Catch::Contains("hivectl mcp tools"));
   CHECK(server.hivectl({"mcp", "call", "sb-gone", "run_command"}).exit_code == 1);
+
+  hive::test::TempDir dir;
+  const std::string config = dir.path() + "/mcp.json";
+  std::ofstream(config) << R"({"mcpServers": {"quiet": {"command": "/bin/false"}}})";
+  auto spawned = server.hivectl({"spawn", "--mcp-config", config, "-o", "json"});
+  REQUIRE(spawned.exit_code == 0);
+  CHECK(Json::parse(spawned.out)["mcp_servers"]["quiet"]["command"] == "/bin/false");
+  std::ofstream(config) << R"({"servers": {}})";
+  auto refused = server.hivectl({"spawn", "--mcp-config", config});
+  CHECK(refused.exit_code == 2);
+  CHECK_THAT(refused.err, Catch::Contains("mcpServers"));
 }
