@@ -65,7 +65,8 @@ int run_call(Invocation& inv, const McpOptions& o) {
     print_structured(inv.io.out, options, out);
   } else {
     std::string text = result->text();
-    (result->is_error ? inv.io.err : inv.io.out) << text << (text.empty() || text.back() == '\n' ? "" : "\n");
+    (result->is_error ? inv.io.err : inv.io.out)
+        << text << (text.empty() || text.back() == '\n' ? "" : "\n");
   }
   return result->is_error ? kExitToolError : kExitOk;
 }

@@ -368,7 +368,8 @@ Error error_from_body(std::string_view body, Errc fallback) {
     // A JSON-RPC error from an MCP route says its Hive code in data.hive_code.
     if (e.contains("data") && e["data"].is_object() && e["data"].contains("hive_code") &&
         e["data"]["hive_code"].is_string()) {
-      if (auto code = errc_from_string(e["data"]["hive_code"].get<std::string>())) error.code = *code;
+      if (auto code = errc_from_string(e["data"]["hive_code"].get<std::string>()))
+        error.code = *code;
     }
     if (e.contains("message") && e["message"].is_string()) error.message = e["message"];
     if (!error.message.empty()) return error;

@@ -54,8 +54,7 @@ Result<StdioServerConfig> server_from_json(const std::string& name, const Json& 
 }  // namespace
 
 bool supported_revision(std::string_view revision) {
-  return std::find(std::begin(kRevisions), std::end(kRevisions), revision) !=
-         std::end(kRevisions);
+  return std::find(std::begin(kRevisions), std::end(kRevisions), revision) != std::end(kRevisions);
 }
 
 Json error_message(const Json& id, int code, std::string_view message) {
@@ -97,8 +96,7 @@ namespace {
 Result<Json> coerce(const std::string& name, const std::string& text, const std::string& type) {
   auto parsed = parse_json(text);
   const auto bad = [&](const std::string& what) {
-    return make_error(Errc::invalid_argument,
-                      "--arg " + name + ": '" + text + "' is not " + what);
+    return make_error(Errc::invalid_argument, "--arg " + name + ": '" + text + "' is not " + what);
   };
   if (type == "string") return Json(text);
   if (type.empty()) return parsed ? *parsed : Json(text);

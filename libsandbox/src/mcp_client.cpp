@@ -35,7 +35,8 @@ class AnswerReader {
     lines_ = line_splitter([this](std::string_view line) { return on_line(line); });
   }
   void on_header(std::string_view name, std::string_view value) {
-    if (same_name(name, "Content-Type")) sse_ = value.find("text/event-stream") != std::string_view::npos;
+    if (same_name(name, "Content-Type"))
+      sse_ = value.find("text/event-stream") != std::string_view::npos;
     if (same_name(name, "Mcp-Session-Id")) session_id = std::string(value);
   }
   bool on_data(std::string_view data) {
@@ -161,7 +162,9 @@ Result<Json> McpSession::request(const std::string& method, Json params,
   AnswerReader reader(id, on_progress);
   Transport::Streamed post{.method = "POST", .path = path_, .headers = headers()};
   post.body = Json{{"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", params}}.dump();
-  post.on_header = [&](std::string_view name, std::string_view value) { reader.on_header(name, value); };
+  post.on_header = [&](std::string_view name, std::string_view value) {
+    reader.on_header(name, value);
+  };
   post.on_data = [&](std::string_view data) { return reader.on_data(data); };
   if (auto sent = transport_->stream(post); !sent) return sent.error();
   if (method == "initialize") session_id_ = reader.session_id;
@@ -184,7 +187,8 @@ Result<std::vector<McpTool>> McpSession::list_tools() {
     if (cursor.is_string()) params["cursor"] = cursor;
     auto page = request("tools/list", params, {});
     if (!page) return page.error();
-    for (const auto& tool : page->value("tools", Json::array())) tools.push_back(tool_from_json(tool));
+    for (const auto& tool : page->value("tools", Json::array()))
+      tools.push_back(tool_from_json(tool));
     cursor = page->value("nextCursor", Json());
   } while (cursor.is_string());
   return tools;

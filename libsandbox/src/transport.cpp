@@ -65,10 +65,13 @@ std::size_t on_stream_header(char* data, std::size_t size, std::size_t count, vo
   // "HTTP/1.1 200 OK": the status, before any body byte arrives.
   if (line.rfind("HTTP/", 0) == 0 && line.size() > 12) {
     state->status = std::strtol(std::string(line.substr(9, 3)).c_str(), nullptr, 10);
-  } else if (auto colon = line.find(':'); colon != std::string_view::npos && state->request->on_header) {
+  } else if (auto colon = line.find(':');
+             colon != std::string_view::npos && state->request->on_header) {
     std::string_view value = line.substr(colon + 1);
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-    while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) {
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+      value.remove_prefix(1);
+    while (!value.empty() &&
+           (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) {
       value.remove_suffix(1);
     }
     state->request->on_header(line.substr(0, colon), value);

@@ -150,7 +150,8 @@ http::Response AgentApi::configure(const http::Request& request) {
   }
   const Json& env = body->value("env", Json::object());
   const Json& workdir = body->value("workdir", Json(defaults_.cwd));
-  auto mcp_servers = sandbox::mcp::stdio_servers_from_json(body->value("mcp_servers", Json::object()));
+  auto mcp_servers =
+      sandbox::mcp::stdio_servers_from_json(body->value("mcp_servers", Json::object()));
   if (!mcp_servers) return error_response(request, bhttp::status::bad_request, mcp_servers.error());
   if (!env.is_object() || !workdir.is_string() || workdir.get<std::string>().empty() ||
       workdir.get<std::string>().front() != '/') {

@@ -21,7 +21,8 @@ class RawMcp {
       : curl_(curl_easy_init()), url_(url), socket_(unix_socket), headers_(std::move(headers)) {
     headers_.push_back("Content-Type: application/json");
     headers_.push_back("Accept: application/json, text/event-stream");
-    post(R"({"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18"}})");
+    post(
+        R"({"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18"}})");
     headers_.push_back("Mcp-Session-Id: " + session_);
   }
   ~RawMcp() { curl_easy_cleanup(curl_); }
@@ -66,8 +67,11 @@ class RawMcp {
 };
 
 std::string call_body(const std::string& tool, const Json& arguments) {
-  return Json{{"jsonrpc", "2.0"}, {"id", 1}, {"method", "tools/call"},
-              {"params", {{"name", tool}, {"arguments", arguments}}}}.dump();
+  return Json{{"jsonrpc", "2.0"},
+              {"id", 1},
+              {"method", "tools/call"},
+              {"params", {{"name", tool}, {"arguments", arguments}}}}
+      .dump();
 }
 
 // The reference server bridged in a sandbox of its own, or "" when it is not installed.
@@ -75,11 +79,15 @@ std::string bridged_sandbox(test::TestServer& server) {
   const std::string dir = std::string(HIVE_SOURCE_DIR) + "/tests/interop/everything";
   if (test::slurp(dir + "/package.json").empty()) return "";
   sandbox::SandboxSpec spec;
-  spec.mcp_servers = {{"everything", {{"command", "node"}, {"args", {
-      "/workspace/everything/node_modules/@modelcontextprotocol/server-everything/dist/index.js",
-      "stdio"}}}}};
+  spec.mcp_servers = {{"everything",
+                       {{"command", "node"},
+                        {"args",
+                         {"/workspace/everything/node_modules/@modelcontextprotocol/"
+                          "server-everything/dist/index.js",
+                          "stdio"}}}}};
   auto sb = server.client().spawn(spec);
-  if (!sb || server.hivectl({"cp", dir, sb->id + ":/workspace/everything"}).exit_code != 0) return "";
+  if (!sb || server.hivectl({"cp", dir, sb->id + ":/workspace/everything"}).exit_code != 0)
+    return "";
   return sb->id;
 }
 
@@ -96,13 +104,18 @@ void bench_mcp(test::TestServer& server, int calls) {
   const auto read = call_body("read_file", {{"path", "/etc/hostname"}});
   const auto run = call_body("run_command", {{"command", "true"}});
   Row floor{"mcp read_file, straight to the agent", measure(calls, [&] { direct.post(read); })};
-  Row via{"mcp read_file via gateway (/mcp, X-Session-ID)", measure(calls, [&] { gateway.post(read); })};
-  auto session = sandbox::McpSession::open({.server = server.url(), .token = server.token()}, sb->id);
+  Row via{"mcp read_file via gateway (/mcp, X-Session-ID)",
+          measure(calls, [&] { gateway.post(read); })};
+  auto session =
+      sandbox::McpSession::open({.server = server.url(), .token = server.token()}, sb->id);
   Row lib{"mcp read_file via gateway (libsandbox McpSession)", {}};
   if (session) {
-    lib.samples = measure(calls, [&] { (void)session->call_tool("read_file", {{"path", "/etc/hostname"}}); });
+    lib.samples = measure(calls, [&] {
+      (void)session->call_tool("read_file", {{"path", "/etc/hostname"}});
+    });
   }
-  Row run_direct{"mcp run_command true, straight to the agent", measure(calls, [&] { direct.post(run); })};
+  Row run_direct{"mcp run_command true, straight to the agent",
+                 measure(calls, [&] { direct.post(run); })};
   Row run_via{"mcp run_command true via gateway", measure(calls, [&] { gateway.post(run); })};
   Row bridged{"mcp everything_echo (bridged stdio) via gateway", {}};
   if (auto id = bridged_sandbox(server); !id.empty()) {

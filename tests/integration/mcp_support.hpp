@@ -18,7 +18,8 @@ inline sandbox::ClientOptions options_of(const TestServer& server) {
 // in with hivectl cp from tests/interop/everything) and a "broken" server that cannot start.
 inline std::string spawn_bridged(const TestServer& server) {
   const std::string dir = kInteropDir + "/everything";
-  REQUIRE(!slurp(dir + "/node_modules/@modelcontextprotocol/server-everything/package.json").empty());
+  REQUIRE(
+      !slurp(dir + "/node_modules/@modelcontextprotocol/server-everything/package.json").empty());
   sandbox::SandboxSpec spec;
   const std::string main =
       "/workspace/everything/node_modules/@modelcontextprotocol/server-everything/dist/index.js";

@@ -33,8 +33,14 @@ struct Answer {
 // One request to `url` with curl, with these headers ("Name: value").
 Answer mcp_post(const std::string& url, const std::vector<std::string>& headers,
                 const std::string& body, const std::string& method = "POST") {
-  std::vector<std::string> argv{"/usr/bin/curl", "-s", "-i", "-X", method, "-H",
-                                "Content-Type: application/json", "-H",
+  std::vector<std::string> argv{"/usr/bin/curl",
+                                "-s",
+                                "-i",
+                                "-X",
+                                method,
+                                "-H",
+                                "Content-Type: application/json",
+                                "-H",
                                 "Accept: application/json, text/event-stream"};
   for (const auto& h : headers) argv.insert(argv.end(), {"-H", h});
   if (!body.empty()) argv.insert(argv.end(), {"--data-binary", body});
@@ -84,7 +90,8 @@ std::string first_text(const Json& result) { return result["content"][0]["text"]
 
 }  // namespace
 
-TEST_CASE("MCP sessions: initialize, revisions, and the errors clients rely on", "[integration][mcp]") {
+TEST_CASE("MCP sessions: initialize, revisions, and the errors clients rely on",
+          "[integration][mcp]") {
   TestServer server;
   auto sb = server.client().spawn({});
   REQUIRE(sb);
@@ -110,9 +117,9 @@ TEST_CASE("MCP sessions: initialize, revisions, and the errors clients rely on",
   auto unknown = mcp_post(url, {auth[0], "Mcp-Session-Id: 0123"}, rpc(4, "tools/list"));
   CHECK(unknown.status == 404);
   CHECK(unknown.json()["jsonrpc"] == "2.0");
-  auto bad_revision = mcp_post(url, {auth[0], "Mcp-Session-Id: " + session.id,
-                                     "MCP-Protocol-Version: 1999-01-01"},
-                               rpc(4, "tools/list"));
+  auto bad_revision =
+      mcp_post(url, {auth[0], "Mcp-Session-Id: " + session.id, "MCP-Protocol-Version: 1999-01-01"},
+               rpc(4, "tools/list"));
   CHECK(bad_revision.status == 400);
   CHECK_THAT(bad_revision.body, Catch::Contains("1999-01-01"));
   auto batch = session.post("[" + rpc(5, "ping") + "]");
@@ -170,7 +177,8 @@ TEST_CASE("MCP built-in tools run commands and work with files", "[integration][
   auto listed = session.post(rpc(2, "tools/list")).json()["result"]["tools"];
   std::vector<std::string> names;
   for (const auto& tool : listed) names.push_back(tool["name"]);
-  CHECK(names == std::vector<std::string>{"run_command", "read_file", "write_file", "list_files", "fetch"});
+  CHECK(names ==
+        std::vector<std::string>{"run_command", "read_file", "write_file", "list_files", "fetch"});
   CHECK(listed[0]["outputSchema"]["required"].size() == 3);
 
   auto echo = session.call("run_command", {{"command", "echo hi; echo oops >&2"}})["result"];
@@ -181,14 +189,16 @@ TEST_CASE("MCP built-in tools run commands and work with files", "[integration][
   auto failing = session.call("run_command", {{"command", "exit 3"}})["result"];
   CHECK(failing["isError"] == true);
   CHECK(failing["structuredContent"]["exit_code"] == 3);
-  auto slow = session.call("run_command", {{"command", "sleep 5"}, {"timeout_seconds", 1}})["result"];
+  auto slow =
+      session.call("run_command", {{"command", "sleep 5"}, {"timeout_seconds", 1}})["result"];
   CHECK(slow["structuredContent"]["timed_out"] == true);
   auto bad = session.call("run_command", {{"cmd", "ls"}})["result"];
   CHECK(bad["isError"] == true);
   CHECK_THAT(first_text(bad), Catch::Contains("'cmd'"));
   CHECK(session.call("no_such_tool", Json::object())["error"]["code"] == -32602);
 
-  auto wrote = session.call("write_file", {{"path", "notes/a.txt"}, {"content", "hello\n"}})["result"];
+  auto wrote =
+      session.call("write_file", {{"path", "notes/a.txt"}, {"content", "hello\n"}})["result"];
   CHECK_THAT(first_text(wrote), Catch::Contains("/workspace/notes/a.txt"));
   CHECK(first_text(session.call("read_file", {{"path", "notes/a.txt"}})["result"]) == "hello\n");
   auto client = server.client();

@@ -55,16 +55,19 @@ TEST_CASE("a spawn spec's stdio MCP servers are bridged as <server>_<tool>", "[i
   CHECK_FALSE(slow->is_error);
   REQUIRE(progress.size() >= 3);
   CHECK(progress.back().total == 4);
-  for (std::size_t i = 1; i < progress.size(); ++i) CHECK(progress[i].progress > progress[i - 1].progress);
+  for (std::size_t i = 1; i < progress.size(); ++i)
+    CHECK(progress[i].progress > progress[i - 1].progress);
 
-  auto cli = server.hivectl({"mcp", "call", id, "everything_get-sum", "--arg", "a=2", "--arg", "b=40"});
+  auto cli =
+      server.hivectl({"mcp", "call", id, "everything_get-sum", "--arg", "a=2", "--arg", "b=40"});
   CHECK(cli.exit_code == 0);
   CHECK_THAT(cli.out, Catch::Contains("42"));
   auto listed = server.hivectl({"mcp", "tools", id, "-o", "name"});
   CHECK_THAT(listed.out, Catch::Contains("everything_echo\n"));
 }
 
-TEST_CASE("a bridged server that crashes ends the call as a tool error and comes back", "[integration][mcp]") {
+TEST_CASE("a bridged server that crashes ends the call as a tool error and comes back",
+          "[integration][mcp]") {
   TestServer server;
   const auto id = spawn_bridged(server);
   auto session = McpSession::open(options_of(server), id);
@@ -151,13 +154,13 @@ TEST_CASE("hivectl mcp: tables, coerced arguments, exit codes", "[integration][m
   auto json = server.hivectl({"mcp", "tools", sb->id, "-o", "json"});
   CHECK(Json::parse(json.out)["items"][0].contains("inputSchema"));
 
-  auto ok = server.hivectl({"mcp", "call", sb->id, "write_file", "--arg", "path=n.txt",
-                            "--arg", "content=42"});
+  auto ok = server.hivectl(
+      {"mcp", "call", sb->id, "write_file", "--arg", "path=n.txt", "--arg", "content=42"});
   CHECK(ok.exit_code == 0);
   // "42" stays text: the schema says content is a string.
   CHECK(server.hivectl({"mcp", "call", sb->id, "read_file", "--arg", "path=n.txt"}).out == "42\n");
-  auto structured = server.hivectl({"mcp", "call", sb->id, "run_command", "--json",
-                                    R"({"command": "echo hi"})", "-o", "json"});
+  auto structured = server.hivectl(
+      {"mcp", "call", sb->id, "run_command", "--json", R"({"command": "echo hi"})", "-o", "json"});
   CHECK(Json::parse(structured.out)["structuredContent"]["stdout"] == "hi\n");
   auto failed = server.hivectl({"mcp", "call", sb->id, "run_command", "--arg", "command=exit 2"});
   CHECK(failed.exit_code == 4);

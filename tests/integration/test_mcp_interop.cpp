@@ -27,15 +27,15 @@ std::string npm_bin(const std::string& name) { return kInteropDir + "/node_modul
 
 }  // namespace
 
-TEST_CASE("the TypeScript SDK client lists and calls tools through /mcp", "[integration][mcp][interop]") {
+TEST_CASE("the TypeScript SDK client lists and calls tools through /mcp",
+          "[integration][mcp][interop]") {
   TestServer server;
   const auto id = hive::test::spawn_bridged(server);
-  auto run = node({kInteropDir + "/sdk_client.mjs", server.url(), server.token(), id,
-                   "run_command", R"({"command":"echo sdk"})",
-                   "run_command", R"({"command":"sleep 1.5"})", "progress",
-                   "everything_trigger-long-running-operation", R"({"duration":1,"steps":3})",
-                   "progress",
-                   "everything_get-structured-content", R"({"location":"New York"})"});
+  auto run =
+      node({kInteropDir + "/sdk_client.mjs", server.url(), server.token(), id, "run_command",
+            R"({"command":"echo sdk"})", "run_command", R"({"command":"sleep 1.5"})", "progress",
+            "everything_trigger-long-running-operation", R"({"duration":1,"steps":3})", "progress",
+            "everything_get-structured-content", R"({"location":"New York"})"});
   INFO(run.err);
   REQUIRE(run.exit_code == 0);
   auto summary = Json::parse(run.out);
@@ -53,13 +53,19 @@ TEST_CASE("the TypeScript SDK client lists and calls tools through /mcp", "[inte
   CHECK(calls[3]["result"].contains("structuredContent"));  // checked by the SDK's schema
 }
 
-TEST_CASE("the MCP Inspector CLI lists and calls tools through /mcp", "[integration][mcp][interop]") {
+TEST_CASE("the MCP Inspector CLI lists and calls tools through /mcp",
+          "[integration][mcp][interop]") {
   TestServer server;
   auto sb = server.client().spawn({});
   REQUIRE(sb);
-  const std::vector<std::string> base{npm_bin("mcp-inspector"), "--cli", server.url() + "/mcp",
-                                      "--transport", "http", "--header",
-                                      "Authorization: Bearer " + server.token(), "--header",
+  const std::vector<std::string> base{npm_bin("mcp-inspector"),
+                                      "--cli",
+                                      server.url() + "/mcp",
+                                      "--transport",
+                                      "http",
+                                      "--header",
+                                      "Authorization: Bearer " + server.token(),
+                                      "--header",
                                       "X-Session-ID: " + sb->id};
   auto args = base;
   args.insert(args.end(), {"--method", "tools/list"});
@@ -98,7 +104,8 @@ TEST_CASE("the conformance runner's generic server scenarios pass", "[integratio
   close(out[0]);
   REQUIRE_THAT(url, Catch::StartsWith("http://127.0.0.1:"));
   for (const char* scenario : {"server-initialize", "tools-list", "ping"}) {
-    auto run = hive::test::run({npm_bin("conformance"), "server", "--url", url, "--scenario", scenario});
+    auto run =
+        hive::test::run({npm_bin("conformance"), "server", "--url", url, "--scenario", scenario});
     INFO(scenario << "\n" << run.out << run.err);
     CHECK(run.exit_code == 0);
     CHECK_THAT(run.out, Catch::Contains("0 failed"));

@@ -82,9 +82,11 @@ asio::awaitable<Json> run_command(asio::io_context& io, const ExecContext& conte
 
   using Done = asio::experimental::channel<void(boost::system::error_code, sandbox::ExecResult)>;
   auto done = std::make_shared<Done>(io, 1);
-  auto job = std::make_shared<ExecJob>(
-      io, context.children, std::move(*request), context.defaults,
-      [done](sandbox::ExecResult result) { done->try_send(boost::system::error_code{}, std::move(result)); });
+  auto job =
+      std::make_shared<ExecJob>(io, context.children, std::move(*request), context.defaults,
+                                [done](sandbox::ExecResult result) {
+                                  done->try_send(boost::system::error_code{}, std::move(result));
+                                });
   job->start();
   call->on_cancel = [job] { job->cancel(); };
   // A progress tick a second while the command runs, when the client asked for progress.
@@ -106,13 +108,12 @@ asio::awaitable<Json> run_command(asio::io_context& io, const ExecContext& conte
   call->on_cancel = nullptr;
   auto result = std::get<1>(std::get<0>(outcome));
   if (!result.error.empty()) co_return text_result(result.error, true);
-  if (call->cancelled) co_return text_result("run_command: cancelled; the command was killed", true);
-  Json structured{{"exit_code", result.exit_code},
-                  {"stdout", printable(result.stdout_data)},
-                  {"stderr", printable(result.stderr_data)},
-                  {"timed_out", result.timed_out},
-                  {"truncated", result.truncated},
-                  {"duration_ms", result.duration_ms}};
+  if (call->cancelled)
+    co_return text_result("run_command: cancelled; the command was killed", true);
+  Json structured{
+      {"exit_code", result.exit_code},           {"stdout", printable(result.stdout_data)},
+      {"stderr", printable(result.stderr_data)}, {"timed_out", result.timed_out},
+      {"truncated", result.truncated},           {"duration_ms", result.duration_ms}};
   co_return structured_result(structured, result.exit_code != 0 || result.timed_out);
 }
 
@@ -149,8 +150,7 @@ Json list_files_descriptor() {
                {"type", {{"type", "string"}}},
                {"size", {{"type", "integer"}}},
                {"mode", {{"type", "string"}}}}}};
-  Json output{{"path", {{"type", "string"}}},
-              {"entries", {{"type", "array"}, {"items", entry}}}};
+  Json output{{"path", {{"type", "string"}}}, {"entries", {{"type", "array"}, {"items", entry}}}};
   return {{"name", "list_files"},
           {"title", "List a directory"},
           {"description", "Lists a directory's entries with their type, size and mode."},
@@ -162,7 +162,8 @@ Json list_files_descriptor() {
 Result<std::string> string_arg(const Json& arguments, const char* name, bool required) {
   auto it = arguments.find(name);
   if (it == arguments.end()) {
-    if (required) return make_error(Errc::invalid_argument, std::string("'") + name + "' is required");
+    if (required)
+      return make_error(Errc::invalid_argument, std::string("'") + name + "' is required");
     return std::string();
   }
   if (!it->is_string()) {
@@ -224,8 +225,7 @@ Json write_file(const ExecContext& context, const Json& arguments) {
   const std::string full = resolve_path(*path, context.defaults.cwd);
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(full).parent_path(), ec);
-  int fd = open(full.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC),
-                0644);
+  int fd = open(full.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), 0644);
   if (fd < 0) return text_result(file_error("open", full, errno).message, true);
   std::size_t done = 0;
   while (done < bytes.size()) {
@@ -260,7 +260,8 @@ Json list_files(const ExecContext& context, const Json& arguments) {
 
 // A tool whose work is one quick synchronous step.
 Tool quick_tool(Json descriptor, std::function<Json(const Json&)> body) {
-  return {std::move(descriptor), [body = std::move(body)](ToolCallPtr call) -> asio::awaitable<Json> {
+  return {std::move(descriptor),
+          [body = std::move(body)](ToolCallPtr call) -> asio::awaitable<Json> {
             co_return body(call->arguments);
           }};
 }

@@ -53,7 +53,8 @@ Result<Url> parse_url(const std::string& text) {
   } else {
     url.port = url.tls ? "443" : "80";
   }
-  if (authority.size() > 2 && authority.front() == '[') authority = authority.substr(1, authority.size() - 2);
+  if (authority.size() > 2 && authority.front() == '[')
+    authority = authority.substr(1, authority.size() - 2);
   url.host = std::string(authority);
   if (url.host.empty() || url.port.empty() ||
       url.port.find_first_not_of("0123456789") != std::string::npos) {
@@ -78,7 +79,7 @@ struct Fetched {
 
 template <class Stream>
 asio::awaitable<Result<Fetched>> round_trip(Stream& stream, const Url& url,
-                                           const FetchOptions& options) {
+                                            const FetchOptions& options) {
   bhttp::request<bhttp::string_body> request{options.method, url.target, 11};
   request.set(bhttp::field::host, url.host);
   request.set(bhttp::field::user_agent, "hive-agent fetch");
@@ -137,7 +138,9 @@ asio::awaitable<Result<Fetched>> fetch_once(asio::io_context& io, const Url& url
 
 Result<FetchOptions> options_from(const Json& arguments) {
   FetchOptions options;
-  const auto bad = [](std::string why) { return make_error(Errc::invalid_argument, std::move(why)); };
+  const auto bad = [](std::string why) {
+    return make_error(Errc::invalid_argument, std::move(why));
+  };
   for (const auto& [key, value] : arguments.items()) {
     if (key == "url") continue;
     if (key == "method") {
@@ -208,14 +211,16 @@ asio::awaitable<Json> fetch(asio::io_context& io, ToolCallPtr call) {
     auto location = response[bhttp::field::location];
     if (status >= 300 && status < 400 && !location.empty() && redirects < kMaxRedirects) {
       std::string next(location);
-      if (next.front() == '/') next = (url->tls ? "https://" : "http://") + url->host + ":" + url->port + next;
+      if (next.front() == '/')
+        next = (url->tls ? "https://" : "http://") + url->host + ":" + url->port + next;
       auto parsed = parse_url(next);
       if (!parsed) co_return text_result("fetch: redirect: " + parsed.error().message, true);
       url = std::move(parsed);
       continue;
     }
     std::string head = "HTTP " + std::to_string(status) + " " + std::string(response.reason());
-    if (auto type = response[bhttp::field::content_type]; !type.empty()) head += ", " + std::string(type);
+    if (auto type = response[bhttp::field::content_type]; !type.empty())
+      head += ", " + std::string(type);
     head += ", " + std::to_string(response.body().size()) + " bytes";
     if (fetched->truncated) head += " (truncated)";
     Json content = Json::array();

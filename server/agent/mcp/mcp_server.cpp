@@ -13,7 +13,7 @@ namespace bhttp = boost::beast::http;
 namespace wire = sandbox::mcp;
 using Events = asio::experimental::channel<void(boost::system::error_code, std::string)>;
 
-constexpr std::size_t kMaxSessions = 256;   // past this the least recently used one ends
+constexpr std::size_t kMaxSessions = 256;  // past this the least recently used one ends
 constexpr std::size_t kToolsPerPage = 16;
 constexpr std::size_t kQueuedProgress = 64;  // beyond this, progress is dropped, never the result
 constexpr std::uint64_t kMaxMessageBytes = 16 << 20;
@@ -44,7 +44,9 @@ http::Response accepted(const bhttp::request_header<>& header) {
   return reply;
 }
 
-std::string sse_event(const Json& message) { return "event: message\ndata: " + message.dump() + "\n\n"; }
+std::string sse_event(const Json& message) {
+  return "event: message\ndata: " + message.dump() + "\n\n";
+}
 
 }  // namespace
 
@@ -59,8 +61,8 @@ asio::awaitable<bool> McpServer::serve(http::Exchange& exchange) {
       co_return co_await http::answer(exchange, end_session(header));
     default: {
       // No server-initiated stream: clients open a GET and take the 405 in their stride.
-      auto reply = rpc_error(header, bhttp::status::method_not_allowed, nullptr,
-                             wire::kServerError, "/mcp takes POST and DELETE");
+      auto reply = rpc_error(header, bhttp::status::method_not_allowed, nullptr, wire::kServerError,
+                             "/mcp takes POST and DELETE");
       reply.set(bhttp::field::allow, "POST, DELETE");
       co_return co_await http::answer(exchange, std::move(reply));
     }
@@ -89,15 +91,15 @@ asio::awaitable<bool> McpServer::post(http::Exchange& exchange) {
   const auto& header = *request;
   auto message = sandbox::parse_json(request->body());
   if (!message) {
-    co_return co_await http::send(exchange.stream,
-                                  rpc_error(header, bhttp::status::bad_request, nullptr,
-                                            wire::kParseError, message.error().message));
+    co_return co_await http::send(
+        exchange.stream, rpc_error(header, bhttp::status::bad_request, nullptr, wire::kParseError,
+                                   message.error().message));
   }
   if (message->is_array()) {
     co_return co_await http::send(
-        exchange.stream, rpc_error(header, bhttp::status::bad_request, nullptr,
-                                   wire::kInvalidRequest,
-                                   "JSON-RPC batches are not supported (removed in 2025-06-18)"));
+        exchange.stream,
+        rpc_error(header, bhttp::status::bad_request, nullptr, wire::kInvalidRequest,
+                  "JSON-RPC batches are not supported (removed in 2025-06-18)"));
   }
   if (!message->is_object() || message->value("jsonrpc", "") != "2.0" ||
       (message->contains("method") && !(*message)["method"].is_string())) {
@@ -107,12 +109,12 @@ asio::awaitable<bool> McpServer::post(http::Exchange& exchange) {
                                    wire::kInvalidRequest, "not a JSON-RPC 2.0 message"));
   }
   const Json id = message->value("id", Json());
-  if (auto revision = header[kRevisionHeader]; !revision.empty() && !wire::supported_revision(revision)) {
+  if (auto revision = header[kRevisionHeader];
+      !revision.empty() && !wire::supported_revision(revision)) {
     co_return co_await http::send(
-        exchange.stream,
-        rpc_error(header, bhttp::status::bad_request, id, wire::kInvalidRequest,
-                  "unsupported MCP-Protocol-Version '" + std::string(revision) +
-                      "' (supported: 2025-03-26, 2025-06-18, 2025-11-25)"));
+        exchange.stream, rpc_error(header, bhttp::status::bad_request, id, wire::kInvalidRequest,
+                                   "unsupported MCP-Protocol-Version '" + std::string(revision) +
+                                       "' (supported: 2025-03-26, 2025-06-18, 2025-11-25)"));
   }
   const std::string method = message->value("method", "");
   if (method == "initialize" && message->contains("id")) {
@@ -127,8 +129,9 @@ asio::awaitable<bool> McpServer::post(http::Exchange& exchange) {
   auto found = sessions_.find(session_id);
   if (found == sessions_.end()) {
     co_return co_await http::send(
-        exchange.stream, rpc_error(header, bhttp::status::not_found, id, wire::kServerError,
-                                   "no such MCP session (it ended or never began): initialize again"));
+        exchange.stream,
+        rpc_error(header, bhttp::status::not_found, id, wire::kServerError,
+                  "no such MCP session (it ended or never began): initialize again"));
   }
   auto session = found->second;
   session->used = std::chrono::steady_clock::now();
@@ -213,13 +216,15 @@ Json McpServer::list_page(const std::vector<Json>& tools, const Json& params, co
     page.push_back(tools[i]);
   }
   Json result{{"tools", page}};
-  if (first + kToolsPerPage < tools.size()) result["nextCursor"] = std::to_string(first + kToolsPerPage);
+  if (first + kToolsPerPage < tools.size())
+    result["nextCursor"] = std::to_string(first + kToolsPerPage);
   return wire::result_message(id, result);
 }
 
 asio::awaitable<Json> McpServer::run_call(const Json& id, const Json& params, ToolCallPtr call) {
   const Json& name = params.value("name", Json());
-  if (!name.is_string()) co_return wire::error_message(id, wire::kInvalidParams, "tools/call needs a 'name'");
+  if (!name.is_string())
+    co_return wire::error_message(id, wire::kInvalidParams, "tools/call needs a 'name'");
   auto result = co_await toolbox_.call(name.get<std::string>(), call);
   if (!result) {
     co_return wire::error_message(id, wire::kInvalidParams,
@@ -255,7 +260,8 @@ asio::awaitable<bool> McpServer::call_tool(http::Exchange& exchange, const http:
   auto events = std::make_shared<Events>(io_, kQueuedProgress);
   call->progress = [events, token](Json progress) {
     progress["progressToken"] = token;
-    Json note{{"jsonrpc", "2.0"}, {"method", "notifications/progress"}, {"params", std::move(progress)}};
+    Json note{
+        {"jsonrpc", "2.0"}, {"method", "notifications/progress"}, {"params", std::move(progress)}};
     events->try_send(boost::system::error_code{}, sse_event(note));
   };
   auto run = [&]() -> asio::awaitable<void> {

@@ -23,7 +23,7 @@ using http::use_tuple;
 using Clock = std::chrono::steady_clock;
 
 constexpr auto kStartTimeout = std::chrono::seconds(30);
-constexpr auto kRetryDelay = std::chrono::seconds(5);  // after a failed start
+constexpr auto kRetryDelay = std::chrono::seconds(5);        // after a failed start
 constexpr auto kExitGrace = std::chrono::milliseconds(100);  // for output still in the pipe
 constexpr std::size_t kMaxLine = 16 << 20;
 constexpr std::size_t kStderrTail = 2048;
@@ -81,7 +81,8 @@ asio::awaitable<Result<void>> StdioServer::start() {
   };
 
   Pipe in, out, err;
-  if (!in.open() || !out.open() || !err.open()) co_return fail(std::string("pipe: ") + strerror(errno));
+  if (!in.open() || !out.open() || !err.open())
+    co_return fail(std::string("pipe: ") + strerror(errno));
   CommandSpec spec;
   spec.argv.push_back(config_.command);
   spec.argv.insert(spec.argv.end(), config_.args.begin(), config_.args.end());
@@ -113,13 +114,14 @@ asio::awaitable<Result<void>> StdioServer::start() {
   asio::co_spawn(io_, read_stderr(), asio::detached);
 
   Json client{{"name", "hive-agent"}, {"version", HIVE_VERSION}};
-  Json init{{"protocolVersion", "2025-06-18"}, {"capabilities", Json::object()},
-            {"clientInfo", client}};
+  Json init{
+      {"protocolVersion", "2025-06-18"}, {"capabilities", Json::object()}, {"clientInfo", client}};
   asio::steady_timer deadline(io_, kStartTimeout);
   using namespace asio::experimental::awaitable_operators;
   auto answered = co_await (request("initialize", init) || deadline.async_wait(use_tuple));
   if (answered.index() == 1) co_return fail("did not answer initialize within 30 s");
-  if (auto& r = std::get<0>(answered); !r) co_return fail("failed to initialize: " + r.error().message);
+  if (auto& r = std::get<0>(answered); !r)
+    co_return fail("failed to initialize: " + r.error().message);
   send(Json{{"jsonrpc", "2.0"}, {"method", "notifications/initialized"}});
 
   std::vector<Json> tools;
@@ -135,7 +137,8 @@ asio::awaitable<Result<void>> StdioServer::start() {
     cursor = listed->value("nextCursor", Json());
     if (!cursor.is_string()) break;
   }
-  if (generation != generation_ || state_ != State::Starting) co_return fail("exited while starting");
+  if (generation != generation_ || state_ != State::Starting)
+    co_return fail("exited while starting");
   tools_ = std::move(tools);
   state_ = State::Running;
   log_line("MCP server '" + config_.name + "' running (pid " + std::to_string(pid_) + ", " +
@@ -157,7 +160,7 @@ asio::awaitable<Json> StdioServer::call(const std::string& tool, ToolCallPtr cal
 }
 
 asio::awaitable<Result<Json>> StdioServer::request(std::string method, Json params,
-                                                    std::shared_ptr<Pending> pending) {
+                                                   std::shared_ptr<Pending> pending) {
   if (!stdin_ || !stdin_->is_open()) co_return make_error(Errc::unavailable, last_error_);
   if (!pending) pending = std::make_shared<Pending>(io_);
   const std::int64_t id = next_id_++;
@@ -169,22 +172,27 @@ asio::awaitable<Result<Json>> StdioServer::request(std::string method, Json para
       auto self = weak.lock();
       if (!self) return;
       Json cancelled{{"requestId", id}, {"reason", "cancelled by the client"}};
-      self->send(Json{{"jsonrpc", "2.0"}, {"method", "notifications/cancelled"}, {"params", cancelled}});
+      self->send(
+          Json{{"jsonrpc", "2.0"}, {"method", "notifications/cancelled"}, {"params", cancelled}});
       if (auto it = self->pending_.find(id); it != self->pending_.end()) {
-        it->second->done.try_send(boost::system::error_code{}, Json{{"error", {{"message", "cancelled"}}}});
+        it->second->done.try_send(boost::system::error_code{},
+                                  Json{{"error", {{"message", "cancelled"}}}});
       }
     };
   }
   pending_[id] = pending;
-  send(Json{{"jsonrpc", "2.0"}, {"id", id}, {"method", std::move(method)}, {"params", std::move(params)}});
+  send(Json{{"jsonrpc", "2.0"},
+            {"id", id},
+            {"method", std::move(method)},
+            {"params", std::move(params)}});
   auto [ec, message] = co_await pending->done.async_receive(use_tuple);
   pending_.erase(id);
   if (call) call->on_cancel = nullptr;
   if (ec) co_return make_error(Errc::internal, ec.message());
   if (message.contains("error")) {
     const Json& error = message["error"];
-    co_return make_error(Errc::agent_error, error.is_object() ? error.value("message", error.dump())
-                                                              : error.dump());
+    co_return make_error(Errc::agent_error,
+                         error.is_object() ? error.value("message", error.dump()) : error.dump());
   }
   co_return message.value("result", Json::object());
 }
@@ -219,8 +227,9 @@ void StdioServer::on_message(const Json& message) {
 void StdioServer::answer_server_request(const Json& message) {
   const Json& id = message["id"];
   if (message["method"] == "ping") return send(sandbox::mcp::result_message(id, Json::object()));
-  send(sandbox::mcp::error_message(id, sandbox::mcp::kMethodNotFound,
-                                   "hive-agent does not offer " + message["method"].get<std::string>()));
+  send(sandbox::mcp::error_message(
+      id, sandbox::mcp::kMethodNotFound,
+      "hive-agent does not offer " + message["method"].get<std::string>()));
 }
 
 void StdioServer::send(const Json& message) {
@@ -288,7 +297,9 @@ void StdioServer::stopped(const std::string& why) {
   log_line(message);
   last_error_ = message;
   for (auto& [id, pending] : pending_) {
-    pending->done.try_send(boost::system::error_code{}, Json{{"error", {{"message", message + " (it restarts at the next call)"}}}});
+    pending->done.try_send(
+        boost::system::error_code{},
+        Json{{"error", {{"message", message + " (it restarts at the next call)"}}}});
   }
   for (auto* pipe : {&stdin_, &stdout_, &stderr_}) {
     // Closed, not destroyed: a reader may still be suspended on it (it wakes, sees the

@@ -3,7 +3,6 @@
 #include <fstream>
 #include <sstream>
 
-
 namespace hive::agent::mcp {
 namespace {
 

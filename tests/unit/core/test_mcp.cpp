@@ -23,20 +23,21 @@ TEST_CASE("--arg values follow the tool's input schema", "[unit]") {
   CHECK((*args)["on"] == true);
   CHECK((*args)["opts"]["a"] == 1);
   CHECK((*args)["list"].size() == 2);
-  CHECK((*args)["free"] == 3);         // no schema: JSON when it parses
-  CHECK((*args)["other"] == "a=b");    // split on the first '='
+  CHECK((*args)["free"] == 3);       // no schema: JSON when it parses
+  CHECK((*args)["other"] == "a=b");  // split on the first '='
   CHECK(tool_arguments(kSchema, {"text=x y"}, Json{{"count", 1}})->at("count") == 1);
 }
 
 TEST_CASE("--arg values that cannot fit are refused with the name", "[unit]") {
-  for (const char* bad : {"count=1.5", "count=x", "ratio=fast", "on=yes", "opts=[1]", "list={}",
-                          "noequals", "=x"}) {
+  for (const char* bad :
+       {"count=1.5", "count=x", "ratio=fast", "on=yes", "opts=[1]", "list={}", "noequals", "=x"}) {
     auto args = tool_arguments(kSchema, {bad});
     INFO(bad);
     REQUIRE_FALSE(args);
     CHECK(args.error().code == hive::Errc::invalid_argument);
   }
-  CHECK(tool_arguments(kSchema, {"count=x"}).error().message == "--arg count: 'x' is not an integer");
+  CHECK(tool_arguments(kSchema, {"count=x"}).error().message ==
+        "--arg count: 'x' is not an integer");
   CHECK_FALSE(tool_arguments(kSchema, {}, Json::array()));
 }
 
