@@ -12,11 +12,16 @@ bool same_name(std::string_view a, std::string_view b) {
   return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
 }
 
+std::string string_field(const Json& object, const char* name) {
+  const Json& value = object.value(name, Json());
+  return value.is_string() ? value.get<std::string>() : "";
+}
+
 McpTool tool_from_json(const Json& tool) {
   McpTool out;
-  out.name = tool.value("name", "");
-  out.title = tool.value("title", "");
-  out.description = tool.value("description", "");
+  out.name = string_field(tool, "name");
+  out.title = string_field(tool, "title");
+  out.description = string_field(tool, "description");
   out.input_schema = tool.value("inputSchema", Json::object());
   out.output_schema = tool.value("outputSchema", Json());
   return out;
@@ -74,12 +79,14 @@ class AnswerReader {
     auto message = parse_json(data_);
     data_.clear();
     if (!message || !message->is_object()) return true;
-    if (message->value("method", "") == "notifications/progress" && on_progress_) {
+    if (string_field(*message, "method") == "notifications/progress" && on_progress_) {
       const Json& p = message->value("params", Json::object());
+      if (!p.is_object()) return true;
       McpProgress progress;
-      progress.progress = p.value("progress", 0.0);
+      const Json& value = p.value("progress", Json());
+      progress.progress = value.is_number() ? value.get<double>() : 0;
       if (p.contains("total") && p["total"].is_number()) progress.total = p["total"].get<double>();
-      progress.message = p.value("message", "");
+      progress.message = string_field(p, "message");
       on_progress_(progress);
     } else if (message->value("id", Json()) == id_) {
       response_ = std::move(*message);
@@ -102,15 +109,16 @@ std::string McpCallResult::text() const {
   std::string out;
   for (const auto& block : content) {
     if (!out.empty()) out += '\n';
-    const std::string type = block.value("type", "");
+    if (!block.is_object()) continue;
+    const std::string type = string_field(block, "type");
     if (type == "text") {
-      out += block.value("text", "");
+      out += string_field(block, "text");
     } else if (type == "image" || type == "audio") {
-      out += "[" + type + " " + block.value("mimeType", "") + ", " +
-             std::to_string(block.value("data", "").size() * 3 / 4) + " bytes]";
+      out += "[" + type + " " + string_field(block, "mimeType") + ", " +
+             std::to_string(string_field(block, "data").size() * 3 / 4) + " bytes]";
     } else if (type == "resource_link" || type == "resource") {
       const Json& resource = type == "resource" ? block.value("resource", Json::object()) : block;
-      out += "[" + type + " " + resource.value("uri", "") + "]";
+      out += "[" + type + " " + (resource.is_object() ? string_field(resource, "uri") : "") + "]";
     } else {
       out += "[" + type + "]";
     }
@@ -135,7 +143,8 @@ Result<McpSession> McpSession::open(const ClientOptions& options, const std::str
               {"clientInfo", client}};
   auto result = session.request("initialize", params, {});
   if (!result) return result.error();
-  session.protocol_version_ = result->value("protocolVersion", "");
+  const Json& version = result->value("protocolVersion", Json());
+  session.protocol_version_ = version.is_string() ? version.get<std::string>() : "";
   session.server_info_ = result->value("serverInfo", Json::object());
   if (!mcp::supported_revision(session.protocol_version_)) {
     return protocol_error("the server speaks revision '" + session.protocol_version_ + "'");
@@ -170,13 +179,17 @@ Result<Json> McpSession::request(const std::string& method, Json params,
   if (method == "initialize") session_id_ = reader.session_id;
   auto message = reader.response();
   if (!message) return message.error();
+  if (!message->is_object()) return protocol_error("the answer is not a JSON-RPC message");
   if (message->contains("error")) {
     const Json& error = (*message)["error"];
-    const int code = error.value("code", 0);
-    return make_error(code == mcp::kInvalidParams ? Errc::invalid_argument : Errc::agent_error,
-                      error.value("message", error.dump()));
+    const bool invalid = error.is_object() && error.value("code", Json()) == mcp::kInvalidParams;
+    const std::string text = error.is_object() ? string_field(error, "message") : "";
+    return make_error(invalid ? Errc::invalid_argument : Errc::agent_error,
+                      text.empty() ? error.dump() : text);
   }
-  return message->value("result", Json::object());
+  const Json& result = message->value("result", Json());
+  if (!result.is_object()) return protocol_error("the answer has no result object");
+  return result;
 }
 
 Result<std::vector<McpTool>> McpSession::list_tools() {
@@ -187,8 +200,14 @@ Result<std::vector<McpTool>> McpSession::list_tools() {
     if (cursor.is_string()) params["cursor"] = cursor;
     auto page = request("tools/list", params, {});
     if (!page) return page.error();
-    for (const auto& tool : page->value("tools", Json::array()))
+    const Json& listed = page->value("tools", Json());
+    if (!listed.is_array()) return protocol_error("tools/list answered without a tools array");
+    for (const auto& tool : listed) {
+      if (!tool.is_object() || string_field(tool, "name").empty()) {
+        return protocol_error("tools/list gave a tool without a name: " + tool.dump());
+      }
       tools.push_back(tool_from_json(tool));
+    }
     cursor = page->value("nextCursor", Json());
   } while (cursor.is_string());
   return tools;
@@ -201,8 +220,9 @@ Result<McpCallResult> McpSession::call_tool(const std::string& name, const Json&
   if (!result) return result.error();
   McpCallResult out;
   out.content = result->value("content", Json::array());
+  if (!out.content.is_array()) return protocol_error("tools/call answered without content");
   out.structured = result->value("structuredContent", Json());
-  out.is_error = result->value("isError", false);
+  out.is_error = result->value("isError", Json(false)) == true;
   return out;
 }
 

@@ -84,11 +84,14 @@ boost::asio::awaitable<bool> Api::stream(http::Exchange& exchange) {
   if (r.kind == RouteKind::Mcp) r.id = mcp_sandbox(exchange.header());
   ProxyOutcome outcome;
   auto auth = check_bearer(exchange.header()[bhttp::field::authorization], token_);
-  auto agent = !auth          ? Result<AgentRoute>(auth.error())
-               : r.id.empty() ? Result<AgentRoute>(make_error(
-                                    Errc::invalid_argument,
-                                    "/mcp needs the X-Session-ID header: the sandbox's id or name"))
-                              : service_.agent_route(r.id);
+  // if/else, not ?:, in a coroutine: GCC 12 mishandles a conditional's temporaries there.
+  Result<AgentRoute> agent = make_error(
+      Errc::invalid_argument, "/mcp needs the X-Session-ID header: the sandbox's id or name");
+  if (!auth) {
+    agent = auth.error();
+  } else if (!r.id.empty()) {
+    agent = service_.agent_route(r.id);
+  }
   if (!agent) {
     auto reply = gateway_error(exchange.header(), agent.error(), style);
     outcome.status = reply.result_int();

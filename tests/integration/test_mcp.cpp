@@ -250,3 +250,36 @@ TEST_CASE("MCP progress arrives as SSE and a cancel kills the command", "[integr
   auto client = server.client();
   CHECK(hive::test::run_in(client, sb->id, "pgrep -x sleep || echo none").stdout_data == "none\n");
 }
+
+TEST_CASE("odd MCP messages get errors and the agent lives on", "[integration][mcp]") {
+  TestServer server;
+  auto sb = server.client().spawn({});
+  REQUIRE(sb);
+  Session session(server, sb->id);
+  const std::vector<std::string> odd{
+      R"({"jsonrpc":2,"id":1,"method":"ping"})",
+      R"({"jsonrpc":"2.0","id":1,"method":5})",
+      R"({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":5}})",
+      R"({"jsonrpc":"2.0","id":1,"method":"initialize","params":"x"})",
+      R"({"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"cursor":"99999999"}})",
+      R"({"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"cursor":7}})",
+      R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":"x"})",
+      R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":7}})",
+      R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"run_command","arguments":[1]}})",
+      R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"write_file","arguments":{"path":"x","content":"y","append":"yes"}}})",
+      R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"read_file","arguments":{"path":7,"max_bytes":-1}}})",
+      R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"fetch","arguments":{"url":"http://[::1","timeout_seconds":"x"}}})",
+      R"({"jsonrpc":"2.0","method":"notifications/cancelled","params":"x"})",
+      R"({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":{"a":1}}})",
+      R"({"jsonrpc":"2.0","id":{"weird":true},"result":{}})",
+      R"("just a string")",
+      R"(null)"};
+  for (const auto& body : odd) {
+    INFO(body);
+    auto answer = session.post(body);
+    CHECK(answer.status >= 200);
+    CHECK(answer.status < 500);
+  }
+  CHECK(session.post(rpc(2, "ping")).json()["result"] == Json::object());
+  CHECK(hive::test::agent_pid(sb->id) != "");
+}

@@ -221,7 +221,10 @@ Json write_file(const ExecContext& context, const Json& arguments) {
   } else if (!encoding->empty() && *encoding != "utf-8") {
     return bad_arguments("write_file", "'encoding' must be utf-8 or base64");
   }
-  const bool append = arguments.value("append", false);
+  const Json& append_arg = arguments.value("append", Json(false));
+  if (!append_arg.is_boolean())
+    return bad_arguments("write_file", "'append' must be true or false");
+  const bool append = append_arg.get<bool>();
   const std::string full = resolve_path(*path, context.defaults.cwd);
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(full).parent_path(), ec);

@@ -199,7 +199,9 @@ asio::awaitable<Json> fetch(asio::io_context& io, ToolCallPtr call) {
   auto url = parse_url(arguments["url"].get<std::string>());
   auto options = options_from(arguments);
   if (!url || !options) {
-    co_return text_result("fetch: " + (url ? options.error() : url.error()).message, true);
+    // No ?: here: GCC 12 mishandles temporaries of a conditional inside a coroutine.
+    if (!url) co_return text_result("fetch: " + url.error().message, true);
+    co_return text_result("fetch: " + options.error().message, true);
   }
   for (int redirects = 0;; ++redirects) {
     auto fetched = co_await fetch_once(io, *url, *options, *call);
@@ -225,11 +227,9 @@ asio::awaitable<Json> fetch(asio::io_context& io, ToolCallPtr call) {
     if (fetched->truncated) head += " (truncated)";
     Json content = Json::array();
     content.push_back({{"type", "text"}, {"text", head}});
-    const std::string& body = response.body();
-    content.push_back({{"type", "text"},
-                       {"text", sandbox::is_valid_utf8(body)
-                                    ? body
-                                    : "(not UTF-8; base64) " + sandbox::base64_encode(body)}});
+    std::string body = response.body();
+    if (!sandbox::is_valid_utf8(body)) body = "(not UTF-8; base64) " + sandbox::base64_encode(body);
+    content.push_back({{"type", "text"}, {"text", std::move(body)}});
     Json result{{"content", content}};
     if (status >= 400) result["isError"] = true;
     co_return result;

@@ -101,12 +101,14 @@ asio::awaitable<bool> McpServer::post(http::Exchange& exchange) {
         rpc_error(header, bhttp::status::bad_request, nullptr, wire::kInvalidRequest,
                   "JSON-RPC batches are not supported (removed in 2025-06-18)"));
   }
-  if (!message->is_object() || message->value("jsonrpc", "") != "2.0" ||
+  if (!message->is_object() || !message->contains("jsonrpc") || (*message)["jsonrpc"] != "2.0" ||
       (message->contains("method") && !(*message)["method"].is_string())) {
-    co_return co_await http::send(
-        exchange.stream, rpc_error(header, bhttp::status::bad_request,
-                                   message->is_object() ? message->value("id", Json()) : Json(),
-                                   wire::kInvalidRequest, "not a JSON-RPC 2.0 message"));
+    // Computed apart: GCC 12 evaluates both arms of a ?: inside a co_await's arguments.
+    Json bad_id;
+    if (message->is_object()) bad_id = message->value("id", Json());
+    co_return co_await http::send(exchange.stream,
+                                  rpc_error(header, bhttp::status::bad_request, bad_id,
+                                            wire::kInvalidRequest, "not a JSON-RPC 2.0 message"));
   }
   const Json id = message->value("id", Json());
   if (auto revision = header[kRevisionHeader];
@@ -144,7 +146,8 @@ asio::awaitable<bool> McpServer::post(http::Exchange& exchange) {
 
 http::Response McpServer::initialize(const http::Request& request, const Json& message) {
   const Json& params = message.value("params", Json::object());
-  std::string revision = params.is_object() ? params.value("protocolVersion", "") : "";
+  const Json& asked = params.is_object() ? params.value("protocolVersion", Json()) : Json();
+  std::string revision = asked.is_string() ? asked.get<std::string>() : "";
   if (!wire::supported_revision(revision)) revision = wire::kLatestRevision;
   if (sessions_.size() >= kMaxSessions) {
     auto oldest = std::min_element(sessions_.begin(), sessions_.end(), [](auto& a, auto& b) {
@@ -246,9 +249,10 @@ asio::awaitable<bool> McpServer::call_tool(http::Exchange& exchange, const http:
   }
   const std::string key = id.dump();
   session->calls[key] = call;
-  const Json token = params.contains("_meta") && params["_meta"].is_object()
-                         ? params["_meta"].value("progressToken", Json())
-                         : Json();
+  Json token;  // no ?: in a coroutine: GCC 12 mishandles a conditional's temporaries there
+  if (params.contains("_meta") && params["_meta"].is_object()) {
+    token = params["_meta"].value("progressToken", Json());
+  }
   if (token.is_null()) {  // answered with JSON once the tool is done
     Json reply = co_await run_call(id, params, call);
     session->calls.erase(key);

@@ -87,7 +87,8 @@ asio::awaitable<Result<void>> StdioServer::start() {
   spec.argv.push_back(config_.command);
   spec.argv.insert(spec.argv.end(), config_.args.begin(), config_.args.end());
   spec.env = command_environment(config_.env);
-  spec.cwd = config_.cwd.empty() ? context_.defaults.cwd : config_.cwd;
+  spec.cwd = config_.cwd;  // (no ?: in coroutines: GCC 12 mishandles their temporaries)
+  if (spec.cwd.empty()) spec.cwd = context_.defaults.cwd;
   spec.stdin_fd = in.read;
   spec.stdout_fd = out.write;
   spec.stderr_fd = err.write;
@@ -131,7 +132,9 @@ asio::awaitable<Result<void>> StdioServer::start() {
     if (cursor.is_string()) params["cursor"] = cursor;
     auto listed = co_await request("tools/list", params);
     if (!listed) co_return fail("failed to list its tools: " + listed.error().message);
-    for (const auto& tool : listed->value("tools", Json::array())) {
+    if (!listed->is_object()) co_return fail("answered tools/list with " + listed->dump());
+    const Json& listed_tools = listed->value("tools", Json::array());
+    for (const auto& tool : listed_tools) {  // iterating a non-array visits the value itself
       if (tool.is_object() && tool.value("name", Json()).is_string()) tools.push_back(tool);
     }
     cursor = listed->value("nextCursor", Json());
@@ -191,8 +194,9 @@ asio::awaitable<Result<Json>> StdioServer::request(std::string method, Json para
   if (ec) co_return make_error(Errc::internal, ec.message());
   if (message.contains("error")) {
     const Json& error = message["error"];
-    co_return make_error(Errc::agent_error,
-                         error.is_object() ? error.value("message", error.dump()) : error.dump());
+    std::string text = error.dump();
+    if (error.is_object() && error.value("message", Json()).is_string()) text = error["message"];
+    co_return make_error(Errc::agent_error, text);
   }
   co_return message.value("result", Json::object());
 }
@@ -212,6 +216,7 @@ void StdioServer::on_message(const Json& message) {
   if (message.contains("id")) return answer_server_request(message);
   if (method == "notifications/progress") {
     Json params = message.value("params", Json::object());
+    if (!params.is_object()) return;
     const Json& token = params.value("progressToken", Json());
     if (!token.is_number_integer()) return;
     auto it = pending_.find(token.get<std::int64_t>());
@@ -263,13 +268,18 @@ asio::awaitable<void> StdioServer::read_stdout() {
     std::string line = buffer.substr(0, n);
     buffer.erase(0, n);
     auto message = sandbox::parse_json(line);
-    if (message) on_message(*message);  // anything else on stdout is a server's stray log
+    try {
+      if (message) on_message(*message);  // anything else on stdout is a server's stray log
+    } catch (const std::exception& e) {   // a server's odd JSON must not take the agent down
+      log_line("MCP server '" + config_.name + "' sent a message we could not use: " + e.what());
+    }
   }
   // Its stdout is gone: it cannot answer any more.
   if (pid_ > 0) {
     signal_session(pid_, SIGKILL);  // the exit then reports why
   } else {
-    stopped(exit_reason_.empty() ? "closed its stdout" : exit_reason_);
+    if (exit_reason_.empty()) exit_reason_ = "closed its stdout";
+    stopped(exit_reason_);
   }
 }
 
