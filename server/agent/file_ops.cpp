@@ -1,6 +1,7 @@
 #include "file_ops.hpp"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -73,6 +74,47 @@ Json entry_json(const std::string& path, const std::string& name, const struct s
     if (n >= 0) out["target"] = std::string(target.data(), static_cast<std::size_t>(n));
   }
   return out;
+}
+
+Result<std::string> read_up_to(const std::string& path, std::size_t limit) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return file_error("open", path, errno);
+  std::string data(limit, '\0');
+  std::size_t got = 0;
+  while (got < data.size()) {
+    ssize_t n = ::read(fd, data.data() + got, data.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      close(fd);
+      return file_error("read", path, err);
+    }
+    if (n == 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  close(fd);
+  data.resize(got);
+  return data;
+}
+
+Result<std::size_t> write_whole(const std::string& path, std::string_view bytes, bool append) {
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), 0644);
+  if (fd < 0) return file_error("open", path, errno);
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      close(fd);
+      return file_error("write", path, err);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  close(fd);
+  return done;
 }
 
 Result<Json> read_directory(const std::string& path) {

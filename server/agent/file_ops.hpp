@@ -22,6 +22,12 @@ Error file_error(std::string_view call, const std::string& path, int err);
 // {name, path, type, size, mode, mtime[, target]} of one entry (lstat'ed).
 sandbox::Json entry_json(const std::string& path, const std::string& name, const struct stat& st);
 
+// A file's first `limit` bytes.
+Result<std::string> read_up_to(const std::string& path, std::size_t limit);
+
+// Writes (or appends) `bytes` to a file, making its parent directories; the bytes written.
+Result<std::size_t> write_whole(const std::string& path, std::string_view bytes, bool append);
+
 // A directory's entries sorted by name.
 Result<sandbox::Json> read_directory(const std::string& path);
 

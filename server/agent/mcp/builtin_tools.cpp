@@ -1,11 +1,8 @@
 // The agent's own MCP tools: run a command, read, write and list files. (fetch is in
 // fetch_tool.cpp.) Relative paths are taken from the sandbox's workdir; output is capped so a
 // chatty command cannot flood a model's context.
-#include <fcntl.h>
-#include <unistd.h>
 
 #include <cstdio>
-#include <filesystem>
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/experimental/channel.hpp>
@@ -183,25 +180,11 @@ Json read_file(const ExecContext& context, const Json& arguments) {
     limit = it->get<std::int64_t>();
   }
   const std::string full = resolve_path(*path, context.defaults.cwd);
-  int fd = open(full.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return text_result(file_error("open", full, errno).message, true);
-  std::string data(static_cast<std::size_t>(limit) + 1, '\0');
-  std::size_t got = 0;
-  while (got < data.size()) {
-    ssize_t n = ::read(fd, data.data() + got, data.size() - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      close(fd);
-      return text_result(file_error("read", full, err).message, true);
-    }
-    if (n == 0) break;
-    got += static_cast<std::size_t>(n);
-  }
-  close(fd);
-  const bool truncated = got > static_cast<std::size_t>(limit);
-  data.resize(std::min<std::size_t>(got, static_cast<std::size_t>(limit)));
-  std::string text = printable(data);
+  auto data = read_up_to(full, static_cast<std::size_t>(limit) + 1);  // one more: cut or not?
+  if (!data) return text_result(data.error().message, true);
+  const bool truncated = data->size() > static_cast<std::size_t>(limit);
+  if (truncated) data->resize(static_cast<std::size_t>(limit));
+  std::string text = printable(*data);
   if (truncated) text += "\n[truncated at " + std::to_string(limit) + " bytes]";
   return text_result(std::move(text));
 }
@@ -226,23 +209,9 @@ Json write_file(const ExecContext& context, const Json& arguments) {
     return bad_arguments("write_file", "'append' must be true or false");
   const bool append = append_arg.get<bool>();
   const std::string full = resolve_path(*path, context.defaults.cwd);
-  std::error_code ec;
-  std::filesystem::create_directories(std::filesystem::path(full).parent_path(), ec);
-  int fd = open(full.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), 0644);
-  if (fd < 0) return text_result(file_error("open", full, errno).message, true);
-  std::size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      close(fd);
-      return text_result(file_error("write", full, err).message, true);
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  close(fd);
-  return text_result("wrote " + std::to_string(done) + " bytes to " + full);
+  auto written = write_whole(full, bytes, append);
+  if (!written) return text_result(written.error().message, true);
+  return text_result("wrote " + std::to_string(*written) + " bytes to " + full);
 }
 
 Json list_files(const ExecContext& context, const Json& arguments) {
