@@ -2,7 +2,10 @@
 
 #include <unistd.h>
 
+#include <cstdlib>
 #include <fstream>
+
+#include "hive/sandbox/config.hpp"
 
 namespace hive::cli {
 namespace {
@@ -20,7 +23,9 @@ constexpr const char* kExitCodesHelp = R"(Exit codes:
         before the command ran; 126/127 if the command could not be started / found
   mcp call: 4 if the tool reported an error (isError)
 
-Environment: HIVE_SERVER (default http://127.0.0.1:7070), HIVE_TOKEN.)";
+Where to connect: --server/--token, else HIVE_SERVER/HIVE_TOKEN, else the current context of
+~/.hive/config (or HIVECONFIG's files; see hivectl config), else http://127.0.0.1:7070 with
+the local server's token.)";
 
 std::string local_token() {
   std::ifstream in(kLocalTokenPath);
@@ -31,10 +36,34 @@ std::string local_token() {
 
 }  // namespace
 
+std::vector<std::string> Invocation::config_paths() const {
+  if (!global.hiveconfig.empty()) return {global.hiveconfig};
+  return sandbox::config_paths(std::getenv("HIVECONFIG"), std::getenv("HOME"));
+}
+
 sandbox::ClientOptions Invocation::client_options() const {
+  const char* env_server = std::getenv("HIVE_SERVER");
+  const char* env_token = std::getenv("HIVE_TOKEN");
+  std::string server = env_server != nullptr ? env_server : "";
+  std::string token = env_token != nullptr ? env_token : "";
+  // A context: the one --context names (it beats the environment), or the config's current
+  // one when the environment names no server.
+  if (!global.context.empty() || server.empty()) {
+    auto config = sandbox::load_configs(config_paths());
+    std::string name = global.context;
+    if (name.empty() && config) name = config->current_context;
+    if (config && !name.empty()) {
+      if (auto target = sandbox::resolve_context(*config, name)) {
+        server = target->server;
+        if (!global.context.empty() || token.empty()) token = target->token;
+      }
+    }
+  }
   sandbox::ClientOptions options;
-  options.server = global.server;
-  options.token = global.token.empty() ? local_token() : global.token;
+  options.server = !global.server.empty() ? global.server
+                   : !server.empty()      ? server
+                                          : kDefaultServer;
+  options.token = !global.token.empty() ? global.token : !token.empty() ? token : local_token();
   return options;
 }
 
@@ -91,10 +120,12 @@ int run_hivectl(int argc, char** argv, Io io) {
   app.footer(kExitCodesHelp);
   app.require_subcommand(1);
   app.fallthrough();  // global flags may follow the verb, as in kubectl
-  app.add_option("--server", inv.global.server, "hive-server URL")
-      ->envname("HIVE_SERVER")
-      ->capture_default_str();
-  app.add_option("--token", inv.global.token, "bearer token")->envname("HIVE_TOKEN");
+  app.add_option("--server", inv.global.server,
+                 "hive-server URL (else HIVE_SERVER, the context's, http://127.0.0.1:7070)");
+  app.add_option("--token", inv.global.token, "bearer token (else HIVE_TOKEN, the context's)");
+  app.add_option("--context", inv.global.context, "the config context to use");
+  app.add_option("--hiveconfig", inv.global.hiveconfig,
+                 "the config file (else HIVECONFIG's files, else ~/.hive/config)");
   app.add_option("-o,--output", inv.global.output, "output format")
       ->check(CLI::IsMember({"table", "wide", "json", "yaml", "name"}))
       ->capture_default_str();
@@ -113,13 +144,14 @@ int run_hivectl(int argc, char** argv, Io io) {
   add_wait(app, inv);
   add_version(app, inv);
   add_mcp(app, inv);
+  add_config(app, inv);
 
   // --help lists verbs by what they are for, as kubectl does.
   for (const auto& [group, verbs] : std::vector<std::pair<const char*, std::vector<const char*>>>{
            {"Sandboxes", {"spawn", "list", "get", "describe", "deprovision"}},
            {"Inside a sandbox", {"exec", "attach", "cp", "ps", "logs", "kill", "mcp"}},
            {"Lifecycle", {"keepalive", "wait"}},
-           {"Other", {"version"}}}) {
+           {"Other", {"config", "version"}}}) {
     for (const char* verb : verbs) app.get_subcommand(verb)->group(group);
   }
 
@@ -137,6 +169,16 @@ int run_hivectl(int argc, char** argv, Io io) {
     if (in_exec && !inv.saw_dashes) return exec_missing_dashes(inv);
     io.err << "hivectl: " << e.what() << "\nRun 'hivectl --help' for usage.\n";
     return in_exec ? kExitExecHive : kExitUsage;
+  }
+  if (!inv.global.context.empty()) {  // a named context must exist, or nothing runs
+    auto config = sandbox::load_configs(inv.config_paths());
+    auto target = config ? sandbox::resolve_context(*config, inv.global.context)
+                         : Result<sandbox::ContextTarget>(config.error());
+    if (!target) {
+      io.err << "hivectl: --context " << inv.global.context << ": " << target.error().message
+             << "\n";
+      return kExitUsage;
+    }
   }
   return inv.run ? inv.run() : kExitUsage;
 }

@@ -31,9 +31,12 @@ struct PrintOptions {
   bool structured() const { return format == OutputFormat::Json || format == OutputFormat::Yaml; }
 };
 
+inline constexpr const char* kDefaultServer = "http://127.0.0.1:7070";
+
 struct GlobalOptions {
-  std::string server = "http://127.0.0.1:7070";
-  std::string token;
+  std::string server, token;  // --server, --token; else HIVE_SERVER, HIVE_TOKEN; else context
+  std::string context;        // --context: instead of the config's current-context
+  std::string hiveconfig;     // --hiveconfig: this file instead of HIVECONFIG/~/.hive/config
   std::string output = "table";
   bool no_headers = false;
   bool show_labels = false;
@@ -55,7 +58,10 @@ struct Invocation {
 
   // Resolves flags and environment into a client (the token may come from the local server).
   sandbox::Client client() const;
+  // Flags, then HIVE_SERVER/HIVE_TOKEN, then the context, then the local server's defaults.
   sandbox::ClientOptions client_options() const;
+  // The config files in effect: --hiveconfig, else HIVECONFIG's list, else ~/.hive/config.
+  std::vector<std::string> config_paths() const;
   OutputFormat format() const;
   PrintOptions print_options() const;
   // Prints "hivectl: <message>" and returns the exit code for the error.
@@ -76,7 +82,8 @@ void add_version(CLI::App& app, Invocation& inv);
 void add_keepalive(CLI::App& app, Invocation& inv);
 void add_wait(CLI::App& app, Invocation& inv);
 void add_describe(CLI::App& app, Invocation& inv);
-void add_mcp(CLI::App& app, Invocation& inv);  // mcp tools, mcp call
+void add_mcp(CLI::App& app, Invocation& inv);     // mcp tools, mcp call
+void add_config(CLI::App& app, Invocation& inv);  // config view, get-contexts, use-context...
 // exec -it and attach: an interactive session; returns the remote exit code (125 when Hive
 // failed first).
 int run_interactive(Invocation& inv, const std::string& id, sandbox::AttachOptions attach);

@@ -6,7 +6,7 @@ bin=build/bin
 state=$(mktemp -d /tmp/hive-demo-XXXXXX)
 log="$state/server.log"
 
-"$bin/hive-server" --listen 127.0.0.1:0 --state-dir "$state" 2>"$log" &
+"$bin/hive-server" --listen 127.0.0.1:0 --state-dir "$state" --client-config none 2>"$log" &
 server=$!
 cleanup() {
   kill "$server" 2>/dev/null && wait "$server" 2>/dev/null

@@ -19,6 +19,7 @@
 
 #include "api/auth.hpp"
 #include "api/handlers.hpp"
+#include "hive/sandbox/config.hpp"
 #include "runtime/local/local_runtime.hpp"
 #include "service/ticker.hpp"
 #include "store/store.hpp"
@@ -38,11 +39,33 @@ struct Options {
   std::int64_t default_idle = 900;
   std::int64_t tombstone_seconds = 3600;
   std::size_t warm_pool = 0;
+  std::string client_config;  // "" = HIVECONFIG's first file or ~/.hive/config; "none" = leave it
 };
 
 int fail(const std::string& message) {
   spdlog::error("{}", message);
   return 1;
+}
+
+// A new user needs no set-up: the first start adds a "local" context for this server to the
+// client configuration hivectl reads (and makes it current if none is). Never overwritten.
+void add_local_context(const Options& options, const std::string& address) {
+  if (options.client_config == "none") return;
+  const std::string path =
+      options.client_config.empty()
+          ? hive::sandbox::config_paths(std::getenv("HIVECONFIG"), std::getenv("HOME")).front()
+          : options.client_config;
+  auto config = hive::sandbox::load_config(path);
+  if (!config || config->context("local")) return;
+  config->put(hive::sandbox::ConfigServer{"local", "http://" + address});
+  config->put(hive::sandbox::ConfigUser{"local", "", options.state_dir + "/token"});
+  config->put(hive::sandbox::ConfigContext{"local", "local", "local"});
+  if (config->current_context.empty()) config->current_context = "local";
+  if (auto saved = hive::sandbox::save_config(path, *config); !saved) {
+    spdlog::warn("could not add the local context: {}", saved.error().message);
+    return;
+  }
+  spdlog::info("added context 'local' to {}", path);
 }
 
 std::string default_agent_path() {
@@ -95,6 +118,9 @@ int main(int argc, char** argv) {
                  "how long a reaped sandbox stays listed as Terminated with its reason")
       ->check(CLI::Range(0, 366 * 24 * 3600))
       ->capture_default_str();
+  app.add_option("--client-config", options.client_config,
+                 "the hivectl config to add a 'local' context to on first start (default: "
+                 "HIVECONFIG's first file or ~/.hive/config; 'none': leave it alone)");
   app.add_option("--warm-pool", options.warm_pool,
                  "ready sandboxes to keep per spec (image, network, resources) once asked for")
       ->check(CLI::Range(0, 10000))
@@ -150,6 +176,7 @@ int main(int argc, char** argv) {
   if (bind_error) return fail("listen on " + options.listen + ": " + bind_error.message());
   auto bound = acceptor.local_endpoint();
   std::string address = bound.address().to_string() + ":" + std::to_string(bound.port());
+  add_local_context(options, address);
   // Tests and scripts that asked for port 0 read the real address from here.
   std::ofstream(options.state_dir + "/address") << address << "\n";
 

@@ -115,9 +115,6 @@ void print_structured(std::ostream& out, const PrintOptions& options, const sand
   out << yaml.c_str() << "\n";
 }
 
-// Columns padded to their widest cell, three spaces apart; the last one unpadded.
-namespace {
-
 void print_rows(std::ostream& out, const std::vector<std::vector<std::string>>& rows) {
   if (rows.empty()) return;
   std::vector<std::size_t> widths(rows.front().size(), 0);
@@ -135,6 +132,9 @@ void print_rows(std::ostream& out, const std::vector<std::vector<std::string>>& 
     out << "\n";
   }
 }
+
+// Columns padded to their widest cell, three spaces apart; the last one unpadded.
+namespace {
 
 void print_table(std::ostream& out, const PrintOptions& options,
                  const std::vector<Sandbox>& sandboxes) {

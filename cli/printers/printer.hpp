@@ -27,6 +27,9 @@ void print_processes(std::ostream& out, const PrintOptions& options,
 void print_mcp_tools(std::ostream& out, const PrintOptions& options,
                      const std::vector<sandbox::McpTool>& tools);
 
+// Rows as aligned columns (the first row is the header when there is one).
+void print_rows(std::ostream& out, const std::vector<std::vector<std::string>>& rows);
+
 // A JSON value as -o json or -o yaml print it.
 void print_structured(std::ostream& out, const PrintOptions& options, const sandbox::Json& json);
 

@@ -139,3 +139,33 @@ TEST_CASE("wait blocks until a state or deletion, and times out with a message",
   CHECK(too_late.exit_code == 1);
   CHECK_THAT(too_late.err, Catch::Contains("will never be Running"));
 }
+
+TEST_CASE("a local server's first start gives hivectl a context to use", "[integration]") {
+  TestServer server;
+  const std::string config = server.state_dir() + "/hiveconfig";
+  const std::vector<std::string> env{"HIVECONFIG=" + config};
+  auto current =
+      hive::test::run({hive::test::bin("hivectl"), "config", "current-context"}, "", env);
+  CHECK(current.out == "local\n");
+  auto contexts = hive::test::run({hive::test::bin("hivectl"), "config", "get-contexts"}, "", env);
+  CHECK_THAT(contexts.out, Catch::Contains(server.url()));
+  // No --server, no HIVE_SERVER, no token: the context has them.
+  auto spawned = hive::test::run({hive::test::bin("hivectl"), "spawn", "-o", "name"}, "", env);
+  INFO(spawned.err);
+  REQUIRE(spawned.exit_code == 0);
+  auto listed = hive::test::run({hive::test::bin("hivectl"), "list", "-o", "name"}, "", env);
+  CHECK(listed.out == spawned.out);
+  // --context beats HIVE_SERVER; a context that does not exist is a usage error.
+  auto beats =
+      hive::test::run({hive::test::bin("hivectl"), "--context", "local", "list", "-o", "name"}, "",
+                      {env[0], "HIVE_SERVER=http://127.0.0.1:1"});
+  CHECK(beats.out == spawned.out);
+  auto missing =
+      hive::test::run({hive::test::bin("hivectl"), "--context", "nope", "list"}, "", env);
+  CHECK(missing.exit_code == 2);
+  CHECK_THAT(missing.err, Catch::Contains("no context 'nope'"));
+  // A second start leaves the context alone.
+  server.kill9();
+  server.start();
+  CHECK_THAT(hive::test::slurp(config), Catch::Contains("name: local"));
+}

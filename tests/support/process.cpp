@@ -152,8 +152,14 @@ TestServer::TestServer(std::vector<std::string> flags) : flags_(std::move(flags)
 
 void TestServer::start() {
   std::filesystem::remove(state_.path() + "/address");
-  std::vector<std::string> args{bin("hive-server"), "--listen", "127.0.0.1:0", "--state-dir",
-                                state_.path()};
+  // The server adds its "local" context to a hivectl config of the test's own, never root's.
+  std::vector<std::string> args{bin("hive-server"),
+                                "--listen",
+                                "127.0.0.1:0",
+                                "--state-dir",
+                                state_.path(),
+                                "--client-config",
+                                state_.path() + "/hiveconfig"};
   args.insert(args.end(), flags_.begin(), flags_.end());
   auto c_args = c_strings(args);
   posix_spawn_file_actions_t actions;
