@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "hive/sandbox/config.hpp"
+#include "printers/jsonpath.hpp"
 
 namespace hive::cli {
 namespace {
@@ -74,11 +75,15 @@ OutputFormat Invocation::format() const {
   if (global.output == "yaml") return OutputFormat::Yaml;
   if (global.output == "name") return OutputFormat::Name;
   if (global.output == "wide") return OutputFormat::Wide;
+  if (global.output.rfind("jsonpath=", 0) == 0) return OutputFormat::JsonPath;
   return OutputFormat::Table;
 }
 
 PrintOptions Invocation::print_options() const {
-  return {format(), !global.no_headers, global.show_labels};
+  PrintOptions options{format(), !global.no_headers, global.show_labels};
+  if (options.format == OutputFormat::JsonPath) options.jsonpath = global.output.substr(9);
+  options.sort_by = global.sort_by;
+  return options;
 }
 
 int exit_code_for(const Error& error) {
@@ -127,8 +132,23 @@ int run_hivectl(int argc, char** argv, Io io) {
   app.add_option("--hiveconfig", inv.global.hiveconfig,
                  "the config file (else HIVECONFIG's files, else ~/.hive/config)");
   app.add_option("-o,--output", inv.global.output, "output format")
-      ->check(CLI::IsMember({"table", "wide", "json", "yaml", "name"}))
+      ->check([](const std::string& value) -> std::string {
+        for (const char* name : {"table", "wide", "json", "yaml", "name"}) {
+          if (value == name) return "";
+        }
+        if (value.rfind("jsonpath=", 0) == 0) {
+          auto checked = check_jsonpath(value.substr(9));
+          return checked ? "" : checked.error().message;
+        }
+        return "'" + value + "' is not one of table, wide, json, yaml, name, jsonpath=TEMPLATE";
+      })
       ->capture_default_str();
+  app.add_option("--sort-by", inv.global.sort_by,
+                 "list in the order of this field, a JSONPath: .created_at, .labels.run")
+      ->check([](const std::string& value) -> std::string {
+        auto checked = select_jsonpath(value, sandbox::Json::object());
+        return checked ? "" : checked.error().message;
+      });
   app.add_flag("--no-headers", inv.global.no_headers, "tables without their header line");
   app.add_flag("--show-labels", inv.global.show_labels, "tables with a LABELS column");
   add_spawn(app, inv);

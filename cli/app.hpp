@@ -21,14 +21,19 @@ inline constexpr int kExitNoServer = 3;    // the server could not be reached
 inline constexpr int kExitToolError = 4;   // mcp call: the tool's result has isError
 inline constexpr int kExitExecHive = 125;  // exec: Hive failed before the command ran
 
-enum class OutputFormat { Table, Wide, Json, Yaml, Name };
+enum class OutputFormat { Table, Wide, Json, Yaml, Name, JsonPath };
 
 struct PrintOptions {
   OutputFormat format = OutputFormat::Table;
-  bool headers = true;  // --no-headers turns them off
-  bool labels = false;  // --show-labels adds a LABELS column
+  bool headers = true;   // --no-headers turns them off
+  bool labels = false;   // --show-labels adds a LABELS column
+  std::string jsonpath;  // -o jsonpath=TEMPLATE
+  std::string sort_by;   // --sort-by PATH: lists in the order of that field
   // JSON and YAML print whole resources; the rest print what a person or a pipe reads.
-  bool structured() const { return format == OutputFormat::Json || format == OutputFormat::Yaml; }
+  bool structured() const {
+    return format == OutputFormat::Json || format == OutputFormat::Yaml ||
+           format == OutputFormat::JsonPath;
+  }
 };
 
 inline constexpr const char* kDefaultServer = "http://127.0.0.1:7070";
@@ -40,6 +45,7 @@ struct GlobalOptions {
   std::string output = "table";
   bool no_headers = false;
   bool show_labels = false;
+  std::string sort_by;
 };
 
 struct Io {

@@ -1,5 +1,7 @@
 #include "printers/printer.hpp"
 
+#include "printers/jsonpath.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
@@ -103,9 +105,52 @@ void emit_yaml(YAML::Emitter& yaml, const sandbox::Json& json) {
   }
 }
 
+// --sort-by: the items in the order of the path's first value on their JSON (stable; numbers
+// as numbers, items without the field last).
+template <typename T, typename ToJson>
+std::vector<T> sorted(const std::vector<T>& items, const std::string& path, ToJson to_json) {
+  if (path.empty()) return items;
+  std::vector<std::pair<sandbox::Json, std::size_t>> keys;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    auto values = select_jsonpath(path, to_json(items[i]));
+    keys.emplace_back(values && !values->empty() ? values->front() : sandbox::Json(), i);
+  }
+  std::stable_sort(keys.begin(), keys.end(), [](const auto& a, const auto& b) {
+    if (a.first.is_null() || b.first.is_null()) return !a.first.is_null() && b.first.is_null();
+    return a.first < b.first;
+  });
+  std::vector<T> out;
+  for (const auto& key : keys) out.push_back(items[key.second]);
+  return out;
+}
+
+sandbox::Json process_json(const sandbox::ProcessInfo& p) {
+  sandbox::Json item{
+      {"pid", p.pid}, {"command", p.command}, {"state", p.state}, {"started_at", p.started_at}};
+  if (p.state == "exited") {
+    item["exit_code"] = p.exit_code;
+    item["signal"] = p.signal;
+    item["duration_ms"] = p.duration_ms;
+  }
+  return item;
+}
+
+sandbox::Json tool_json(const sandbox::McpTool& tool) {
+  sandbox::Json item{
+      {"name", tool.name}, {"description", tool.description}, {"inputSchema", tool.input_schema}};
+  if (!tool.title.empty()) item["title"] = tool.title;
+  if (!tool.output_schema.is_null()) item["outputSchema"] = tool.output_schema;
+  return item;
+}
+
 }  // namespace
 
 void print_structured(std::ostream& out, const PrintOptions& options, const sandbox::Json& json) {
+  if (options.format == OutputFormat::JsonPath) {
+    auto text = render_jsonpath(options.jsonpath, json);  // checked when the flag was read
+    out << (text ? *text : text.error().message);
+    return;
+  }
   if (options.format == OutputFormat::Json) {
     out << json.dump(2) << "\n";
     return;
@@ -192,7 +237,9 @@ void describe(std::ostream& out, const Sandbox& sb, std::chrono::system_clock::t
 }
 
 void print_sandboxes(std::ostream& out, const PrintOptions& options,
-                     const std::vector<Sandbox>& sandboxes) {
+                     const std::vector<Sandbox>& unsorted) {
+  const auto sandboxes =
+      sorted(unsorted, options.sort_by, [](const Sandbox& sb) { return sandbox::to_json(sb); });
   if (options.structured()) {
     sandbox::Json items = sandbox::Json::array();
     for (const auto& sb : sandboxes) items.push_back(sandbox::to_json(sb));
@@ -213,19 +260,11 @@ void print_sandbox(std::ostream& out, const PrintOptions& options, const Sandbox
 }
 
 void print_processes(std::ostream& out, const PrintOptions& options,
-                     const std::vector<sandbox::ProcessInfo>& processes) {
+                     const std::vector<sandbox::ProcessInfo>& unsorted) {
+  const auto processes = sorted(unsorted, options.sort_by, process_json);
   if (options.structured()) {
     sandbox::Json items = sandbox::Json::array();
-    for (const auto& p : processes) {
-      sandbox::Json item{
-          {"pid", p.pid}, {"command", p.command}, {"state", p.state}, {"started_at", p.started_at}};
-      if (p.state == "exited") {
-        item["exit_code"] = p.exit_code;
-        item["signal"] = p.signal;
-        item["duration_ms"] = p.duration_ms;
-      }
-      items.push_back(std::move(item));
-    }
+    for (const auto& p : processes) items.push_back(process_json(p));
     print_structured(out, options, sandbox::Json{{"items", items}});
     return;
   }
@@ -251,17 +290,11 @@ void print_processes(std::ostream& out, const PrintOptions& options,
 namespace hive::cli {
 
 void print_mcp_tools(std::ostream& out, const PrintOptions& options,
-                     const std::vector<sandbox::McpTool>& tools) {
+                     const std::vector<sandbox::McpTool>& unsorted) {
+  const auto tools = sorted(unsorted, options.sort_by, tool_json);
   if (options.structured()) {
     sandbox::Json items = sandbox::Json::array();
-    for (const auto& tool : tools) {
-      sandbox::Json item{{"name", tool.name},
-                         {"description", tool.description},
-                         {"inputSchema", tool.input_schema}};
-      if (!tool.title.empty()) item["title"] = tool.title;
-      if (!tool.output_schema.is_null()) item["outputSchema"] = tool.output_schema;
-      items.push_back(std::move(item));
-    }
+    for (const auto& tool : tools) items.push_back(tool_json(tool));
     print_structured(out, options, sandbox::Json{{"items", items}});
     return;
   }
