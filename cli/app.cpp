@@ -105,23 +105,7 @@ int Invocation::fail(const Error& error) const {
   return exit_code_for(error);
 }
 
-int run_hivectl(int argc, char** argv, Io io) {
-  Invocation inv{.io = io};
-  // Everything after "--" is the remote command, never flags of ours.
-  std::vector<char*> ours;
-  for (int i = 0; i < argc; ++i) {
-    if (!inv.saw_dashes && std::string_view(argv[i]) == "--" && i > 0) {
-      inv.saw_dashes = true;
-      continue;
-    }
-    if (inv.saw_dashes) {
-      inv.after_dashes.emplace_back(argv[i]);
-    } else {
-      ours.push_back(argv[i]);
-    }
-  }
-
-  CLI::App app{"hivectl: run and manage Hive sandboxes", "hivectl"};
+void build_app(CLI::App& app, Invocation& inv) {
   app.footer(kExitCodesHelp);
   app.require_subcommand(1);
   app.fallthrough();  // global flags may follow the verb, as in kubectl
@@ -165,14 +149,39 @@ int run_hivectl(int argc, char** argv, Io io) {
   add_version(app, inv);
   add_mcp(app, inv);
   add_config(app, inv);
+  add_completion(app, inv);
 
   // --help lists verbs by what they are for, as kubectl does.
   for (const auto& [group, verbs] : std::vector<std::pair<const char*, std::vector<const char*>>>{
            {"Sandboxes", {"spawn", "list", "get", "describe", "deprovision"}},
            {"Inside a sandbox", {"exec", "attach", "cp", "ps", "logs", "kill", "mcp"}},
            {"Lifecycle", {"keepalive", "wait"}},
-           {"Other", {"config", "version"}}}) {
+           {"Other", {"config", "completion", "version"}}}) {
     for (const char* verb : verbs) app.get_subcommand(verb)->group(group);
+  }
+}
+
+int run_hivectl(int argc, char** argv, Io io) {
+  Invocation inv{.io = io};
+  // Everything after "--" is the remote command, never flags of ours.
+  std::vector<char*> ours;
+  for (int i = 0; i < argc; ++i) {
+    if (!inv.saw_dashes && std::string_view(argv[i]) == "--" && i > 0) {
+      inv.saw_dashes = true;
+      continue;
+    }
+    if (inv.saw_dashes) {
+      inv.after_dashes.emplace_back(argv[i]);
+    } else {
+      ours.push_back(argv[i]);
+    }
+  }
+
+  CLI::App app{"hivectl: run and manage Hive sandboxes", "hivectl"};
+  build_app(app, inv);
+  // The shells' completion scripts ask here what may come next (hidden from --help).
+  if (ours.size() >= 2 && std::string_view(ours[1]) == "__complete") {
+    return run_complete(app, inv, {ours.begin() + 2, ours.end()});
   }
 
   try {

@@ -88,8 +88,14 @@ void add_version(CLI::App& app, Invocation& inv);
 void add_keepalive(CLI::App& app, Invocation& inv);
 void add_wait(CLI::App& app, Invocation& inv);
 void add_describe(CLI::App& app, Invocation& inv);
-void add_mcp(CLI::App& app, Invocation& inv);     // mcp tools, mcp call
-void add_config(CLI::App& app, Invocation& inv);  // config view, get-contexts, use-context...
+void add_mcp(CLI::App& app, Invocation& inv);  // mcp tools, mcp call
+void add_config(CLI::App& app, Invocation& inv);
+void add_completion(CLI::App& app, Invocation& inv);  // completion bash|zsh|fish
+// Every flag and verb of hivectl on `app`.
+void build_app(CLI::App& app, Invocation& inv);
+// `hivectl __complete WORD...`: what may stand in place of the last word, one a line.
+int run_complete(CLI::App& app, Invocation& inv,
+                 std::vector<std::string> words);  // config view, get-contexts, use-context...
 // exec -it and attach: an interactive session; returns the remote exit code (125 when Hive
 // failed first).
 int run_interactive(Invocation& inv, const std::string& id, sandbox::AttachOptions attach);

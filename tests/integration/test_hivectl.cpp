@@ -1,6 +1,11 @@
 // hivectl against a real hive-server with real sandboxes: the path a user walks.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
 #include <nlohmann/json.hpp>
 
 #include "process.hpp"
@@ -168,4 +173,44 @@ TEST_CASE("a local server's first start gives hivectl a context to use", "[integ
   server.kill9();
   server.start();
   CHECK_THAT(hive::test::slurp(config), Catch::Contains("name: local"));
+}
+
+TEST_CASE("completion in real bash, zsh and fish offers live sandbox ids", "[integration]") {
+  TestServer server;
+  auto sb = server.client().spawn({.name = "completed"});
+  REQUIRE(sb);
+  const std::vector<std::string> env{"HIVE_SERVER=" + server.url(), "HIVE_TOKEN=" + server.token(),
+                                     "PATH=" + std::string(HIVE_BIN_DIR) + ":/usr/bin:/bin"};
+  auto bash = hive::test::run(
+      {"/bin/bash", "-c",
+       "source <(hivectl completion bash); COMP_WORDS=(hivectl exec ''); COMP_CWORD=2; _hivectl;"
+       " printf '%s\\n' \"${COMPREPLY[@]}\"; COMP_WORDS=(hivectl ex); COMP_CWORD=1; _hivectl;"
+       " printf '%s\\n' \"${COMPREPLY[@]}\""},
+      "", env);
+  CHECK(bash.out == sb->id + "\ncompleted\nexec\n");
+
+  auto fish =
+      hive::test::run({"/usr/bin/fish", "-c",
+                       "hivectl completion fish | source; complete -C 'hivectl mcp tools com'"},
+                      "", env);
+  CHECK(fish.out == "completed\n");
+
+  // zsh completes only in an interactive line editor: drive one in tmux.
+  const std::string session = "hive-zsh-" + std::to_string(getpid());
+  const std::string start = "env PATH=" + std::string(HIVE_BIN_DIR) +
+                            ":/usr/bin:/bin HIVE_SERVER=" + server.url() +
+                            " HIVE_TOKEN=" + server.token() + " zsh -f";
+  hive::test::run(
+      {"/usr/bin/tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "20", start});
+  auto keys = [&](std::vector<std::string> k) {
+    k.insert(k.begin(), {"/usr/bin/tmux", "send-keys", "-t", session});
+    hive::test::run(k);
+    std::this_thread::sleep_for(std::chrono::milliseconds(800));
+  };
+  keys({"autoload -U compinit && compinit -u && source <(hivectl completion zsh)", "Enter"});
+  keys({"hivectl desc", "Tab"});
+  keys({"comp", "Tab"});
+  auto pane = hive::test::run({"/usr/bin/tmux", "capture-pane", "-t", session, "-p"}).out;
+  hive::test::run({"/usr/bin/tmux", "kill-session", "-t", session});
+  CHECK_THAT(pane, Catch::Contains("hivectl describe completed"));
 }
