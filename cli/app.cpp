@@ -150,13 +150,14 @@ void build_app(CLI::App& app, Invocation& inv) {
   add_mcp(app, inv);
   add_config(app, inv);
   add_completion(app, inv);
+  add_shell(app, inv);
 
   // --help lists verbs by what they are for, as kubectl does.
   for (const auto& [group, verbs] : std::vector<std::pair<const char*, std::vector<const char*>>>{
            {"Sandboxes", {"spawn", "list", "get", "describe", "deprovision"}},
            {"Inside a sandbox", {"exec", "attach", "cp", "ps", "logs", "kill", "mcp"}},
            {"Lifecycle", {"keepalive", "wait"}},
-           {"Other", {"config", "completion", "version"}}}) {
+           {"Other", {"shell", "config", "completion", "version"}}}) {
     for (const char* verb : verbs) app.get_subcommand(verb)->group(group);
   }
 }
