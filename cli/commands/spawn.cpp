@@ -1,6 +1,8 @@
 // hivectl spawn: create a sandbox and wait until it is Running.
+#include <atomic>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "app.hpp"
 #include "hive/sandbox/codec.hpp"
@@ -14,7 +16,41 @@ struct SpawnOptions {
   std::vector<std::string> labels, env;
   std::string network = "none";
   std::string mcp_config;  // a Claude-desktop file: {"mcpServers": {...}}
+  int count = 1;
+  bool dry_run = false;
 };
+
+// --count N: N sandboxes of one spec, spawned by up to 16 clients at once; ids in the order
+// they were asked for. Failures are reported one by one.
+int spawn_many(Invocation& inv, const sandbox::SandboxSpec& spec, int count) {
+  std::vector<Result<sandbox::Sandbox>> results(static_cast<std::size_t>(count),
+                                                make_error(Errc::internal, "not started"));
+  std::atomic<int> next{0};
+  std::vector<std::thread> workers;
+  for (int w = 0; w < std::min(count, 16); ++w) {
+    workers.emplace_back([&] {
+      auto client = inv.client();
+      for (int i; (i = next.fetch_add(1)) < count;)
+        results[static_cast<std::size_t>(i)] = client.spawn(spec);
+    });
+  }
+  for (auto& worker : workers) worker.join();
+  int code = kExitOk;
+  std::vector<sandbox::Sandbox> spawned;
+  for (auto& result : results) {
+    if (result) {
+      spawned.push_back(*result);
+    } else {
+      code = inv.fail(result.error());
+    }
+  }
+  if (inv.print_options().structured()) {
+    print_sandboxes(inv.io.out, inv.print_options(), spawned);
+  } else {
+    for (const auto& sb : spawned) inv.io.out << sb.id << "\n";
+  }
+  return code;
+}
 
 // The stdio MCP servers of a Claude-desktop style file, as the spec's mcp_servers.
 Result<sandbox::Json> read_mcp_config(const std::string& path) {
@@ -65,6 +101,24 @@ int run_spawn(Invocation& inv, SpawnOptions& o) {
   o.spec.network = o.network == "host"     ? sandbox::Network::Host
                    : o.network == "egress" ? sandbox::Network::Egress
                                            : sandbox::Network::None;
+  if (o.dry_run) {  // checked here as the server would, and shown; nothing is created
+    auto checked = sandbox::spec_from_json(sandbox::to_json(o.spec));
+    if (!checked) {
+      inv.fail(checked.error());
+      return kExitUsage;
+    }
+    PrintOptions options = inv.print_options();
+    if (!options.structured()) options.format = OutputFormat::Json;
+    print_structured(inv.io.out, options, sandbox::to_json(*checked));
+    return kExitOk;
+  }
+  if (o.count != 1) {
+    if (!o.spec.name.empty()) {
+      inv.io.err << "hivectl spawn: --name and --count do not go together (names are unique)\n";
+      return kExitUsage;
+    }
+    return spawn_many(inv, o.spec, o.count);
+  }
   auto sb = inv.client().spawn(o.spec);
   if (!sb) return inv.fail(sb.error());
   if (inv.print_options().structured()) {
@@ -84,6 +138,8 @@ void add_spawn(CLI::App& app, Invocation& inv) {
   hivectl spawn --image host
   ID=$(hivectl spawn --name rollout-1 -l run=42 --memory 512Mi --ttl 600)
   hivectl spawn -o json
+  hivectl spawn --count 100 -l run=42         # 100 at once, one id a line
+  hivectl spawn --memory 2Gi --cpu 1 --dry-run  # the spec as the server would take it
   hivectl spawn --mcp-config mcp.json   # stdio MCP servers to bridge, Claude-desktop format:
                                         # {"mcpServers": {"fs": {"command": "...", "args": []}}})");
   cmd->add_option("--image", o->spec.image, "image to run ('host': the host's /usr, read-only)")
@@ -105,6 +161,11 @@ void add_spawn(CLI::App& app, Invocation& inv) {
   cmd->add_option("--mcp-config", o->mcp_config,
                   "a JSON file of stdio MCP servers to bridge ({\"mcpServers\": ...}); their "
                   "tools appear as <server>_<tool>");
+  cmd->add_option("--port", o->spec.ports, "a port the sandbox serves on (repeatable)")
+      ->check(CLI::Range(1, 65535));
+  cmd->add_option("--count", o->count, "how many sandboxes of this spec (ids one a line)")
+      ->check(CLI::Range(1, 10000));
+  cmd->add_flag("--dry-run", o->dry_run, "check the spec and print it; create nothing");
   cmd->add_option("--network", o->network, "none (loopback only), host or egress")
       ->check(CLI::IsMember({"none", "host", "egress"}))
       ->capture_default_str();

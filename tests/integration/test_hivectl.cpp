@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -213,4 +214,24 @@ TEST_CASE("completion in real bash, zsh and fish offers live sandbox ids", "[int
   auto pane = hive::test::run({"/usr/bin/tmux", "capture-pane", "-t", session, "-p"}).out;
   hive::test::run({"/usr/bin/tmux", "kill-session", "-t", session});
   CHECK_THAT(pane, Catch::Contains("hivectl describe completed"));
+}
+
+TEST_CASE("spawn --count makes many, --dry-run makes none", "[integration]") {
+  TestServer server;
+  auto many = server.hivectl({"spawn", "--count", "12", "-l", "batch=b"});
+  CHECK(many.exit_code == 0);
+  CHECK(std::count(many.out.begin(), many.out.end(), '\n') == 12);
+  auto listed = server.hivectl({"list", "-l", "batch=b", "-o", "name"});
+  CHECK(listed.out.size() == many.out.size());
+  CHECK(server.hivectl({"spawn", "--count", "2", "--name", "x"}).exit_code == 2);
+
+  auto dry = server.hivectl({"spawn", "--memory", "2Gi", "--port", "8080", "--dry-run"});
+  CHECK(dry.exit_code == 0);
+  auto spec = nlohmann::json::parse(dry.out);
+  CHECK(spec["resources"]["memory"] == "2Gi");
+  CHECK(spec["ports"][0] == 8080);
+  auto bad = server.hivectl({"spawn", "--memory", "2Gx", "--dry-run"});
+  CHECK(bad.exit_code == 2);
+  CHECK_THAT(bad.err, Catch::Contains("resources.memory"));
+  CHECK(server.hivectl({"list", "-o", "name"}).out.size() == many.out.size());  // none made
 }
