@@ -245,6 +245,19 @@ void burst(hive::test::TestServer& server, int count, int threads) {
   std::this_thread::sleep_for(std::chrono::seconds(5));
   std::printf("%.2f s\n", (agent_stats().cpu_ticks - agents.cpu_ticks) /
                               static_cast<double>(sysconf(_SC_CLK_TCK)));
+  // hivectl as people and scripts meet it, through the same harness as the floor.
+  Row floor{"floor: run /bin/true (same harness)",
+            measure(20, [] { hive::test::run({"/bin/true"}); })};
+  Row version{"hivectl version --client (start-up)", measure(20, [&] {
+                server.hivectl({"version", "--client"});
+              })};
+  Row list_names{"hivectl list -o name, " + std::to_string(count) + " sandboxes", measure(10, [&] {
+                   server.hivectl({"list", "-o", "name"});
+                 })};
+  Row list_table{"hivectl list (table), " + std::to_string(count) + " sandboxes",
+                 measure(10, [&] { server.hivectl({"list"}); })};
+  std::printf("\nhivectl (floor: starting /bin/true the same way)\n");
+  print({floor, version, list_names, list_table}, floor);
   start = Clock::now();
   auto gone = server.client().deprovision_matching("");
   seconds = std::chrono::duration<double>(Clock::now() - start).count();
