@@ -48,6 +48,30 @@ Result<std::vector<Sandbox>> Client::list(const ListOptions& options) {
   return items_of(*body);
 }
 
+Result<void> Client::watch(const ListOptions& options,
+                           const std::function<bool(const WatchEvent&)>& on_event) {
+  std::string path = "/v1/sandboxes?watch=true&selector=" + escape_segment(options.selector);
+  if (options.state) path += "&state=" + to_string(*options.state);
+  std::optional<Error> broken;
+  Transport::Streamed request{.method = "GET", .path = path};
+  request.on_data = line_splitter([&](std::string_view line) {
+    auto json = parse_json(line);
+    auto sandbox = json && json->is_object()
+                       ? sandbox_from_json(json->value("object", Json()))
+                       : Result<Sandbox>(make_error(Errc::transport, "not an event"));
+    if (!sandbox) {
+      broken = make_error(Errc::transport, "a watch event could not be read: " + std::string(line));
+      return false;
+    }
+    const Json& type = (*json)["type"];
+    return on_event(
+        WatchEvent{type.is_string() ? type.get<std::string>() : "", std::move(*sandbox)});
+  });
+  if (auto streamed = transport_->stream(request); !streamed) return streamed.error();
+  if (broken) return *broken;
+  return {};
+}
+
 Result<BulkResult> Client::deprovision_matching(const std::string& selector) {
   std::string query = selector.empty() ? "all=true" : "selector=" + escape_segment(selector);
   auto body = transport_->call("DELETE", "/v1/sandboxes?" + query);

@@ -7,6 +7,7 @@
 
 #include "api/auth.hpp"
 #include "api/router.hpp"
+#include "api/watch.hpp"
 #include "gateway/proxy.hpp"
 #include "hive/sandbox/codec.hpp"
 #include "hive/sandbox/selector.hpp"
@@ -35,6 +36,29 @@ http::Response result_response(const http::Request& request, const Result<T>& re
 Result<Json> request_json(const http::Request& request) {
   if (request.body().empty()) return Json::object();
   return sandbox::parse_json(request.body());
+}
+
+struct ListFilter {
+  std::optional<sandbox::State> state;
+  sandbox::Selector selector;
+};
+
+// ?selector=...&state=... of a list or a watch.
+Result<ListFilter> list_filter(Route& r) {
+  auto selector = sandbox::parse_selector(r.query["selector"]);
+  if (!selector) return selector.error();
+  ListFilter filter{std::nullopt, std::move(*selector)};
+  if (auto it = r.query.find("state"); it != r.query.end()) {
+    filter.state = sandbox::state_from_string(it->second);
+    if (!filter.state)
+      return make_error(Errc::invalid_argument, "unknown state '" + it->second + "'");
+  }
+  return filter;
+}
+
+bool is_watch(const Route& r) {
+  auto it = r.query.find("watch");
+  return r.kind == RouteKind::ListSandboxes && it != r.query.end() && it->second == "true";
 }
 
 // The sandbox an MCP client means on /mcp: Hive's X-Session-ID, or the seeds' older name.
@@ -69,8 +93,8 @@ void Api::handle(http::Request&& request, http::Reply reply) {
 }
 
 bool Api::streams(const http::RequestHeader& header) {
-  auto kind = route(header.method(), header.target()).kind;
-  return kind == RouteKind::Agent || kind == RouteKind::Mcp;
+  auto r = route(header.method(), header.target());
+  return r.kind == RouteKind::Agent || r.kind == RouteKind::Mcp || is_watch(r);
 }
 
 boost::asio::awaitable<bool> Api::stream(http::Exchange& exchange) {
@@ -79,6 +103,7 @@ boost::asio::awaitable<bool> Api::stream(http::Exchange& exchange) {
   const std::string method(exchange.header().method_string());
   const std::string target(exchange.header().target());
   Route r = route(exchange.header().method(), target);
+  if (is_watch(r)) co_return co_await watch(exchange, r);
   const bool mcp = r.kind == RouteKind::Mcp || r.agent_target.rfind("/mcp", 0) == 0;
   const auto style = mcp ? ErrorStyle::JsonRpc : ErrorStyle::Hive;
   if (r.kind == RouteKind::Mcp) r.id = mcp_sandbox(exchange.header());
@@ -107,6 +132,15 @@ boost::asio::awaitable<bool> Api::stream(http::Exchange& exchange) {
   co_return outcome.keep_alive;
 }
 
+boost::asio::awaitable<bool> Api::watch(http::Exchange& exchange, Route& r) {
+  const auto id = next_request_id_.fetch_add(1);
+  auto auth = check_bearer(exchange.header()[bhttp::field::authorization], token_);
+  auto filter = auth ? list_filter(r) : Result<ListFilter>(auth.error());
+  if (!filter) co_return co_await http::answer_error(exchange, filter.error());
+  spdlog::info("req={} GET {} watching", id, std::string(exchange.header().target()));
+  co_return co_await serve_watch(exchange, service_, filter->state, std::move(filter->selector));
+}
+
 http::Response Api::dispatch(const http::Request& request) {
   Route r = route(request.method(), request.target());
   if (r.needs_auth) {
@@ -128,17 +162,9 @@ http::Response Api::dispatch(const http::Request& request) {
           request, 200,
           {{"version", HIVE_VERSION}, {"api", "v1"}, {"runtime", service_.runtime_name()}});
     case RouteKind::ListSandboxes: {
-      auto selector = sandbox::parse_selector(r.query["selector"]);
-      if (!selector) return error_response(request, selector.error());
-      std::optional<sandbox::State> state;
-      if (auto it = r.query.find("state"); it != r.query.end()) {
-        state = sandbox::state_from_string(it->second);
-        if (!state) {
-          return error_response(
-              request, make_error(Errc::invalid_argument, "unknown state '" + it->second + "'"));
-        }
-      }
-      auto sandboxes = service_.list(state, *selector);
+      auto filter = list_filter(r);
+      if (!filter) return error_response(request, filter.error());
+      auto sandboxes = service_.list(filter->state, filter->selector);
       if (!sandboxes) return error_response(request, sandboxes.error());
       Json items = Json::array();
       for (const auto& sb : *sandboxes) items.push_back(sandbox::to_json(sb));

@@ -8,6 +8,7 @@
 
 #include <boost/asio/thread_pool.hpp>
 
+#include "api/router.hpp"
 #include "http/exchange.hpp"
 #include "service/sandbox_service.hpp"
 
@@ -25,6 +26,7 @@ class Api : public http::Service {
 
  private:
   http::Response dispatch(const http::Request& request);
+  boost::asio::awaitable<bool> watch(http::Exchange& exchange, Route& r);
 
   SandboxService& service_;
   std::string token_;

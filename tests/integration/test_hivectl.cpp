@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <future>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -234,4 +235,27 @@ TEST_CASE("spawn --count makes many, --dry-run makes none", "[integration]") {
   CHECK(bad.exit_code == 2);
   CHECK_THAT(bad.err, Catch::Contains("resources.memory"));
   CHECK(server.hivectl({"list", "-o", "name"}).out.size() == many.out.size());  // none made
+}
+
+TEST_CASE("list --watch prints the list, then each change", "[integration]") {
+  TestServer server;
+  auto before = server.client().spawn({.labels = {{"w", "1"}}});
+  REQUIRE(before);
+  auto watcher = std::async(std::launch::async, [&] {
+    return hive::test::run({"/usr/bin/timeout", "4", hive::test::bin("hivectl"), "list", "-w", "-l",
+                            "w=1", "-o", "jsonpath={.type} {.object.id} {.object.state}"},
+                           "", {"HIVE_SERVER=" + server.url(), "HIVE_TOKEN=" + server.token()});
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+  auto added = server.client().spawn({.labels = {{"w", "1"}}});
+  REQUIRE(added);
+  auto other = server.client().spawn({.labels = {{"w", "2"}}});  // not selected
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+  REQUIRE(server.client().deprovision(before->id));
+  auto out = watcher.get().out;
+  CHECK_THAT(out, Catch::StartsWith("ADDED " + before->id + " Running\n"));
+  CHECK_THAT(out, Catch::Contains("ADDED " + added->id + " "));  // Starting, or Running already
+  CHECK_THAT(out, Catch::Contains(added->id + " Running\n"));
+  CHECK_THAT(out, Catch::Contains("DELETED " + before->id));
+  CHECK(out.find(other->id) == std::string::npos);
 }

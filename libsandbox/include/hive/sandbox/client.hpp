@@ -32,6 +32,13 @@ struct ListOptions {
   std::string selector;  // label selector, e.g. "run=42,tier!=web"
 };
 
+// One change seen by watch(): "ADDED", "MODIFIED" or "DELETED", and the sandbox as it is
+// (as it was, for DELETED).
+struct WatchEvent {
+  std::string type;
+  Sandbox sandbox;
+};
+
 struct BulkResult {
   std::vector<Sandbox> deprovisioned;
   std::vector<std::pair<std::string, Error>> failed;  // id, why
@@ -89,6 +96,10 @@ class Client {
   Result<Sandbox> spawn(const SandboxSpec& spec);
   Result<std::vector<Sandbox>> list(const ListOptions& options = {});
   Result<Sandbox> get(const std::string& id_or_name);
+  // The sandboxes a list would give, each as ADDED, then every change until on_event returns
+  // false (or the connection ends).
+  Result<void> watch(const ListOptions& options,
+                     const std::function<bool(const WatchEvent&)>& on_event);
   // Returns the sandbox as it ended (state Terminated).
   Result<Sandbox> deprovision(const std::string& id_or_name);
   // Deprovisions every sandbox matching the selector; an empty selector means all of them.
