@@ -17,7 +17,7 @@ struct SpawnOptions {
   std::string network = "none";
   std::string mcp_config;  // a Claude-desktop file: {"mcpServers": {...}}
   int count = 1;
-  bool dry_run = false;
+  bool dry_run = false, no_wait = false;
 };
 
 // --count N: N sandboxes of one spec, spawned by up to 16 clients at once; ids in the order
@@ -119,7 +119,8 @@ int run_spawn(Invocation& inv, SpawnOptions& o) {
     }
     return spawn_many(inv, o.spec, o.count);
   }
-  auto sb = inv.client().spawn(o.spec);
+  auto client = inv.client();
+  auto sb = o.no_wait ? client.spawn_no_wait(o.spec) : client.spawn(o.spec);
   if (!sb) return inv.fail(sb.error());
   if (inv.print_options().structured()) {
     print_sandbox(inv.io.out, inv.print_options(), *sb);
@@ -139,6 +140,7 @@ void add_spawn(CLI::App& app, Invocation& inv) {
   ID=$(hivectl spawn --name rollout-1 -l run=42 --memory 512Mi --ttl 600)
   hivectl spawn -o json
   hivectl spawn --count 100 -l run=42         # 100 at once, one id a line
+  ID=$(hivectl spawn --no-wait) && hivectl wait $ID --for=state=Running
   hivectl spawn --memory 2Gi --cpu 1 --dry-run  # the spec as the server would take it
   hivectl spawn --mcp-config mcp.json   # stdio MCP servers to bridge, Claude-desktop format:
                                         # {"mcpServers": {"fs": {"command": "...", "args": []}}})");
@@ -166,6 +168,9 @@ void add_spawn(CLI::App& app, Invocation& inv) {
   cmd->add_option("--count", o->count, "how many sandboxes of this spec (ids one a line)")
       ->check(CLI::Range(1, 10000));
   cmd->add_flag("--dry-run", o->dry_run, "check the spec and print it; create nothing");
+  cmd->add_flag(
+      "--no-wait", o->no_wait,
+      "print the id at once, the sandbox still Starting (hivectl wait --for=state=Running)");
   cmd->add_option("--network", o->network, "none (loopback only), host or egress")
       ->check(CLI::IsMember({"none", "host", "egress"}))
       ->capture_default_str();

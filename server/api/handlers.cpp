@@ -171,14 +171,22 @@ http::Response Api::dispatch(const http::Request& request) {
       return json_response(request, 200, {{"items", items}});
     }
     case RouteKind::Spawn: {
-      if (auto it = r.query.find("wait"); it != r.query.end() && it->second != "true") {
-        return error_response(
-            request, make_error(Errc::invalid_argument, "wait=false is not supported yet"));
+      const auto wait = r.query.find("wait");
+      if (wait != r.query.end() && wait->second != "true" && wait->second != "false") {
+        return error_response(request, make_error(Errc::invalid_argument, "wait is true or false"));
       }
       auto body = request_json(request);
       if (!body) return error_response(request, body.error());
       auto spec = sandbox::spec_from_json(*body);
       if (!spec) return error_response(request, spec.error());
+      if (wait != r.query.end() && wait->second == "false") {  // 202: Starting, placed later
+        auto later = [this](std::function<void()> start) {
+          boost::asio::post(workers_, std::move(start));
+        };
+        auto started = service_.spawn(std::move(*spec), later);
+        return result_response(request, started,
+                               started && started->state == sandbox::State::Running ? 201 : 202);
+      }
       return result_response(request, service_.spawn(std::move(*spec)), 201);
     }
     case RouteKind::GetSandbox:

@@ -23,6 +23,10 @@ SandboxService::SandboxService(Store& store, runtime::Runtime& runtime, ServiceO
     : store_(store), runtime_(runtime), options_(options), pool_(options.warm_pool_size) {}
 
 Result<Sandbox> SandboxService::spawn(sandbox::SandboxSpec spec) {
+  return spawn(std::move(spec), {});
+}
+
+Result<Sandbox> SandboxService::spawn(sandbox::SandboxSpec spec, const RunLater& run_later) {
   if (spec.ttl_seconds == 0) spec.ttl_seconds = options_.default_ttl_seconds;
   if (spec.idle_timeout_seconds == 0) {
     spec.idle_timeout_seconds = options_.default_idle_timeout_seconds;
@@ -37,12 +41,22 @@ Result<Sandbox> SandboxService::spawn(sandbox::SandboxSpec spec) {
       }
     }
   }
+  if (run_later) {  // wait=false: answer with the Starting record, place it on a worker
+    auto record = insert_record(std::move(spec), "");
+    if (!record) return record.error();
+    run_later([this, record = *record]() mutable {
+      if (auto placed = place_record(record, /*keep_failure=*/true); !placed) {
+        spdlog::warn("spawn of {} failed: {}", record.sandbox.id, placed.error().message);
+      }
+    });
+    return record->sandbox;
+  }
   auto record = start_record(std::move(spec), "");
   if (!record) return record.error();
   return record->sandbox;
 }
 
-Result<Record> SandboxService::start_record(sandbox::SandboxSpec spec, const std::string& pool) {
+Result<Record> SandboxService::insert_record(sandbox::SandboxSpec spec, const std::string& pool) {
   auto now = Clock::now();
   Record record;
   record.sandbox.spec = std::move(spec);
@@ -61,10 +75,30 @@ Result<Record> SandboxService::start_record(sandbox::SandboxSpec spec, const std
     if (inserted || !record.sandbox.spec.name.empty()) break;
   }
   if (!inserted) return inserted.error();
+  return record;
+}
 
+Result<Record> SandboxService::start_record(sandbox::SandboxSpec spec, const std::string& pool) {
+  auto record = insert_record(std::move(spec), pool);
+  if (!record) return record.error();
+  return place_record(*record, /*keep_failure=*/false);
+}
+
+// Starts an inserted record's sandbox. A failure removes the record, or with keep_failure
+// (nobody waits for the answer) leaves it Failed with the reason, for the client to see.
+Result<Record> SandboxService::place_record(Record record, bool keep_failure) {
+  const auto forget = [&](const Error& error) {
+    if (!keep_failure) {
+      (void)store_.remove(record.sandbox.id);
+      return;
+    }
+    record.sandbox.state = State::Failed;
+    record.sandbox.reason = error.message;
+    (void)store_.update(record);
+  };
   auto placement = runtime_.start(record.sandbox);
   if (!placement) {
-    (void)store_.remove(record.sandbox.id);
+    forget(placement.error());
     return placement.error();
   }
   record.runtime_data.update(placement->runtime_data);
@@ -74,7 +108,7 @@ Result<Record> SandboxService::start_record(sandbox::SandboxSpec spec, const std
     body["mcp_servers"] = servers;
     if (auto r = configure_agent(record.sandbox.id, record.runtime_data, body); !r) {
       (void)runtime_.stop(record.sandbox.id, record.runtime_data);
-      (void)store_.remove(record.sandbox.id);
+      forget(r.error());
       return r.error();
     }
   }

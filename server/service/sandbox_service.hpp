@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -42,6 +43,11 @@ class SandboxService {
 
   // Creates a sandbox and returns it Running, or an error with nothing left behind.
   Result<sandbox::Sandbox> spawn(sandbox::SandboxSpec spec);
+  // With run_later (spawn ?wait=false): returns the sandbox Starting at once (Running when a
+  // warm pool had one) and hands its start to run_later; a start that fails leaves it Failed
+  // with the reason.
+  using RunLater = std::function<void(std::function<void()>)>;
+  Result<sandbox::Sandbox> spawn(sandbox::SandboxSpec spec, const RunLater& run_later);
   Result<std::vector<sandbox::Sandbox>> list(std::optional<sandbox::State> state,
                                              const sandbox::Selector& selector = {});
   Result<sandbox::Sandbox> get(const std::string& id_or_name);
@@ -92,6 +98,8 @@ class SandboxService {
   // The record, unless it does not exist or is a pooled sandbox nobody has claimed.
   Result<Record> visible(const std::string& id_or_name);
   Result<Record> start_record(sandbox::SandboxSpec spec, const std::string& pool);
+  Result<Record> insert_record(sandbox::SandboxSpec spec, const std::string& pool);
+  Result<Record> place_record(Record record, bool keep_failure);
   // Hands a pooled sandbox to a spawn request: its env and workdir go to the agent.
   Result<sandbox::Sandbox> claim(const std::string& id, const sandbox::SandboxSpec& spec);
   // POST /configure to a sandbox's agent: what a spec adds after start (env and workdir of a

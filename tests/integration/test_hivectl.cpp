@@ -259,3 +259,17 @@ TEST_CASE("list --watch prints the list, then each change", "[integration]") {
   CHECK_THAT(out, Catch::Contains("DELETED " + before->id));
   CHECK(out.find(other->id) == std::string::npos);
 }
+
+TEST_CASE("spawn --no-wait answers at once and the sandbox comes up", "[integration]") {
+  TestServer server;
+  auto started = server.hivectl({"spawn", "--no-wait", "-o", "jsonpath={.id} {.state}"});
+  REQUIRE(started.exit_code == 0);
+  const std::string id = started.out.substr(0, started.out.find(' '));
+  CHECK_THAT(started.out, Catch::EndsWith(" Starting") || Catch::EndsWith(" Running"));
+  CHECK(server.hivectl({"wait", id, "--for=state=Running", "--timeout=20s"}).exit_code == 0);
+  CHECK(server.hivectl({"exec", id, "--", "true"}).exit_code == 0);
+  auto bad =
+      hive::test::run({"/usr/bin/curl", "-s", "-H", "Authorization: Bearer " + server.token(), "-d",
+                       "{}", server.url() + "/v1/sandboxes?wait=soon"});
+  CHECK_THAT(bad.out, Catch::Contains("wait is true or false"));
+}

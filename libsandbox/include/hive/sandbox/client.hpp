@@ -94,6 +94,9 @@ class Client {
 
   // Returns once the sandbox is Running.
   Result<Sandbox> spawn(const SandboxSpec& spec);
+  // Returns at once: the sandbox Starting (Running when a warm pool had one); it becomes
+  // Running, or Failed with the reason. get() or watch() tell which.
+  Result<Sandbox> spawn_no_wait(const SandboxSpec& spec);
   Result<std::vector<Sandbox>> list(const ListOptions& options = {});
   Result<Sandbox> get(const std::string& id_or_name);
   // The sandboxes a list would give, each as ADDED, then every change until on_event returns
