@@ -1,4 +1,6 @@
 // hivectl list / get: show sandboxes.
+#include <algorithm>
+
 #include "app.hpp"
 #include "printers/printer.hpp"
 
@@ -6,11 +8,17 @@ namespace hive::cli {
 
 namespace {
 
-// list -w: each event as it comes; a table row (the header once), an id, or with -o json /
-// yaml / jsonpath the event itself.
-int run_watch(Invocation& inv, const sandbox::ListOptions& options) {
+// list -w and get -w: each event as it comes; a table row (the header once), an id, or with -o json
+// / yaml / jsonpath the event itself.
+int run_watch(Invocation& inv, const sandbox::ListOptions& options,
+              const std::vector<std::string>& only = {}) {
   auto print = inv.print_options();
   auto watched = inv.client().watch(options, [&](const sandbox::WatchEvent& event) {
+    const auto& sb = event.sandbox;
+    if (!only.empty() && std::find(only.begin(), only.end(), sb.id) == only.end() &&
+        (sb.spec.name.empty() || std::find(only.begin(), only.end(), sb.spec.name) == only.end())) {
+      return true;  // get -w: not one of those asked for
+    }
     if (print.structured()) {
       print_structured(
           inv.io.out, print,
@@ -70,10 +78,14 @@ void add_get(CLI::App& app, Invocation& inv) {
   auto* cmd = app.add_subcommand("get", "Show one or more sandboxes by id or name");
   cmd->footer(R"(Examples:
   hivectl get sb-4k7q2m9x
-  hivectl get rollout-17 -o json)");
+  hivectl get rollout-17 -o json
+  hivectl get -w sb-4k7q2m9x      # then a row for each of its changes, until Ctrl-C)");
+  auto watch = std::make_shared<bool>(false);
   cmd->add_option("ID", *ids, "sandbox ids or names")->required();
-  cmd->callback([&inv, ids] {
-    inv.run = [&inv, ids] {
+  cmd->add_flag("-w,--watch", *watch, "after showing them, print each change as it happens");
+  cmd->callback([&inv, ids, watch] {
+    inv.run = [&inv, ids, watch] {
+      if (*watch) return run_watch(inv, {}, *ids);
       auto client = inv.client();
       std::vector<sandbox::Sandbox> found;
       int code = kExitOk;

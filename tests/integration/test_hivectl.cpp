@@ -258,6 +258,14 @@ TEST_CASE("list --watch prints the list, then each change", "[integration]") {
   CHECK_THAT(out, Catch::Contains(added->id + " Running\n"));
   CHECK_THAT(out, Catch::Contains("DELETED " + before->id));
   CHECK(out.find(other->id) == std::string::npos);
+
+  // get -w follows the sandboxes named, and only those.
+  auto get_watch = std::async(std::launch::async, [&] {
+    return hive::test::run(
+        {"/usr/bin/timeout", "2", hive::test::bin("hivectl"), "get", "-w", added->id, "-o", "name"},
+        "", {"HIVE_SERVER=" + server.url(), "HIVE_TOKEN=" + server.token()});
+  });
+  CHECK(get_watch.get().out == added->id + "\n");
 }
 
 TEST_CASE("spawn --no-wait answers at once and the sandbox comes up", "[integration]") {
