@@ -5,41 +5,11 @@
 #include <sstream>
 
 #include "app.hpp"
+#include "completion_scripts.hpp"
 #include "hive/sandbox/config.hpp"
 
 namespace hive::cli {
 namespace {
-
-// The scripts, as in completions/ (a test keeps the two the same).
-constexpr const char* kBash =
-    R"(# bash completion for hivectl: source it, or put it in /etc/bash_completion.d/.
-# Made by `hivectl completion bash`; it asks `hivectl __complete` what may come next.
-_hivectl() {
-  local IFS=$'\n'
-  COMPREPLY=($(hivectl __complete "${COMP_WORDS[@]:1:COMP_CWORD}" 2>/dev/null))
-}
-complete -o default -F _hivectl hivectl
-)";
-constexpr const char* kZsh = R"(#compdef hivectl
-# zsh completion for hivectl: put it on $fpath as _hivectl, or source it after compinit.
-# Made by `hivectl completion zsh`; it asks `hivectl __complete` what may come next.
-_hivectl() {
-  local -a candidates
-  candidates=("${(@f)$(hivectl __complete "${(@)words[2,CURRENT]}" 2>/dev/null)}")
-  compadd -Q -- "${candidates[@]}"
-}
-compdef _hivectl hivectl
-)";
-constexpr const char* kFish =
-    R"(# fish completion for hivectl: put it in ~/.config/fish/completions/hivectl.fish.
-# Made by `hivectl completion fish`; it asks `hivectl __complete` what may come next.
-function __hivectl_complete
-    set -l words (commandline -opc)
-    set -l current (commandline -ct)
-    hivectl __complete $words[2..-1] "$current" 2>/dev/null
-end
-complete -c hivectl -f -a '(__hivectl_complete)'
-)";
 
 bool expects_value(const CLI::Option* option) { return option->get_type_size() != 0; }
 
@@ -174,7 +144,9 @@ Examples:
       ->check(CLI::IsMember({"bash", "zsh", "fish"}));
   cmd->callback([&inv, shell] {
     inv.run = [&inv, shell] {
-      inv.io.out << (*shell == "bash" ? kBash : *shell == "zsh" ? kZsh : kFish);
+      inv.io.out << (*shell == "bash"  ? kBashCompletion
+                     : *shell == "zsh" ? kZshCompletion
+                                       : kFishCompletion);
       return kExitOk;
     };
   });
