@@ -11,10 +11,12 @@
 
 #include "hive/sandbox/client.hpp"
 #include "process.hpp"
+#include "tmux.hpp"
 
 using namespace hive::sandbox;
 using hive::test::TempDir;
 using hive::test::TestServer;
+using hive::test::Tmux;
 
 namespace {
 
@@ -31,38 +33,6 @@ std::string session_script(const TestServer& server, const std::string& id,
                         << "sleep 60\n";
   return "sh " + script;
 }
-
-// A tmux server of the test's own, so nothing of the user's is touched.
-class Tmux {
- public:
-  Tmux() : socket_("hive-test-" + std::to_string(getpid())) {}
-  ~Tmux() { run({"kill-server"}); }
-  hive::test::Outcome run(std::vector<std::string> args) const {
-    args.insert(args.begin(), {"/usr/bin/tmux", "-L", socket_});
-    return hive::test::run(args);
-  }
-  // An 80x24 window running `command`.
-  bool open(const std::string& command) const {
-    return run({"new-session", "-d", "-s", "t", "-x", "80", "-y", "24", command}).exit_code == 0;
-  }
-  std::string screen() const { return run({"capture-pane", "-p", "-t", "t"}).out; }
-  void keys(std::vector<std::string> keys) const {
-    keys.insert(keys.begin(), {"send-keys", "-t", "t"});
-    run(keys);
-  }
-  // Waits (up to 15 s) until the screen shows `text`.
-  bool shows(const std::string& text) const {
-    for (int i = 0; i < 150; ++i) {
-      if (screen().find(text) != std::string::npos) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    UNSCOPED_INFO("the screen, still without '" << text << "':\n" << screen());
-    return false;
-  }
-
- private:
-  std::string socket_;
-};
 
 }  // namespace
 

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "process.hpp"
+#include "tmux.hpp"
 
 using hive::test::TestServer;
 using hive::test::trim;
@@ -198,23 +199,20 @@ TEST_CASE("completion in real bash, zsh and fish offers live sandbox ids", "[int
   CHECK(fish.out == "completed\n");
 
   // zsh completes only in an interactive line editor: drive one in tmux.
-  const std::string session = "hive-zsh-" + std::to_string(getpid());
-  const std::string start = "env PATH=" + std::string(HIVE_BIN_DIR) +
-                            ":/usr/bin:/bin HIVE_SERVER=" + server.url() +
-                            " HIVE_TOKEN=" + server.token() + " zsh -f";
-  hive::test::run(
-      {"/usr/bin/tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "20", start});
-  auto keys = [&](std::vector<std::string> k) {
-    k.insert(k.begin(), {"/usr/bin/tmux", "send-keys", "-t", session});
-    hive::test::run(k);
-    std::this_thread::sleep_for(std::chrono::milliseconds(800));
-  };
-  keys({"autoload -U compinit && compinit -u && source <(hivectl completion zsh)", "Enter"});
-  keys({"hivectl desc", "Tab"});
-  keys({"comp", "Tab"});
-  auto pane = hive::test::run({"/usr/bin/tmux", "capture-pane", "-t", session, "-p"}).out;
-  hive::test::run({"/usr/bin/tmux", "kill-session", "-t", session});
-  CHECK_THAT(pane, Catch::Contains("hivectl describe completed"));
+  hive::test::Tmux tmux;
+  REQUIRE(tmux.open("env PATH=" + std::string(HIVE_BIN_DIR) + ":/usr/bin:/bin HIVE_SERVER=" +
+                        server.url() + " HIVE_TOKEN=" + server.token() + " zsh -f",
+                    120, 20));
+  // The prompt is spelt in two halves so that the typed line itself does not show it.
+  tmux.keys(
+      {"PS1='zsh''-ready> '; autoload -U compinit && compinit -u && "
+       "source <(hivectl completion zsh)",
+       "Enter"});
+  REQUIRE(tmux.shows("zsh-ready>"));  // (the pane drops trailing blanks)
+  tmux.keys({"hivectl desc", "Tab"});
+  REQUIRE(tmux.shows("hivectl describe"));
+  tmux.keys({"comp", "Tab"});
+  CHECK(tmux.shows("hivectl describe completed"));
 }
 
 TEST_CASE("spawn --count makes many, --dry-run makes none", "[integration]") {

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "process.hpp"
+#include "tmux.hpp"
 
 using hive::test::TestServer;
 
@@ -31,35 +32,32 @@ TEST_CASE("hivectl shell in a terminal: editing, Tab, Ctrl-C and history", "[int
   auto sb = server.client().spawn({});
   REQUIRE(sb);
   hive::test::TempDir home;
-  const std::string session = "hive-shell-" + std::to_string(getpid());
   const std::string command = "env HOME=" + home.path() + " HIVE_SERVER=" + server.url() +
                               " HIVE_TOKEN=" + server.token() + " " + hive::test::bin("hivectl") +
                               " shell; sleep 60";
-  hive::test::run(
-      {"/usr/bin/tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "40", command});
-  auto keys = [&](std::vector<std::string> k, int ms = 700) {
-    k.insert(k.begin(), {"/usr/bin/tmux", "send-keys", "-t", session});
-    hive::test::run(k);
-    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
-  };
-  auto pane = [&] {
-    return hive::test::run({"/usr/bin/tmux", "capture-pane", "-t", session, "-p"}).out;
-  };
-  for (int i = 0; i < 100 && pane().find("hive>") == std::string::npos; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  keys({"use " + sb->id.substr(0, 5), "Tab"});  // a live id, completed
-  keys({"Enter"});
-  keys({"echo abc", "Left", "Left", "X", "Enter"});  // edited in place
-  keys({"sleep 100", "Enter"}, 1000);
-  keys({"C-c"}, 1500);  // interrupts the command, not the shell
-  keys({":mc", "Tab"});
-  keys({"to", "Tab"});
-  keys({"Enter"}, 1500);
-  keys({"Up", "Up", "Up", "Enter"}, 1000);  // three back in the history: "echo aXbc" again
-  const std::string screen = pane();
-  keys({"C-d"});
-  hive::test::run({"/usr/bin/tmux", "kill-session", "-t", session});
+  hive::test::Tmux tmux;
+  REQUIRE(tmux.open(command, 120, 40));
+  REQUIRE(tmux.shows("hive>"));
+  tmux.keys({"use " + sb->id.substr(0, 5), "Tab"});  // a live id, completed
+  REQUIRE(tmux.shows("use " + sb->id));
+  tmux.keys({"Enter"});
+  REQUIRE(tmux.shows("hive:" + sb->id + ">"));
+  tmux.keys({"echo abc", "Left", "Left", "X", "Enter"});  // edited in place
+  REQUIRE(tmux.shows("\naXbc\n"));
+  tmux.keys({"sleep 100", "Enter"});
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));  // running before the key
+  tmux.keys({"C-c"});  // interrupts the command, not the shell
+  REQUIRE(tmux.shows("[130]>"));
+  tmux.keys({":mc", "Tab"});
+  REQUIRE(tmux.shows("[130]> :mcp"));  // (the pane drops trailing blanks)
+  tmux.keys({"to", "Tab"});
+  REQUIRE(tmux.shows(":mcp tools"));
+  tmux.keys({"Enter"});
+  REQUIRE(tmux.shows("run_command"));
+  tmux.keys({"Up", "Up", "Up", "Enter"});  // three back in the history: "echo aXbc" again
+  tmux.shows("echo aXbc\naXbc\n", 2);
+  const std::string screen = tmux.screen();
+  tmux.keys({"C-d"});
   INFO(screen);
   CHECK_THAT(screen, Catch::Contains("hive> use " + sb->id));
   CHECK_THAT(screen, Catch::Contains("echo aXbc\naXbc\n"));
