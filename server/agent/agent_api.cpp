@@ -140,6 +140,15 @@ void AgentApi::handle(http::Request&& request, http::Reply reply) {
                        make_error(Errc::not_found, "no route for " + std::string(target))));
 }
 
+Result<void> AgentApi::start_background(std::vector<std::string> argv) {
+  sandbox::ExecRequest request;
+  request.argv = std::move(argv);
+  request.background = true;
+  auto started = processes_.start(std::move(request), defaults_);
+  if (!started) return started.error();
+  return {};
+}
+
 // A warm-pool claim: the env and workdir of the spawn request that took this sandbox. They
 // apply to every command from now on, as if the sandbox had been started with them.
 http::Response AgentApi::configure(const http::Request& request) {

@@ -19,6 +19,9 @@ class AgentApi : public http::Service {
   bool streams(const http::RequestHeader& header) override;
   boost::asio::awaitable<bool> stream(http::Exchange& exchange) override;
   void handle(http::Request&& request, http::Reply reply) override;
+  // Starts a command as a background process, as POST /exec with "background" would (the
+  // image's own command in a Pod).
+  Result<void> start_background(std::vector<std::string> argv);
 
  private:
   void exec(const http::Request& request, http::Reply reply);

@@ -1,21 +1,27 @@
 // hive-agent: PID 1 of every sandbox. In a local sandbox the server starts it in fresh
 // namespaces with a listening Unix socket (--listen-fd), a mount plan (--plan-fd) and a pipe
-// to report readiness on (--ready-fd); it applies the plan, reports "ok", and serves.
+// to report readiness on (--ready-fd); it applies the plan, reports "ok", and serves. In a
+// Kubernetes Pod it is the container's entry point instead: it listens on TCP (--listen-tcp),
+// admits only requests carrying the secret given in HIVE_AGENT_SECRET (healthz excepted), and
+// starts the image's own command, given after "--", as a background process.
 #include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <string>
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/signal_set.hpp>
 
 #include "agent_api.hpp"
 #include "hive/sandbox/codec.hpp"
 #include "sandbox_init.hpp"
+#include "secret_gate.hpp"
 #include "spawn_command.hpp"
 
 namespace {
@@ -28,6 +34,9 @@ struct Options {
   int ready_fd = -1;
   int plan_fd = -1;
   std::string listen_path;
+  std::string listen_tcp;
+  std::vector<std::string> command;  // the image's own, after "--"
+  std::string install_to;            // copy this binary there and exit (a Pod's init container)
   std::string hostname;
   std::string workdir = "/workspace";
   std::vector<int> command_cgroup_fds;
@@ -77,6 +86,92 @@ void report(int fd, const std::string& line) {
   close(fd);
 }
 
+// An init container's job: put the static agent into the Pod's shared emptyDir, whatever
+// (or however little) the agent image holds besides it.
+int install_to(const std::string& dir) {
+  std::error_code ec;
+  const std::string target = dir + "/hive-agent";
+  std::filesystem::copy_file("/proc/self/exe", target + ".tmp",
+                             std::filesystem::copy_options::overwrite_existing, ec);
+  if (!ec) std::filesystem::permissions(target + ".tmp", std::filesystem::perms(0755), ec);
+  if (!ec) std::filesystem::rename(target + ".tmp", target, ec);
+  if (ec) {
+    std::fprintf(stderr, "hive-agent: install to %s: %s\n", dir.c_str(), ec.message().c_str());
+    return 1;
+  }
+  return 0;
+}
+
+// The Pod's secret, taken out of the environment so no command started here inherits it.
+std::string take_secret() {
+  const char* value = getenv("HIVE_AGENT_SECRET");
+  std::string secret = value == nullptr ? "" : value;
+  unsetenv("HIVE_AGENT_SECRET");
+  return secret;
+}
+
+Result<asio::ip::tcp::endpoint> parse_tcp(const std::string& text) {
+  auto colon = text.rfind(':');
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(colon == 0 ? "0.0.0.0" : text.substr(0, colon), ec);
+  int port = colon == std::string::npos ? -1 : std::atoi(text.c_str() + colon + 1);
+  if (colon == std::string::npos || ec || port <= 0 || port > 65535) {
+    return hive::make_error(hive::Errc::invalid_argument,
+                            "--listen-tcp '" + text + "' is not ADDRESS:PORT or :PORT");
+  }
+  return asio::ip::tcp::endpoint(address, static_cast<unsigned short>(port));
+}
+
+// Serves the API on TCP behind the secret gate (a Pod).
+Result<void> listen_tcp(asio::io_context& io, const Options& options,
+                        std::shared_ptr<hive::http::Service> api) {
+  auto endpoint = parse_tcp(options.listen_tcp);
+  if (!endpoint) return endpoint.error();
+  std::string secret = take_secret();
+  if (secret.empty()) {
+    return hive::make_error(hive::Errc::invalid_argument,
+                            "--listen-tcp needs the secret in HIVE_AGENT_SECRET");
+  }
+  using asio::ip::tcp;
+  tcp::acceptor acceptor(io);
+  boost::system::error_code ec;
+  acceptor.open(endpoint->protocol(), ec);
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(*endpoint, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return hive::make_error(hive::Errc::unavailable, "listen: " + ec.message());
+  auto gate = std::make_shared<hive::agent::SecretGate>(std::move(api), std::move(secret));
+  std::make_shared<hive::http::Listener<tcp>>(
+      std::move(acceptor), [&io] { return io.get_executor(); }, gate)
+      ->start();
+  return {};
+}
+
+// Serves the API on the inherited socket, a Unix path, or TCP.
+Result<void> listen(asio::io_context& io, const Options& options,
+                    std::shared_ptr<hive::agent::AgentApi> api) {
+  if (!options.listen_tcp.empty()) return listen_tcp(io, options, std::move(api));
+  using Local = asio::local::stream_protocol;
+  Local::acceptor acceptor(io);
+  boost::system::error_code ec;
+  if (options.listen_fd >= 0) {
+    acceptor.assign(Local(), options.listen_fd, ec);
+  } else if (!options.listen_path.empty()) {
+    unlink(options.listen_path.c_str());
+    acceptor.open(Local(), ec);
+    if (!ec) acceptor.bind(Local::endpoint(options.listen_path), ec);
+    if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  } else {
+    return hive::make_error(hive::Errc::invalid_argument,
+                            "one of --listen-fd, --listen, --listen-tcp is needed");
+  }
+  if (ec) return hive::make_error(hive::Errc::unavailable, "listen: " + ec.message());
+  std::make_shared<hive::http::Listener<Local>>(
+      std::move(acceptor), [&io] { return io.get_executor(); }, std::move(api))
+      ->start();
+  return {};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -90,7 +185,14 @@ int main(int argc, char** argv) {
   app.add_option("--workdir", options.workdir, "the default directory for commands");
   app.add_option("--command-cgroup-fd", options.command_cgroup_fds,
                  "an inherited cgroup.procs every command joins (repeatable)");
+  app.add_option("--listen-tcp", options.listen_tcp,
+                 "ADDRESS:PORT to listen on (a Pod); needs HIVE_AGENT_SECRET");
+  app.add_option("--install-to", options.install_to, "copy this binary into DIR and exit");
+  app.add_option("command", options.command, "the image's command, run in the background")
+      ->expected(-1);
+  app.positionals_at_end();
   CLI11_PARSE(app, argc, argv);
+  if (!options.install_to.empty()) return install_to(options.install_to);
 
   signal(SIGPIPE, SIG_IGN);
   if (auto r = prepare_sandbox(options); !r) {
@@ -99,31 +201,20 @@ int main(int argc, char** argv) {
   }
 
   asio::io_context io{1};
-  using Local = asio::local::stream_protocol;
-  Local::acceptor acceptor(io);
-  boost::system::error_code ec;
-  if (options.listen_fd >= 0) {
-    acceptor.assign(Local(), options.listen_fd, ec);
-  } else if (!options.listen_path.empty()) {
-    unlink(options.listen_path.c_str());
-    acceptor.open(Local(), ec);
-    if (!ec) acceptor.bind(Local::endpoint(options.listen_path), ec);
-    if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  } else {
-    ec = asio::error::invalid_argument;
-  }
-  if (ec) {
-    report(options.ready_fd, "error: listen: " + ec.message() + "\n");
-    return 1;
-  }
-
   hive::agent::Children children(io);
   for (int fd : options.command_cgroup_fds) fcntl(fd, F_SETFD, FD_CLOEXEC);
   auto api = std::make_shared<hive::agent::AgentApi>(
       io, children, hive::agent::ExecDefaults{options.workdir, options.command_cgroup_fds});
-  std::make_shared<hive::http::Listener<Local>>(
-      std::move(acceptor), [&io] { return io.get_executor(); }, api)
-      ->start();
+  if (auto r = listen(io, options, api); !r) {
+    report(options.ready_fd, "error: " + r.error().message + "\n");
+    std::fprintf(stderr, "hive-agent: %s\n", r.error().message.c_str());
+    return 1;
+  }
+  if (!options.command.empty()) {
+    if (auto r = api->start_background(options.command); !r) {
+      std::fprintf(stderr, "hive-agent: the image's command: %s\n", r.error().message.c_str());
+    }
+  }
 
   // SIGTERM ends the sandbox: as PID 1, take every process of the namespace down with us.
   asio::signal_set stop(io, SIGTERM, SIGINT);
