@@ -2,7 +2,7 @@
 #   make demo   install what is missing, build, and walk spawn -> exec -> deprovision
 #   make test   install what is missing, build, and run the whole suite (also under ASan+UBSan)
 SHELL := /bin/bash
-.PHONY: all deps interop-deps build build-asan test test-release test-asan demo bench format clean
+.PHONY: all deps interop-deps k8s-deps build build-asan test test-release test-asan demo bench format clean
 
 all: build
 
@@ -11,6 +11,11 @@ deps:
 
 interop-deps:
 	@scripts/install-interop.sh
+
+# kube-apiserver, etcd, kube-scheduler, kubectl and kwok for tests/k8s, built from the Go module
+# proxy once per machine (~6 minutes on 2 cores), then cached in ~/.cache/hive/k8s.
+k8s-deps:
+	@tests/k8s/build-cluster.sh >/dev/null
 
 build: deps
 	@cmake --preset default >/dev/null
@@ -22,10 +27,10 @@ build-asan: deps
 
 test: test-release test-asan
 
-test-release: build interop-deps
+test-release: build interop-deps k8s-deps
 	@ctest --preset default
 
-test-asan: build-asan interop-deps
+test-asan: build-asan interop-deps k8s-deps
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --preset asan
 

@@ -1,5 +1,6 @@
-// hive-server: the control plane and gateway. Sandboxes outlive this process; on start it
-// re-adopts them from the state directory's SQLite store.
+// hive-server: the control plane and gateway. Local runtime: sandboxes outlive this process;
+// on start it re-adopts them from the state directory's SQLite store. Kubernetes runtime: the
+// Pods are the records, so any number of replicas serve the same sandboxes.
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -20,6 +21,7 @@
 #include "api/auth.hpp"
 #include "api/handlers.hpp"
 #include "hive/sandbox/config.hpp"
+#include "runtime/kube/kube_backend.hpp"
 #include "runtime/local/local_runtime.hpp"
 #include "service/ticker.hpp"
 #include "store/store.hpp"
@@ -40,7 +42,81 @@ struct Options {
   std::int64_t tombstone_seconds = 3600;
   std::size_t warm_pool = 0;
   std::string client_config;  // "" = HIVECONFIG's first file or ~/.hive/config; "none" = leave it
+  std::string token_file;     // "" = STATE_DIR/token, made on first start
+  hive::kube::BackendOptions kube;
 };
+
+// Where records live and sandboxes run: SQLite + namespaces, or the Pod cache + Pods.
+struct Backend {
+  std::unique_ptr<hive::server::Store> store;
+  std::unique_ptr<hive::runtime::Runtime> runtime;
+  std::optional<hive::kube::Backend> kube;
+  hive::server::Store& the_store() { return kube ? *kube->store : *store; }
+  hive::runtime::Runtime& the_runtime() { return kube ? *kube->runtime : *runtime; }
+};
+
+void add_kube_options(CLI::App& app, hive::kube::BackendOptions& kube) {
+  const char* group = "Kubernetes runtime (--runtime kubernetes)";
+  app.add_option("--kubeconfig", kube.kubeconfig,
+                 "kubeconfig file (default: in-cluster service account)")
+      ->group(group);
+  app.add_option("--kube-context", kube.context, "context in --kubeconfig")->group(group);
+  app.add_option("--namespace", kube.namespace_name,
+                 "namespace of the sandbox Pods (default: the context's, or the server Pod's)")
+      ->group(group);
+  app.add_option("--kube-secret-file", kube.secret_file,
+                 "key shared by all replicas; each agent's secret is derived from it")
+      ->group(group);
+  app.add_option("--agent-image", kube.runtime.agent_image,
+                 "image holding /hive-agent, copied into every sandbox Pod")
+      ->capture_default_str()
+      ->group(group);
+  app.add_option("--sandbox-image", kube.runtime.sandbox_image,
+                 "image for sandboxes that ask for image 'host'")
+      ->capture_default_str()
+      ->group(group);
+  app.add_option("--replica-id", kube.identity,
+                 "this replica's name in the leader Lease "
+                 "(default: hostname-pid)")
+      ->group(group);
+  app.add_option("--lease-seconds", kube.lease_duration,
+                 "leader Lease duration; the leader alone reaps")
+      ->check(CLI::Range(1, 3600))
+      ->group(group);
+  app.add_option("--kube-qps", kube.rate.qps, "Kubernetes API calls per second")
+      ->check(CLI::Range(1.0, 100000.0))
+      ->capture_default_str()
+      ->group(group);
+  app.add_option("--kube-burst", kube.rate.burst, "Kubernetes API calls allowed in a burst")
+      ->check(CLI::Range(1.0, 100000.0))
+      ->capture_default_str()
+      ->group(group);
+}
+
+std::string replica_identity() {
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  return std::string(host) + "-" + std::to_string(getpid());
+}
+
+hive::Result<Backend> make_backend(const Options& options) {
+  Backend backend;
+  if (options.runtime == "kubernetes") {
+    auto kube_options = options.kube;
+    if (kube_options.identity.empty()) kube_options.identity = replica_identity();
+    auto kube = hive::kube::make_backend(kube_options);
+    if (!kube) return kube.error().context("kubernetes runtime");
+    backend.kube = std::move(*kube);
+    return backend;
+  }
+  auto store = hive::server::SqliteStore::open(options.state_dir + "/hive.db");
+  if (!store) return store.error();
+  auto runtime = hive::runtime::LocalRuntime::create({options.state_dir, options.agent_path});
+  if (!runtime) return runtime.error().context("local runtime");
+  backend.store = std::move(*store);
+  backend.runtime = std::move(*runtime);
+  return backend;
+}
 
 int fail(const std::string& message) {
   spdlog::error("{}", message);
@@ -102,7 +178,7 @@ int main(int argc, char** argv) {
   app.add_option("--state-dir", options.state_dir, "where records, token and sandboxes live")
       ->capture_default_str();
   app.add_option("--runtime", options.runtime, "where sandboxes run")
-      ->check(CLI::IsMember({"local"}))
+      ->check(CLI::IsMember({"local", "kubernetes"}))
       ->capture_default_str();
   app.add_option("--agent", options.agent_path, "the hive-agent binary (default: beside this one)");
   app.add_option("--workers", options.workers, "threads for blocking calls (spawn, exec)")
@@ -125,6 +201,9 @@ int main(int argc, char** argv) {
                  "ready sandboxes to keep per spec (image, network, resources) once asked for")
       ->check(CLI::Range(0, 10000))
       ->capture_default_str();
+  app.add_option("--token-file", options.token_file,
+                 "the admin token (default: STATE_DIR/token, made on first start)");
+  add_kube_options(app, options.kube);
   CLI11_PARSE(app, argc, argv);
   signal(SIGPIPE, SIG_IGN);
   // Logs go to stderr: stdout is left to whoever runs the server.
@@ -145,17 +224,22 @@ int main(int argc, char** argv) {
   chmod(options.state_dir.c_str(), 0700);
   options.state_dir = std::filesystem::canonical(options.state_dir).string();
 
-  auto token = hive::server::load_or_create_token(options.state_dir);
+  auto token = options.token_file.empty() ? hive::server::load_or_create_token(options.state_dir)
+                                          : hive::server::read_token_file(options.token_file);
   if (!token) return fail(token.error().message);
-  auto store = hive::server::SqliteStore::open(options.state_dir + "/hive.db");
-  if (!store) return fail(store.error().message);
-  auto runtime = hive::runtime::LocalRuntime::create({options.state_dir, options.agent_path});
-  if (!runtime) return fail("local runtime: " + runtime.error().message);
+  auto backend = make_backend(options);
+  if (!backend) return fail(backend.error().message);
 
-  hive::server::SandboxService service(
-      **store, **runtime,
-      {options.default_ttl, options.default_idle, options.tombstone_seconds, options.warm_pool});
-  service.adopt_all();
+  hive::server::ServiceOptions service_options{options.default_ttl, options.default_idle,
+                                               options.tombstone_seconds, options.warm_pool};
+  if (backend->kube) {
+    service_options.may_reap = [leader = backend->kube->leader.get()] {
+      return leader->is_leader();
+    };
+  }
+  hive::server::SandboxService service(backend->the_store(), backend->the_runtime(),
+                                       service_options);
+  if (!backend->kube) service.adopt_all();  // Pods need no adopting: the cache is the truth
   using std::chrono::milliseconds;
   hive::server::Ticker reaper(milliseconds(250),
                               [&service] { service.reap_due(std::chrono::system_clock::now()); });

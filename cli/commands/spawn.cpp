@@ -13,7 +13,7 @@ namespace {
 
 struct SpawnOptions {
   sandbox::SandboxSpec spec;
-  std::vector<std::string> labels, env;
+  std::vector<std::string> labels, env, node_selector;
   std::string network = "none";
   std::string mcp_config;  // a Claude-desktop file: {"mcpServers": {...}}
   int count = 1;
@@ -83,6 +83,10 @@ Result<void> add_pairs(const std::vector<std::string>& items, const char* flag,
 
 int run_spawn(Invocation& inv, SpawnOptions& o) {
   if (auto r = add_pairs(o.labels, "--label", o.spec.labels); !r) {
+    inv.fail(r.error());
+    return kExitUsage;
+  }
+  if (auto r = add_pairs(o.node_selector, "--node-selector", o.spec.node_selector); !r) {
     inv.fail(r.error());
     return kExitUsage;
   }
@@ -165,6 +169,10 @@ void add_spawn(CLI::App& app, Invocation& inv) {
                   "tools appear as <server>_<tool>");
   cmd->add_option("--port", o->spec.ports, "a port the sandbox serves on (repeatable)")
       ->check(CLI::Range(1, 65535));
+  cmd->add_option("--node-selector", o->node_selector,
+                  "kubernetes runtime: run on nodes with label KEY=VALUE (repeatable)");
+  cmd->add_option("--runtime-class", o->spec.runtime_class,
+                  "kubernetes runtime: the Pod's runtimeClassName (gvisor, kata...)");
   cmd->add_option("--count", o->count, "how many sandboxes of this spec (ids one a line)")
       ->check(CLI::Range(1, 10000));
   cmd->add_flag("--dry-run", o->dry_run, "check the spec and print it; create nothing");

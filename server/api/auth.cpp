@@ -34,6 +34,19 @@ Result<std::string> load_or_create_token(const std::string& state_dir) {
   return token;
 }
 
+Result<std::string> read_token_file(const std::string& path) {
+  std::ifstream in(path);
+  std::string token;
+  in >> token;
+  if (!in && token.empty())
+    return make_error(Errc::invalid_argument, "cannot read --token-file " + path);
+  if (token.size() < 16) {
+    return make_error(Errc::invalid_argument,
+                      "--token-file " + path + ": a token has 16 characters or more");
+  }
+  return token;
+}
+
 Result<void> check_bearer(std::string_view authorization, const std::string& token) {
   constexpr std::string_view kScheme = "Bearer ";
   if (authorization.empty()) {

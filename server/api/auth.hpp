@@ -11,6 +11,8 @@ namespace hive::server {
 
 // Reads STATE_DIR/token, or creates it (0600) with a fresh secret.
 Result<std::string> load_or_create_token(const std::string& state_dir);
+// A token given to the server (a mounted Kubernetes Secret, shared by its replicas).
+Result<std::string> read_token_file(const std::string& path);
 
 // Checks an Authorization header value against the admin token.
 Result<void> check_bearer(std::string_view authorization, const std::string& token);

@@ -91,8 +91,13 @@ asio::awaitable<void> pipe(Stream& from, beast::flat_buffer& pending, Stream& to
   to.socket().shutdown(asio::socket_base::shutdown_send, ignored);
 }
 
-Error unreachable(const std::string& what, beast::error_code ec) {
-  return make_error(Errc::agent_error, "the sandbox's agent " + what + ": " + ec.message());
+// Names the Pod address (kubernetes) so an operator can look; a local socket path is ours.
+Error unreachable(const runtime::AgentEndpoint& endpoint, const std::string& what,
+                  beast::error_code ec) {
+  std::string at =
+      endpoint.host.empty() ? "" : " at " + endpoint.host + ":" + std::to_string(endpoint.port);
+  return make_error(Errc::agent_error,
+                    "the sandbox's agent" + at + " " + what + ": " + ec.message());
 }
 
 }  // namespace
@@ -119,7 +124,8 @@ asio::awaitable<ProxyOutcome> proxy_to_agent(http::Exchange& exchange,
     std::tie(ec) = co_await upstream.async_connect(agent_address(endpoint), use_tuple);
   }
   if (ec) {
-    auto reply = gateway_error(exchange.header(), unreachable("is unreachable", ec), style);
+    auto reply =
+        gateway_error(exchange.header(), unreachable(endpoint, "is unreachable", ec), style);
     co_return ProxyOutcome{co_await http::answer(exchange, std::move(reply)), reply.result_int()};
   }
 
@@ -154,7 +160,7 @@ asio::awaitable<ProxyOutcome> proxy_to_agent(http::Exchange& exchange,
     http::RequestHeader header;
     header.version(request_in.get().version());
     header.keep_alive(false);
-    auto error = unreachable("closed the connection", ec);
+    auto error = unreachable(endpoint, "closed the connection", ec);
     co_await http::write_response(exchange.stream, gateway_error(header, error, style));
     co_return ProxyOutcome{false, 502};
   }

@@ -56,6 +56,7 @@ Result<void> SandboxService::configure_agent(const std::string& id,
 }
 
 void SandboxService::refill_pools() {
+  if (options_.may_reap && !options_.may_reap()) return;
   for (auto& [key, spec] : pool_.deficits()) {
     auto record = start_record(spec, key);
     if (!record) {

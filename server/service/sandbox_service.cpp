@@ -267,6 +267,7 @@ void SandboxService::terminate(Record record, const std::string& reason) {
 }
 
 int SandboxService::reap_due(Clock::time_point now) {
+  if (options_.may_reap && !options_.may_reap()) return 0;
   auto records = store_.list();
   if (!records) return 0;
   // Whether each agent still lives costs a few /proc reads per sandbox: every 8th pass.

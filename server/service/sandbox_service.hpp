@@ -27,6 +27,9 @@ struct ServiceOptions {
   std::int64_t tombstone_seconds = 3600;
   // Ready sandboxes kept per spec key once that spec has been asked for; 0 disables pools.
   std::size_t warm_pool_size = 0;
+  // Whether this replica reaps and refills pools now (the Lease's leader on Kubernetes);
+  // unset: always.
+  std::function<bool()> may_reap;
 };
 
 // Where a call inside a sandbox goes, held for the call's length: while `busy` lives the

@@ -1,0 +1,280 @@
+// The kubernetes runtime against a real kube-apiserver, etcd, kube-scheduler and kwok
+// (tests/k8s/cluster.sh). kwok runs no containers: a real hive-agent stands in on the Pod's
+// IP (kwok hands out loopback addresses) where a test needs one.
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <fstream>
+#include <functional>
+#include <set>
+#include <thread>
+
+#include "kube_cluster.hpp"
+#include "runtime/kube/kube_runtime.hpp"
+
+using namespace hive::test;
+using nlohmann::json;
+
+namespace {
+
+bool eventually(const std::function<bool()>& done, int seconds) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return done();
+}
+
+std::set<std::string> pod_names(const KubeNamespace& ns) {
+  std::set<std::string> names;
+  for (const auto& pod : ns.pods()) {
+    if (!pod["metadata"].contains("deletionTimestamp"))
+      names.insert(pod["metadata"]["name"].get<std::string>());
+  }
+  return names;
+}
+
+std::set<std::string> listed(const TestServer& server) {
+  auto out = server.hivectl({"list", "-o", "name"});
+  std::set<std::string> names;
+  std::size_t start = 0;
+  for (std::size_t nl; (nl = out.out.find('\n', start)) != std::string::npos; start = nl + 1) {
+    names.insert(out.out.substr(start, nl - start));
+  }
+  return names;
+}
+
+std::string lease_holder(const KubeNamespace& ns) {
+  auto lease = KubeCluster::get().kubectl_json({"-n", ns.name(), "get", "lease", "hive-server"});
+  return lease.is_object() ? lease["spec"].value("holderIdentity", "") : "";
+}
+
+// A real hive-agent where kwok said the Pod is, with the secret the server derives.
+struct AgentStandIn {
+  pid_t pid = -1;
+  AgentStandIn(const std::string& ip, const std::string& secret) {
+    pid = fork();
+    if (pid == 0) {
+      setenv("HIVE_AGENT_SECRET", secret.c_str(), 1);
+      std::string listen = ip + ":7777";
+      std::string agent = bin("hive-agent");
+      execl(agent.c_str(), agent.c_str(), "--listen-tcp", listen.c_str(), "--workdir", "/tmp",
+            static_cast<char*>(nullptr));
+      _exit(127);
+    }
+  }
+  ~AgentStandIn() {
+    kill(pid, SIGTERM);
+    waitpid(pid, nullptr, 0);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("kubernetes: spawn makes a Pod, list and get come from the cache, deprovision deletes it",
+          "[k8s]") {
+  KubeNamespace ns("hive-basic");
+  TestServer server(ns.server_flags());
+  auto spawned = server.hivectl({"spawn", "--name", "web", "--label", "team=rl", "--env", "A=1",
+                                 "--cpu", "500m", "--memory", "256Mi", "-o", "json"});
+  REQUIRE(spawned.exit_code == 0);
+  json sandbox = json::parse(spawned.out);
+  const std::string id = sandbox["id"];
+  CHECK(sandbox["state"] == "Running");
+  CHECK(sandbox["runtime"] == "kubernetes");
+
+  json pod = ns.pod(id);
+  REQUIRE(pod.is_object());
+  CHECK(pod["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "hive");
+  CHECK(pod["metadata"]["labels"]["hive.dev/sandbox-id"] == id);
+  CHECK(pod["spec"]["initContainers"][0]["command"][1] == "--install-to");
+  CHECK(pod["spec"]["containers"][0]["resources"]["limits"]["cpu"] == "500m");
+  CHECK(pod["spec"]["containers"][0]["resources"]["limits"]["memory"] == "256Mi");
+  CHECK(pod["spec"]["automountServiceAccountToken"] == false);
+  CHECK(pod["spec"]["containers"][0]["readinessProbe"]["httpGet"]["path"] == "/healthz");
+  CHECK(pod["status"]["phase"] == "Running");
+
+  auto got = server.hivectl({"get", "web", "-o", "json"});
+  REQUIRE(got.exit_code == 0);
+  CHECK(json::parse(got.out)["labels"]["team"] == "rl");
+  CHECK(server.hivectl({"list", "-l", "team=rl", "-o", "name"}).out == id + "\n");
+  CHECK(server.hivectl({"list", "-l", "team=other", "-o", "name"}).out.empty());
+
+  // A second server (another replica) sees the same sandbox: the Pod is the record.
+  TestServer replica(ns.server_flags());
+  CHECK(replica.hivectl({"get", "web", "-o", "jsonpath={.state}"}).out == "Running");
+
+  // The name is taken while the sandbox lives.
+  auto again = server.hivectl({"spawn", "--name", "web"});
+  CHECK(again.exit_code != 0);
+  CHECK_THAT(again.err, Catch::Contains("taken"));
+
+  auto gone = server.hivectl({"deprovision", "web"});
+  CHECK(gone.exit_code == 0);
+  CHECK(server.hivectl({"list", "-o", "name"}).out.empty());
+  CHECK(eventually([&] { return ns.pod(id).is_null(); }, 10));
+  CHECK(eventually([&] { return replica.hivectl({"list", "-o", "name"}).out.empty(); }, 10));
+}
+
+TEST_CASE("kubernetes: the gateway reaches the agent at the Pod IP with the sandbox's secret",
+          "[k8s]") {
+  KubeNamespace ns("hive-gateway");
+  TestServer server(ns.server_flags());
+  auto spawned = server.hivectl({"spawn", "-o", "json"});
+  REQUIRE(spawned.exit_code == 0);
+  const std::string id = json::parse(spawned.out)["id"];
+  const std::string ip = ns.pod(id)["status"]["podIP"];
+
+  // Before any agent listens there: a clear error, not a hang.
+  auto refused = server.hivectl({"exec", id, "--", "true"});
+  CHECK(refused.exit_code != 0);
+  CHECK_THAT(refused.err, Catch::Contains(ip));
+
+  AgentStandIn agent(ip, hive::kube::hmac_hex(ns.agent_key(), "hive-agent:" + id));
+  REQUIRE(eventually(
+      [&] {
+        return server.hivectl({"exec", id, "--", "true"}).exit_code == 0;
+      },
+      10));
+  auto echoed =
+      server.hivectl({"exec", id, "--", "sh", "-c", "echo hi; echo ${HIVE_AGENT_SECRET:-unset}"});
+  CHECK(echoed.out == "hi\nunset\n");  // commands never see the agent's secret
+
+  // Another sandbox's secret does not open this agent.
+  AgentStandIn other(ip.substr(0, ip.rfind('.')) + ".250",
+                     hive::kube::hmac_hex(ns.agent_key(), "hive-agent:sb-other"));
+  auto wrong =
+      run({"/usr/bin/curl", "-s", "-XPOST", "-H",
+           "X-Hive-Agent-Secret: " + hive::kube::hmac_hex(ns.agent_key(), "hive-agent:sb-other"),
+           "http://" + ip + ":7777/exec", "-d", R"({"argv":["true"]})"});
+  CHECK_THAT(wrong.out, Catch::Contains("unauthorized"));
+}
+
+TEST_CASE("kubernetes: the leader reaps at the TTL; a keepalive moves the expiry in the Pod",
+          "[k8s]") {
+  KubeNamespace ns("hive-ttl");
+  TestServer server(ns.server_flags());
+  auto short_lived = server.hivectl({"spawn", "--ttl", "2", "-o", "name"});
+  auto kept = server.hivectl({"spawn", "--ttl", "3", "-o", "name"});
+  REQUIRE(short_lived.exit_code == 0);
+  REQUIRE(kept.exit_code == 0);
+  const std::string gone = trim(short_lived.out), alive = trim(kept.out);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  const auto expiry = [&] {
+    auto pod = ns.pod(alive);
+    return pod.is_object()
+               ? pod["metadata"]["annotations"]["hive.dev/expires-at"].get<std::string>()
+               : "";
+  };
+  const std::string first_expiry = expiry();
+  REQUIRE(server.hivectl({"keepalive", alive}).exit_code == 0);
+  CHECK(expiry() > first_expiry);  // written into the Pod: every replica reaps by it
+  REQUIRE(eventually([&] { return ns.pod(gone).is_null(); }, 15));
+  auto reaped = server.hivectl({"get", gone, "-o", "json"});
+  REQUIRE(reaped.exit_code == 0);
+  CHECK(json::parse(reaped.out)["state"] == "Terminated");
+  CHECK(json::parse(reaped.out)["reason"] == "ttl");
+  CHECK(ns.pod(alive).is_object());  // its expiry was moved on by the keepalive
+}
+
+TEST_CASE("kubernetes: two replicas; the leader is killed and the other takes the lease and reaps",
+          "[k8s]") {
+  KubeNamespace ns("hive-leader");
+  auto flags_a = ns.server_flags(), flags_b = ns.server_flags();
+  flags_a.insert(flags_a.end(), {"--replica-id", "replica-a"});
+  flags_b.insert(flags_b.end(), {"--replica-id", "replica-b"});
+  TestServer a(flags_a);
+  REQUIRE(eventually([&] { return lease_holder(ns) == "replica-a"; }, 10));
+  TestServer b(flags_b);
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  CHECK(lease_holder(ns) == "replica-a");  // a live leader keeps it
+
+  auto spawned = b.hivectl({"spawn", "--ttl", "4", "-o", "name"});
+  REQUIRE(spawned.exit_code == 0);
+  const std::string id = trim(spawned.out);
+  CHECK(eventually(
+      [&] {
+        return a.hivectl({"get", id, "-o", "jsonpath={.state}"}).out == "Running";
+      },
+      5));
+
+  a.kill9();  // no release: b must wait out the lease
+  CHECK(eventually([&] { return lease_holder(ns) == "replica-b"; }, 15));
+  CHECK(eventually([&] { return ns.pod(id).is_null(); }, 20));  // b reaps at the TTL
+  CHECK(b.hivectl({"get", id, "-o", "jsonpath={.reason}"}).out == "ttl");
+}
+
+TEST_CASE(
+    "kubernetes: the API server restarts mid-watch; the cache comes back with no lost or ghost "
+    "sandbox",
+    "[k8s]") {
+  KubeNamespace ns("hive-restart");
+  TestServer server(ns.server_flags());
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    auto out = server.hivectl({"spawn", "-o", "name"});
+    REQUIRE(out.exit_code == 0);
+    ids.push_back(trim(out.out));
+  }
+  auto& cluster = KubeCluster::get();
+  cluster.restart_apiserver(2);
+  // Changes the watch has not seen: one Pod deleted behind the server's back, one made by
+  // another replica.
+  cluster.kubectl({"-n", ns.name(), "delete", "pod", ids[0], "--wait=false"});
+  TestServer other(ns.server_flags());
+  auto made = other.hivectl({"spawn", "-o", "name"});
+  REQUIRE(made.exit_code == 0);
+  const std::string newcomer = trim(made.out);
+
+  std::set<std::string> want{ids[1], ids[2], newcomer};
+  CHECK(eventually([&] { return listed(server) == want; }, 30));
+  CHECK(listed(server) == pod_names(ns));
+  CHECK(server.hivectl({"get", ids[0]}).exit_code != 0);
+  auto ready = run(
+      {"/usr/bin/curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", server.url() + "/readyz"});
+  CHECK(ready.out == "200");
+}
+
+TEST_CASE("kubernetes: API errors become clear Hive errors", "[k8s]") {
+  KubeNamespace ns("hive-errors");
+  TestServer server(ns.server_flags());
+  // Refused by admission: a RuntimeClass that does not exist. The API's own words reach the
+  // user; nothing is left behind.
+  auto invalid = server.hivectl({"spawn", "--runtime-class", "gvisor"});
+  CHECK(invalid.exit_code != 0);
+  CHECK_THAT(invalid.err, Catch::Contains("RuntimeClass \"gvisor\" not found"));
+  CHECK_THAT(invalid.err, !Catch::Contains("rbac.yaml"));
+  CHECK(server.hivectl({"list", "-o", "name"}).out.empty());
+
+  // 403: a ServiceAccount without the Role cannot start a server.
+  TempDir files;
+  std::ofstream(files.path() + "/kubeconfig") << ns.kubeconfig_for("nobody");
+  auto flags = ns.server_flags();
+  flags[3] = files.path() + "/kubeconfig";
+  std::vector<std::string> argv{
+      bin("hive-server"),      "--listen",        "127.0.0.1:0", "--state-dir",
+      files.path() + "/state", "--client-config", "none"};
+  argv.insert(argv.end(), flags.begin(), flags.end());
+  auto refused = run(argv);
+  CHECK(refused.exit_code != 0);
+  CHECK_THAT(refused.err, Catch::Contains("forbidden"));
+  CHECK_THAT(refused.err, Catch::Contains("rbac.yaml"));
+}
+
+TEST_CASE("kubernetes: the manifests in k8s/ pass the API server's dry run", "[k8s]") {
+  auto& cluster = KubeCluster::get();
+  std::string k8s = std::string(HIVE_SOURCE_DIR) + "/k8s";
+  REQUIRE(cluster.kubectl({"apply", "-f", k8s + "/namespace.yaml"}).exit_code == 0);
+  auto dry = cluster.kubectl({"apply", "--dry-run=server", "-k", k8s});
+  INFO(dry.err);
+  CHECK(dry.exit_code == 0);
+  for (const char* kind :
+       {"deployment.apps/hive-server", "role.rbac.authorization.k8s.io/hive-server",
+        "networkpolicy.networking.k8s.io/hive-sandbox-ingress", "service/hive-server"}) {
+    CHECK_THAT(dry.out, Catch::Contains(kind));
+  }
+}
