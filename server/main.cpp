@@ -239,7 +239,13 @@ int main(int argc, char** argv) {
   }
   hive::server::SandboxService service(backend->the_store(), backend->the_runtime(),
                                        service_options);
-  if (!backend->kube) service.adopt_all();  // Pods need no adopting: the cache is the truth
+  if (backend->kube) {  // Pods need no adopting: the cache is the truth; pools are shared
+    service.share_pools([runtime = backend->kube->runtime.get()](const std::string& pool) {
+      return runtime->pooled(pool);
+    });
+  } else {
+    service.adopt_all();
+  }
   using std::chrono::milliseconds;
   hive::server::Ticker reaper(milliseconds(250),
                               [&service] { service.reap_due(std::chrono::system_clock::now()); });

@@ -34,7 +34,8 @@ class Runtime {
   // Whether sandboxes can be started here now (for start-up and /readyz), and why not.
   virtual Result<void> check() = 0;
   // Creates the sandbox and returns once its agent answers. Leaves nothing behind on failure.
-  virtual Result<Placement> start(const sandbox::Sandbox& sandbox) = 0;
+  // `pool` is the warm-pool key of a sandbox started ahead of demand ("" for a spawn).
+  virtual Result<Placement> start(const sandbox::Sandbox& sandbox, const std::string& pool) = 0;
   // Ends every process and removes every mount, cgroup and directory. Idempotent.
   virtual Result<void> stop(const std::string& id, const nlohmann::json& runtime_data) = 0;
   virtual AgentEndpoint endpoint(const std::string& id,

@@ -29,10 +29,6 @@ Result<sandbox::Sandbox> SandboxService::claim(const std::string& id,
     (void)store_.remove(id);
     return error;
   };
-  if (!spec.env.empty() || spec.workdir != sandbox::SandboxSpec{}.workdir) {
-    nlohmann::json body{{"env", spec.env}, {"workdir", spec.workdir}};
-    if (auto r = configure_agent(id, record->runtime_data, body); !r) return discard(r.error());
-  }
   auto now = Clock::now();
   record->sandbox.spec = spec;
   record->sandbox.created_at = to_rfc3339(now);
@@ -40,7 +36,19 @@ Result<sandbox::Sandbox> SandboxService::claim(const std::string& id,
   record->sandbox.last_activity_at = record->sandbox.created_at;
   record->sandbox.expires_at = to_rfc3339(now + std::chrono::seconds(spec.ttl_seconds));
   record->runtime_data.erase("pool");
-  if (auto r = store_.update(*record); !r) return discard(r.error());
+  // The claim is the record's update (on Kubernetes one PATCH guarded by resourceVersion):
+  // only once it is ours does the agent get the claimant's env.
+  if (auto r = store_.update(*record); !r) {
+    if (r.error().code == Errc::conflict) {  // another replica won the race: not ours to end
+      pool_.put(key, id);                    // (a local pool keeps it)
+      return make_error(Errc::unavailable, "claimed meanwhile: " + r.error().message);
+    }
+    return discard(r.error());
+  }
+  if (!spec.env.empty() || spec.workdir != sandbox::SandboxSpec{}.workdir) {
+    nlohmann::json body{{"env", spec.env}, {"workdir", spec.workdir}};
+    if (auto r = configure_agent(id, record->runtime_data, body); !r) return discard(r.error());
+  }
   touch(id);
   return record->sandbox;
 }

@@ -16,6 +16,7 @@ using sandbox::State;
 using Clock = std::chrono::system_clock;
 
 constexpr int kIdAttempts = 5;
+constexpr int kClaimAttempts = 8;
 
 }  // namespace
 
@@ -34,10 +35,13 @@ Result<Sandbox> SandboxService::spawn(sandbox::SandboxSpec spec, const RunLater&
   if (pool_.enabled()) {
     if (auto key = pool_key(spec)) {
       pool_.want(*key, spec);
-      while (auto id = pool_.take(*key)) {
+      // Bounded: with a shared pool another replica may win each race for a while.
+      for (int attempt = 0; attempt < kClaimAttempts; ++attempt) {
+        auto id = pool_.take(*key);
+        if (!id) break;
         auto claimed = claim(*id, spec);
         if (claimed || claimed.error().code == Errc::conflict) return claimed;
-        spdlog::warn("dropped pooled sandbox {}: {}", *id, claimed.error().message);
+        spdlog::warn("pooled sandbox {} not claimed: {}", *id, claimed.error().message);
       }
     }
   }
@@ -96,7 +100,7 @@ Result<Record> SandboxService::place_record(Record record, bool keep_failure) {
     record.sandbox.reason = error.message;
     (void)store_.update(record);
   };
-  auto placement = runtime_.start(record.sandbox);
+  auto placement = runtime_.start(record.sandbox, record.runtime_data.value("pool", ""));
   if (!placement) {
     forget(placement.error());
     return placement.error();

@@ -79,6 +79,8 @@ class SandboxService {
   void drain_pools();
   // Keeps a pool for this spec from now on, before anyone asks for one.
   void want_pool(const sandbox::SandboxSpec& spec);
+  // Pools shared by every replica (kubernetes): see WarmPool::share.
+  void share_pools(WarmPool::Lister lister) { pool_.share(std::move(lister)); }
   std::string runtime_name() const { return runtime_.name(); }
   // Whether spawns can succeed now (the runtime's own check), and why not.
   Result<void> ready() { return runtime_.check(); }

@@ -1,5 +1,7 @@
 #include "service/warm_pool.hpp"
 
+#include <random>
+
 namespace hive::server {
 
 std::optional<std::string> pool_key(const sandbox::SandboxSpec& spec) {
@@ -27,6 +29,15 @@ void WarmPool::want(const std::string& key, const sandbox::SandboxSpec& spec) {
 }
 
 std::optional<std::string> WarmPool::take(const std::string& key) {
+  if (lister_) {
+    std::vector<std::string> ready;
+    for (auto& [id, is_ready] : lister_(key)) {
+      if (is_ready) ready.push_back(std::move(id));
+    }
+    if (ready.empty()) return std::nullopt;
+    static thread_local std::minstd_rand random(std::random_device{}());
+    return ready[random() % ready.size()];
+  }
   std::lock_guard lock(mutex_);
   auto it = ready_.find(key);
   if (it == ready_.end() || it->second.empty()) return std::nullopt;
@@ -36,11 +47,13 @@ std::optional<std::string> WarmPool::take(const std::string& key) {
 }
 
 void WarmPool::put(const std::string& key, std::string id) {
+  if (lister_) return;
   std::lock_guard lock(mutex_);
   ready_[key].push_back(std::move(id));
 }
 
 std::vector<std::string> WarmPool::take_all() {
+  if (lister_) return {};
   std::lock_guard lock(mutex_);
   std::vector<std::string> ids;
   for (auto& [key, ready] : ready_) {
@@ -54,7 +67,7 @@ std::vector<std::pair<std::string, sandbox::SandboxSpec>> WarmPool::deficits() {
   std::lock_guard lock(mutex_);
   std::vector<std::pair<std::string, sandbox::SandboxSpec>> missing;
   for (const auto& [key, spec] : wanted_) {
-    std::size_t have = ready_[key].size();
+    std::size_t have = lister_ ? lister_(key).size() : ready_[key].size();
     for (std::size_t i = have; i < per_key_; ++i) missing.emplace_back(key, spec);
   }
   return missing;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -26,6 +27,14 @@ class WarmPool {
   explicit WarmPool(std::size_t per_key) : per_key_(per_key) {}
   bool enabled() const { return per_key_ > 0; }
 
+  // Kubernetes: pooled sandboxes are Pods every replica sees. The lister gives a key's
+  // unclaimed ones (id, ready) and replaces the in-memory lists: take() picks a ready one at
+  // random (replicas race for it; the claim's resourceVersion decides), put() has nothing to
+  // do, deficits() counts what the cluster has, and take_all() leaves the shared pool alone.
+  using Lister = std::function<std::vector<std::pair<std::string, bool>>(const std::string& key)>;
+  void share(Lister lister) { lister_ = std::move(lister); }
+  bool shared() const { return static_cast<bool>(lister_); }
+
   // Records demand for a key; the refiller keeps `per_key` ready from then on.
   void want(const std::string& key, const sandbox::SandboxSpec& spec);
   std::optional<std::string> take(const std::string& key);
@@ -37,6 +46,7 @@ class WarmPool {
 
  private:
   std::size_t per_key_;
+  Lister lister_;
   std::mutex mutex_;
   std::map<std::string, std::deque<std::string>> ready_;
   std::map<std::string, sandbox::SandboxSpec> wanted_;

@@ -278,3 +278,57 @@ TEST_CASE("kubernetes: the manifests in k8s/ pass the API server's dry run", "[k
     CHECK_THAT(dry.out, Catch::Contains(kind));
   }
 }
+
+TEST_CASE(
+    "kubernetes: warm-pool Pods are claimed by one guarded PATCH; racing replicas never share one",
+    "[k8s]") {
+  KubeNamespace ns("hive-pool");
+  auto flags_a = ns.server_flags(), flags_b = ns.server_flags();
+  flags_a.insert(flags_a.end(), {"--replica-id", "replica-a", "--warm-pool", "12"});
+  flags_b.insert(flags_b.end(), {"--replica-id", "replica-b", "--warm-pool", "12"});
+  TestServer a(flags_a);
+  REQUIRE(eventually([&] { return lease_holder(ns) == "replica-a"; }, 10));
+  TestServer b(flags_b);
+  const auto pooled = [&] {
+    std::set<std::string> ids;
+    for (const auto& pod : ns.pods()) {
+      if (pod["metadata"]["labels"].contains("hive.dev/pool") &&
+          pod["status"].value("podIP", "") != "") {
+        ids.insert(pod["metadata"]["name"].get<std::string>());
+      }
+    }
+    return ids;
+  };
+  REQUIRE(eventually([&] { return pooled().size() == 12; }, 30));
+  const auto pool_before = pooled();
+  CHECK(a.hivectl({"list", "-o", "name"}).out.empty());  // pooled sandboxes are nobody's yet
+
+  // 16 spawns at once, half through each replica: more than the pool holds.
+  std::vector<std::string> ids(16);
+  std::vector<std::thread> spawners;
+  for (int i = 0; i < 16; ++i) {
+    spawners.emplace_back([&, i] {
+      const TestServer& via = i % 2 == 0 ? a : b;
+      auto out = via.hivectl({"spawn", "-l", "n=" + std::to_string(i), "-o", "name"});
+      if (out.exit_code == 0) ids[i] = trim(out.out);
+    });
+  }
+  for (auto& t : spawners) t.join();
+  std::set<std::string> distinct(ids.begin(), ids.end());
+  CHECK(distinct.count("") == 0);
+  CHECK(distinct.size() == 16);  // no sandbox handed to two spawns
+  int from_pool = 0;
+  for (int i = 0; i < 16; ++i) {
+    if (pool_before.count(ids[i])) ++from_pool;
+    // The Pod carries its one claimant's record.
+    auto pod = ns.pod(ids[i]);
+    REQUIRE(pod.is_object());
+    auto spec = json::parse(pod["metadata"]["annotations"]["hive.dev/spec"].get<std::string>());
+    CHECK(spec["labels"]["n"] == std::to_string(i));
+    CHECK_FALSE(pod["metadata"]["labels"].contains("hive.dev/pool"));
+  }
+  CHECK(from_pool >= 8);  // the rest were cold starts once the pool ran dry
+  CHECK(eventually([&] { return listed(a).size() == 16 && listed(b).size() == 16; }, 10));
+  // The leader fills the pool again.
+  CHECK(eventually([&] { return pooled().size() == 12; }, 30));
+}

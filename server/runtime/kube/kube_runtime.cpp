@@ -76,7 +76,11 @@ Result<void> KubeRuntime::check() {
   return {};
 }
 
-json KubeRuntime::pod_manifest(const sandbox::Sandbox& sandbox) const {
+std::string pool_label(const std::string& pool) {
+  return hmac_hex("hive-pool", pool).substr(0, 20);
+}
+
+json KubeRuntime::pod_manifest(const sandbox::Sandbox& sandbox, const std::string& pool) const {
   const auto& spec = sandbox.spec;
   std::string image = spec.image == "host" ? options_.sandbox_image : spec.image;
   json agent_mount = {{"name", "hive-agent"}, {"mountPath", kAgentDir}};
@@ -118,7 +122,7 @@ json KubeRuntime::pod_manifest(const sandbox::Sandbox& sandbox) const {
   pod_spec["containers"] = json::array({container});
   if (!spec.node_selector.empty()) pod_spec["nodeSelector"] = spec.node_selector;
   if (!spec.runtime_class.empty()) pod_spec["runtimeClassName"] = spec.runtime_class;
-  return {
+  json pod = {
       {"apiVersion", "v1"},
       {"kind", "Pod"},
       {"metadata",
@@ -136,6 +140,34 @@ json KubeRuntime::pod_manifest(const sandbox::Sandbox& sandbox) const {
           {kExpiresAnnotation, sandbox.expires_at}}}}},
       {"spec", pod_spec},
   };
+  if (!pool.empty()) pod["metadata"]["labels"][kPoolLabel] = pool_label(pool);
+  return pod;
+}
+
+std::vector<std::pair<std::string, bool>> KubeRuntime::pooled(const std::string& pool) const {
+  const std::string label = pool_label(pool);
+  std::vector<std::pair<std::string, bool>> out;
+  for (const auto& pod : cache_.list()) {
+    const json labels = pod["metadata"].value("labels", json::object());
+    if (labels.value(kPoolLabel, "") != label || pod_deleting(pod) || terminal(pod)) continue;
+    out.emplace_back(pod_name(pod), pod_ready(pod) && !pod_ip(pod).empty());
+  }
+  return out;
+}
+
+Result<void> KubeRuntime::claim(const std::string& id, const std::string& resource_version,
+                                const sandbox::Sandbox& claimant) {
+  json patch = {{"metadata",
+                 {{"resourceVersion", resource_version},
+                  {"labels", {{kPoolLabel, nullptr}}},
+                  {"annotations",
+                   {{kSpecAnnotation, sandbox::to_json(claimant.spec).dump()},
+                    {kCreatedAnnotation, claimant.created_at},
+                    {kExpiresAnnotation, claimant.expires_at}}}}}};
+  auto patched =
+      client_.call("PATCH", pods_path() + "/" + id, &patch, "application/merge-patch+json");
+  if (!patched) return patched.error().context("claiming pooled Pod " + id);
+  return {};
 }
 
 std::string KubeRuntime::stuck_reason(const json& pod) {
@@ -155,8 +187,9 @@ std::string KubeRuntime::stuck_reason(const json& pod) {
   return "phase " + (pod_phase(pod).empty() ? std::string("unknown") : pod_phase(pod));
 }
 
-Result<runtime::Placement> KubeRuntime::start(const sandbox::Sandbox& sandbox) {
-  json manifest = pod_manifest(sandbox);
+Result<runtime::Placement> KubeRuntime::start(const sandbox::Sandbox& sandbox,
+                                              const std::string& pool) {
+  json manifest = pod_manifest(sandbox, pool);
   if (auto created = client_.call("POST", pods_path(), &manifest); !created) {
     return created.error().context("creating Pod " + sandbox.id);
   }

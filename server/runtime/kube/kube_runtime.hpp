@@ -30,13 +30,18 @@ inline constexpr const char* kSandboxId = "hive.dev/sandbox-id";
 inline constexpr const char* kSpecAnnotation = "hive.dev/spec";
 inline constexpr const char* kCreatedAnnotation = "hive.dev/created-at";
 inline constexpr const char* kExpiresAnnotation = "hive.dev/expires-at";
+inline constexpr const char* kPoolLabel = "hive.dev/pool";
+
+// A pool key (image|network|resources) as a label value: a short hash.
+std::string pool_label(const std::string& pool);
 
 class KubeRuntime : public runtime::Runtime {
  public:
   KubeRuntime(KubeClient& client, PodCache& cache, KubeOptions options);
   std::string name() const override { return "kubernetes"; }
   Result<void> check() override;
-  Result<runtime::Placement> start(const sandbox::Sandbox& sandbox) override;
+  Result<runtime::Placement> start(const sandbox::Sandbox& sandbox,
+                                   const std::string& pool) override;
   Result<void> stop(const std::string& id, const nlohmann::json& runtime_data) override;
   runtime::AgentEndpoint endpoint(const std::string& id,
                                   const nlohmann::json& runtime_data) const override;
@@ -44,7 +49,14 @@ class KubeRuntime : public runtime::Runtime {
   std::string condition(const std::string& id, const nlohmann::json& runtime_data) override;
 
   // The Pod a sandbox runs in (exposed for the tests' and the benchmark's checks).
-  nlohmann::json pod_manifest(const sandbox::Sandbox& sandbox) const;
+  nlohmann::json pod_manifest(const sandbox::Sandbox& sandbox, const std::string& pool) const;
+  // A warm pool's unclaimed Pods, any replica's: (id, ready).
+  std::vector<std::pair<std::string, bool>> pooled(const std::string& pool) const;
+  // Takes a pooled Pod for a spawn: one PATCH that writes the claimant's record and drops the
+  // pool label, guarded by the resourceVersion the cache saw (Errc::conflict: another replica
+  // got there first).
+  Result<void> claim(const std::string& id, const std::string& resource_version,
+                     const sandbox::Sandbox& claimant);
   // Writes a new expiry into the Pod (keepalive): the one write besides create and delete.
   Result<void> set_expiry(const std::string& id, const std::string& expires_at);
   const KubeOptions& options() const { return options_; }

@@ -30,6 +30,15 @@ State state_of(const json& pod, std::string& reason) {
   return State::Starting;
 }
 
+// A record this replica holds gives way to the Pod's once the watch has caught up: a spawn's
+// Starting record when the Pod appears, a claim's when the Pod shows it claimed. Local end
+// states (Terminating, a tombstone) always win.
+bool yields_to_pod(const Record& local, const Record& from_pod) {
+  auto state = local.sandbox.state;
+  if (state != State::Starting && state != State::Running) return false;
+  return !from_pod.runtime_data.contains("pool") || local.runtime_data.contains("pool");
+}
+
 }  // namespace
 
 std::optional<Record> record_from_pod(const json& pod) {
@@ -55,7 +64,9 @@ std::optional<Record> record_from_pod(const json& pod) {
   }
   record.runtime_data = {{"pod", pod_name(pod)},
                          {"ip", pod_ip(pod)},
-                         {"node", pod.value("spec", json::object()).value("nodeName", "")}};
+                         {"node", pod.value("spec", json::object()).value("nodeName", "")},
+                         {"resource_version", meta.value("resourceVersion", "")}};
+  if (labels.contains(kPoolLabel)) record.runtime_data["pool"] = labels[kPoolLabel];
   return record;
 }
 
@@ -76,7 +87,7 @@ std::vector<Record> PodStore::merged() {
   for (const auto& [id, record] : local_) {
     auto it = by_id.find(id);
     // A local Starting record yields to its Pod once the watch has it; local end states win.
-    if (it != by_id.end() && record.sandbox.state == State::Starting) continue;
+    if (it != by_id.end() && yields_to_pod(record, it->second)) continue;
     by_id[id] = record;
   }
   std::vector<Record> out;
@@ -104,21 +115,29 @@ Result<void> PodStore::insert(const Record& record) {
 
 Result<void> PodStore::update(const Record& record) {
   const auto& id = record.sandbox.id;
-  std::optional<std::string> new_expiry;
+  std::optional<std::string> new_expiry, claim_version;
   {
     std::lock_guard lock(mutex_);
     if (removed_.count(id)) return make_error(Errc::not_found, "sandbox '" + id + "' not found");
     auto pod = cache_.get(id);
-    bool has_pod = pod.has_value();
-    if (record.sandbox.state == State::Running && has_pod) {
+    auto current = pod ? record_from_pod(*pod) : std::nullopt;
+    if (current && current->runtime_data.contains("pool") &&
+        !record.runtime_data.contains("pool")) {
+      claim_version = current->runtime_data.value("resource_version", "");
+    } else if (record.sandbox.state == State::Running && current) {
       local_.erase(id);  // the Pod is the record from now on
-      auto current = record_from_pod(*pod);
-      if (current && current->sandbox.expires_at != record.sandbox.expires_at) {
+      if (current->sandbox.expires_at != record.sandbox.expires_at) {
         new_expiry = record.sandbox.expires_at;
       }
     } else {
       local_[id] = record;
     }
+  }
+  if (claim_version) {  // a warm-pool claim: the one write it costs
+    if (auto claimed = runtime_.claim(id, *claim_version, record.sandbox); !claimed) return claimed;
+    std::lock_guard lock(mutex_);
+    local_[id] = record;  // shown claimed until the watch says so too
+    return {};
   }
   if (new_expiry) return runtime_.set_expiry(id, *new_expiry);
   return {};
@@ -131,7 +150,7 @@ Result<Record> PodStore::get(const std::string& id_or_name) {
     auto local = local_.find(id_or_name);
     auto pod = cache_.get(id_or_name);
     std::optional<Record> from_pod = pod ? record_from_pod(*pod) : std::nullopt;
-    if (local != local_.end() && !(from_pod && local->second.sandbox.state == State::Starting)) {
+    if (local != local_.end() && !(from_pod && yields_to_pod(local->second, *from_pod))) {
       return local->second;
     }
     if (from_pod) return *from_pod;

@@ -178,7 +178,7 @@ std::string LocalRuntime::sandbox_dir(const std::string& id) const {
   return options_.state_dir + "/sandboxes/" + id;
 }
 
-Result<Placement> LocalRuntime::start(const sandbox::Sandbox& sb) {
+Result<Placement> LocalRuntime::start(const sandbox::Sandbox& sb, const std::string&) {
   if (auto r = check_supported(sb.spec); !r) return r.error();
   const std::string dir = sandbox_dir(sb.id);
   Placement placement;
