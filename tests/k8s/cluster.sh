@@ -59,7 +59,9 @@ start_apiserver() {
     --authorization-mode=RBAC \
     --token-auth-file="$dir/tokens.csv" \
     --enable-priority-and-fairness=false \
-    --watch-cache=true
+    --watch-cache=true \
+    --audit-policy-file="$here/audit-policy.yaml" \
+    --audit-log-path="$dir/audit.log" --audit-log-format=json
   wait_for kube-apiserver 60 curl -fsk -H "Authorization: Bearer $ADMIN_TOKEN" \
     "https://127.0.0.1:$API_PORT/readyz"
 }

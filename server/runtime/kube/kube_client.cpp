@@ -160,8 +160,29 @@ Error status_error(long http_status, const json& body, const std::string& what) 
   }
 }
 
+struct KubeClient::Share {
+  CURLSH* handle = curl_share_init();
+  std::mutex locks[CURL_LOCK_DATA_LAST];
+  Share() {
+    curl_share_setopt(handle, CURLSHOPT_LOCKFUNC, &Share::lock);
+    curl_share_setopt(handle, CURLSHOPT_UNLOCKFUNC, &Share::unlock);
+    curl_share_setopt(handle, CURLSHOPT_USERDATA, this);
+    curl_share_setopt(handle, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+    curl_share_setopt(handle, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+    curl_share_setopt(handle, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+  }
+  ~Share() { curl_share_cleanup(handle); }
+  static void lock(CURL*, curl_lock_data data, curl_lock_access, void* self) {
+    static_cast<Share*>(self)->locks[data].lock();
+  }
+  static void unlock(CURL*, curl_lock_data data, void* self) {
+    static_cast<Share*>(self)->locks[data].unlock();
+  }
+};
+
 KubeClient::KubeClient(KubeConfig config, RateLimit limit)
-    : config_(std::move(config)),
+    : share_(std::make_shared<Share>()),
+      config_(std::move(config)),
       limit_(limit),
       tokens_(limit.burst),
       refilled_(std::chrono::steady_clock::now()) {}
@@ -256,7 +277,11 @@ Result<KubeClient::Raw> KubeClient::perform(const std::string& method, const std
   headers.add("Accept: application/json");
   if (std::string token = bearer(); !token.empty()) headers.add("Authorization: Bearer " + token);
   if (body != nullptr) headers.add(std::string("Content-Type: ") + content_type);
+  headers.add("Expect:");  // no "100 Continue" round trip before a body
   std::string url = config_.server + path;
+  // Connections and TLS sessions come from the client's share, so a call on any worker thread
+  // reuses an open connection to the API server; the handle lets go of the share after.
+  curl_easy_setopt(curl, CURLOPT_SHARE, share_->handle);
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.list);
@@ -273,11 +298,12 @@ Result<KubeClient::Raw> KubeClient::perform(const std::string& method, const std
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   set_tls(curl, config_);
   CURLcode rc = curl_easy_perform(curl);
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &raw.status);
+  curl_easy_setopt(curl, CURLOPT_SHARE, nullptr);
   if (rc != CURLE_OK) {
     return make_error(Errc::unavailable,
                       "Kubernetes API at " + config_.server + ": " + curl_easy_strerror(rc));
   }
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &raw.status);
   return raw;
 }
 

@@ -6,6 +6,8 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 
@@ -73,6 +75,10 @@ class KubeClient {
   std::string bearer();
   void count(const std::string& method);
 
+  // Connections and TLS sessions shared by every thread's handle: without it each of the
+  // server's worker threads paid its own TLS handshake to the API server.
+  struct Share;
+  std::shared_ptr<Share> share_;
   KubeConfig config_;
   RateLimit limit_;
   std::mutex mutex_;  // the rate limiter's bucket and the call counters

@@ -112,6 +112,11 @@ std::vector<json> PodCache::list() const {
   return out;
 }
 
+void PodCache::for_each(const std::function<void(const json&)>& visit) const {
+  std::lock_guard lock(mutex_);
+  for (const auto& [name, pod] : pods_) visit(pod);
+}
+
 bool PodCache::wait_for(const std::string& name, const std::function<bool(const json*)>& done,
                         milliseconds timeout) const {
   std::unique_lock lock(mutex_);

@@ -35,6 +35,8 @@ class PodCache {
 
   std::optional<nlohmann::json> get(const std::string& name) const;
   std::vector<nlohmann::json> list() const;
+  // Calls `visit` on every Pod under the cache's lock: no copies (keep it quick).
+  void for_each(const std::function<void(const nlohmann::json&)>& visit) const;
   // Waits until `done` holds for the Pod (nullptr: not in the cache) or the timeout passes;
   // returns whether it held.
   bool wait_for(const std::string& name, const std::function<bool(const nlohmann::json*)>& done,

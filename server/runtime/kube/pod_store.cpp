@@ -1,5 +1,7 @@
 #include "runtime/kube/pod_store.hpp"
 
+#include <set>
+
 #include "hive/sandbox/codec.hpp"
 
 namespace hive::kube {
@@ -78,11 +80,24 @@ void PodStore::forget_stale() {
   }
 }
 
+std::optional<Record> PodStore::parsed(const json& pod) {
+  const json& meta = pod["metadata"];
+  const std::string version = meta.value("resourceVersion", "");
+  auto& slot = parsed_[meta.value("name", "")];
+  if (slot.first != version || version.empty()) slot = {version, record_from_pod(pod)};
+  return slot.second;
+}
+
 std::vector<Record> PodStore::merged() {
   forget_stale();
   std::map<std::string, Record> by_id;
-  for (const auto& pod : cache_.list()) {
-    if (auto record = record_from_pod(pod)) by_id[record->sandbox.id] = std::move(*record);
+  std::set<std::string> present;
+  cache_.for_each([&](const json& pod) {
+    present.insert(pod_name(pod));
+    if (auto record = parsed(pod)) by_id[record->sandbox.id] = std::move(*record);
+  });
+  for (auto it = parsed_.begin(); it != parsed_.end();) {  // Pods gone from the cache
+    it = present.count(it->first) ? std::next(it) : parsed_.erase(it);
   }
   for (const auto& [id, record] : local_) {
     auto it = by_id.find(id);
@@ -120,7 +135,7 @@ Result<void> PodStore::update(const Record& record) {
     std::lock_guard lock(mutex_);
     if (removed_.count(id)) return make_error(Errc::not_found, "sandbox '" + id + "' not found");
     auto pod = cache_.get(id);
-    auto current = pod ? record_from_pod(*pod) : std::nullopt;
+    auto current = pod ? parsed(*pod) : std::nullopt;
     if (current && current->runtime_data.contains("pool") &&
         !record.runtime_data.contains("pool")) {
       claim_version = current->runtime_data.value("resource_version", "");
@@ -149,7 +164,7 @@ Result<Record> PodStore::get(const std::string& id_or_name) {
   if (!removed_.count(id_or_name)) {
     auto local = local_.find(id_or_name);
     auto pod = cache_.get(id_or_name);
-    std::optional<Record> from_pod = pod ? record_from_pod(*pod) : std::nullopt;
+    std::optional<Record> from_pod = pod ? parsed(*pod) : std::nullopt;
     if (local != local_.end() && !(from_pod && yields_to_pod(local->second, *from_pod))) {
       return local->second;
     }

@@ -27,13 +27,17 @@ class PodStore : public server::Store {
 
  private:
   std::vector<server::Record> merged();  // caller holds mutex_
-  void forget_stale();                   // caller holds mutex_
+  // The record a Pod carries, parsed once per resourceVersion (caller holds mutex_).
+  std::optional<server::Record> parsed(const nlohmann::json& pod);
+  void forget_stale();  // caller holds mutex_
 
   PodCache& cache_;
   KubeRuntime& runtime_;
   std::mutex mutex_;
   std::map<std::string, server::Record> local_;  // by id: no Pod yet, or a local state
   std::map<std::string, std::chrono::steady_clock::time_point> removed_;
+  // Pod name -> (resourceVersion, record): the spec annotation is JSON, parsed once.
+  std::map<std::string, std::pair<std::string, std::optional<server::Record>>> parsed_;
 };
 
 // A Hive Pod as the sandbox record it carries; nullopt for a Pod that is not one of ours.
