@@ -55,7 +55,20 @@ bool AgentApi::streams(const http::RequestHeader& header) {
   return path == "/exec" && header.method() == bhttp::verb::post && wants_ndjson(header);
 }
 
+AgentApi::Activity::~Activity() {
+  --api.active_calls_;
+  api.last_call_end_ = std::chrono::steady_clock::now();
+}
+
+http::Response AgentApi::health(const http::Request& request) const {
+  auto idle = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() -
+                                                               last_call_end_);
+  Json body{{"ok", true}, {"active_calls", active_calls_}, {"idle_seconds", idle.count()}};
+  return http::make_response(request, bhttp::status::ok, body.dump());
+}
+
 boost::asio::awaitable<bool> AgentApi::stream(http::Exchange& exchange) {
+  Activity activity(*this);
   auto target = sandbox::parse_target(exchange.header().target());
   if (!target) co_return co_await http::answer_error(exchange, target.error());
   if (target->path == "/files") co_return co_await serve_files(exchange, *target, defaults_);
@@ -123,9 +136,13 @@ boost::asio::awaitable<bool> AgentApi::exec_stream(http::Exchange& exchange) {
 
 void AgentApi::handle(http::Request&& request, http::Reply reply) {
   const auto target = path_of(request);
-  if (target == "/healthz" && request.method() == bhttp::verb::get) {
-    return reply(http::make_response(request, bhttp::status::ok, R"({"ok":true})"));
-  }
+  if (target == "/healthz" && request.method() == bhttp::verb::get) return reply(health(request));
+  // Active until the reply is sent (exec answers later, from its completion).
+  auto activity = std::make_shared<Activity>(*this);
+  reply = [reply = std::move(reply), activity](http::Response response) mutable {
+    reply(std::move(response));
+    activity.reset();
+  };
   if (target == "/configure" && request.method() == bhttp::verb::post) {
     return reply(configure(request));
   }

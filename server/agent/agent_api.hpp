@@ -3,6 +3,8 @@
 // Accept: application/x-ndjson), processes, files, attach and MCP (/mcp).
 #pragma once
 
+#include <chrono>
+
 #include <boost/asio/io_context.hpp>
 
 #include "children.hpp"
@@ -24,6 +26,15 @@ class AgentApi : public http::Service {
   Result<void> start_background(std::vector<std::string> argv);
 
  private:
+  // Calls in progress and when the last one ended: /healthz reports them, so a server replica
+  // that saw none of a sandbox's traffic (another replica served it) can tell it is not idle.
+  // Health checks themselves are not activity. One io thread: plain counters.
+  struct Activity {
+    AgentApi& api;
+    explicit Activity(AgentApi& a) : api(a) { ++api.active_calls_; }
+    ~Activity();
+  };
+  http::Response health(const http::Request& request) const;
   void exec(const http::Request& request, http::Reply reply);
   boost::asio::awaitable<bool> exec_stream(http::Exchange& exchange);
   http::Response configure(const http::Request& request);
@@ -33,6 +44,8 @@ class AgentApi : public http::Service {
   ExecDefaults defaults_;
   Processes processes_;
   mcp::McpServer mcp_;  // after defaults_: it keeps a reference to them
+  int active_calls_ = 0;
+  std::chrono::steady_clock::time_point last_call_end_ = std::chrono::steady_clock::now();
 };
 
 }  // namespace hive::agent

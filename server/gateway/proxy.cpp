@@ -1,5 +1,9 @@
 #include "gateway/proxy.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <array>
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -122,6 +126,11 @@ asio::awaitable<ProxyOutcome> proxy_to_agent(http::Exchange& exchange,
     upstream.socket().assign(protocol, idle.release(), ec);
   } else {
     std::tie(ec) = co_await upstream.async_connect(agent_address(endpoint), use_tuple);
+    if (!ec && endpoint.unix_path.empty()) {
+      // A Pod's agent over TCP: without this each small write waits on a delayed ACK (~40 ms).
+      int one = 1;
+      setsockopt(upstream.socket().native_handle(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
   }
   if (ec) {
     auto reply =

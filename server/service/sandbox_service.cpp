@@ -17,6 +17,7 @@ using Clock = std::chrono::system_clock;
 
 constexpr int kIdAttempts = 5;
 constexpr int kClaimAttempts = 8;
+constexpr auto kHealthTimeout = std::chrono::seconds(1);
 
 }  // namespace
 
@@ -300,7 +301,8 @@ int SandboxService::reap_due(Clock::time_point now) {
     if (expires && now >= *expires) {
       reason = "ttl";  // even mid-call: a sandbox never outlives expires_at
     } else if (!busy && sb.spec.idle_timeout_seconds > 0 &&
-               now - last >= std::chrono::seconds(sb.spec.idle_timeout_seconds)) {
+               now - last >= std::chrono::seconds(sb.spec.idle_timeout_seconds) &&
+               idle_at_agent(record, now)) {
       reason = "idle";
     } else if (check_agents && !runtime_.alive(sb.id, record.runtime_data)) {
       reason = "agent-exit";
@@ -311,6 +313,29 @@ int SandboxService::reap_due(Clock::time_point now) {
     }
   }
   return reaped;
+}
+
+// The last word on idleness is the agent's: with several replicas (kubernetes) this one may
+// have seen none of the sandbox's calls. Asked only of sandboxes that look idle from here; an
+// agent that does not answer leaves this replica's view standing.
+bool SandboxService::idle_at_agent(const Record& record, Clock::time_point now) {
+  const auto& sb = record.sandbox;
+  auto reply = call_agent(runtime_.endpoint(sb.id, record.runtime_data), Method::Get, "/healthz",
+                          "", kHealthTimeout);
+  if (!reply || reply->status != 200) return true;
+  auto health = sandbox::parse_json(reply->body);
+  if (!health || !health->is_object()) return true;
+  const auto& h = *health;
+  if (h.contains("active_calls") && h["active_calls"].is_number_integer() &&
+      h["active_calls"].get<std::int64_t>() > 0) {
+    return false;
+  }
+  if (!h.contains("idle_seconds") || !h["idle_seconds"].is_number_integer()) return true;
+  auto seen_last = now - std::chrono::seconds(h["idle_seconds"].get<std::int64_t>());
+  if (now - seen_last >= std::chrono::seconds(sb.spec.idle_timeout_seconds)) return true;
+  std::lock_guard lock(activity_mutex_);
+  activity_[sb.id] = seen_last;  // the idle clock as the agent knows it
+  return false;
 }
 
 Result<AgentRoute> SandboxService::agent_route(const std::string& id_or_name) {

@@ -121,6 +121,7 @@ class SandboxService {
   // ("teardown-failed"). Its agent connections and idle clock are forgotten either way.
   Result<void> tear_down(Record& record);
   void forget_activity(const std::string& id);
+  bool idle_at_agent(const Record& record, std::chrono::system_clock::time_point now);
 
   Store& store_;
   runtime::Runtime& runtime_;

@@ -159,7 +159,7 @@ TEST_CASE("kubernetes: the leader reaps at the TTL; a keepalive moves the expiry
   KubeNamespace ns("hive-ttl");
   TestServer server(ns.server_flags());
   auto short_lived = server.hivectl({"spawn", "--ttl", "2", "-o", "name"});
-  auto kept = server.hivectl({"spawn", "--ttl", "3", "-o", "name"});
+  auto kept = server.hivectl({"spawn", "--ttl", "6", "-o", "name"});
   REQUIRE(short_lived.exit_code == 0);
   REQUIRE(kept.exit_code == 0);
   const std::string gone = trim(short_lived.out), alive = trim(kept.out);
@@ -331,4 +331,34 @@ TEST_CASE(
   CHECK(eventually([&] { return listed(a).size() == 16 && listed(b).size() == 16; }, 10));
   // The leader fills the pool again.
   CHECK(eventually([&] { return pooled().size() == 12; }, 30));
+}
+
+TEST_CASE(
+    "kubernetes: the leader asks the agent before an idle reap, so traffic through another replica "
+    "counts",
+    "[k8s]") {
+  KubeNamespace ns("hive-idle");
+  auto flags_a = ns.server_flags(), flags_b = ns.server_flags();
+  flags_a.insert(flags_a.end(), {"--replica-id", "replica-a"});
+  flags_b.insert(flags_b.end(), {"--replica-id", "replica-b"});
+  TestServer a(flags_a);
+  REQUIRE(eventually([&] { return lease_holder(ns) == "replica-a"; }, 10));
+  TestServer b(flags_b);
+  auto spawned = b.hivectl({"spawn", "--idle-timeout", "3", "-o", "name"});
+  REQUIRE(spawned.exit_code == 0);
+  const std::string id = trim(spawned.out);
+  AgentStandIn agent(ns.pod(id)["status"]["podIP"],
+                     hive::kube::hmac_hex(ns.agent_key(), "hive-agent:" + id));
+  REQUIRE(eventually([&] { return b.hivectl({"exec", id, "--", "true"}).exit_code == 0; }, 10));
+
+  // Busy through replica b only, for twice the idle timeout: the leader (a) must not reap it.
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(7);
+  while (std::chrono::steady_clock::now() < until) {
+    CHECK(b.hivectl({"exec", id, "--", "true"}).exit_code == 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  }
+  CHECK(ns.pod(id).is_object());
+  // Left alone, it is reaped as idle.
+  CHECK(eventually([&] { return ns.pod(id).is_null(); }, 15));
+  CHECK(a.hivectl({"get", id, "-o", "jsonpath={.reason}"}).out == "idle");
 }

@@ -14,9 +14,16 @@ using server::Record;
 // A removed sandbox stays hidden this long at most, in case its DELETED event never comes.
 constexpr std::chrono::seconds kHideRemoved{120};
 
+// Kubernetes writes whole seconds ("...:07Z"); Hive's records carry milliseconds (and its
+// reaper reads only that form).
+std::string with_millis(std::string time) {
+  if (time.size() == 20 && time.back() == 'Z') time.insert(19, ".000");
+  return time;
+}
+
 std::string ready_since(const json& pod) {
   for (const auto& c : pod["status"].value("conditions", json::array())) {
-    if (c.value("type", "") == "Ready") return c.value("lastTransitionTime", "");
+    if (c.value("type", "") == "Ready") return with_millis(c.value("lastTransitionTime", ""));
   }
   return "";
 }
@@ -58,7 +65,7 @@ std::optional<Record> record_from_pod(const json& pod) {
   sb.spec = std::move(*spec);
   sb.runtime = "kubernetes";
   sb.state = state_of(pod, sb.reason);
-  sb.created_at = notes.value(kCreatedAnnotation, meta.value("creationTimestamp", ""));
+  sb.created_at = notes.value(kCreatedAnnotation, with_millis(meta.value("creationTimestamp", "")));
   sb.expires_at = notes.value(kExpiresAnnotation, "");
   if (sb.state == State::Running) {
     sb.ready_at = ready_since(pod);
