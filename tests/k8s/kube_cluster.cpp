@@ -111,7 +111,7 @@ std::vector<std::string> KubeNamespace::server_flags() const {
           "--kubeconfig",       files_.path() + "/kubeconfig",
           "--kube-secret-file", files_.path() + "/agent-key",
           "--token-file",       files_.path() + "/token",
-          "--lease-seconds",    "2"};
+          "--lease-seconds",    "3"};
 }
 
 nlohmann::json KubeNamespace::pods() const {
