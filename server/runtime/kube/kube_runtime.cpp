@@ -147,11 +147,14 @@ json KubeRuntime::pod_manifest(const sandbox::Sandbox& sandbox, const std::strin
 std::vector<std::pair<std::string, bool>> KubeRuntime::pooled(const std::string& pool) const {
   const std::string label = pool_label(pool);
   std::vector<std::pair<std::string, bool>> out;
-  for (const auto& pod : cache_.list()) {
-    const json labels = pod["metadata"].value("labels", json::object());
-    if (labels.value(kPoolLabel, "") != label || pod_deleting(pod) || terminal(pod)) continue;
+  cache_.for_each([&](const json& pod) {  // no copies: this runs at every spawn and refill tick
+    const json& labels = pod["metadata"].contains("labels") ? pod["metadata"]["labels"] : json();
+    if (!labels.is_object() || !labels.contains(kPoolLabel) || labels[kPoolLabel] != label ||
+        pod_deleting(pod) || terminal(pod)) {
+      return;
+    }
     out.emplace_back(pod_name(pod), pod_ready(pod) && !pod_ip(pod).empty());
-  }
+  });
   return out;
 }
 

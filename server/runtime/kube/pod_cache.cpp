@@ -44,8 +44,9 @@ std::string version_of(const json& object) {
 namespace {
 
 // A field of a Pod as an object, empty when absent or of another type.
-json part(const json& pod, const char* field) {
-  if (!pod.is_object() || !pod.contains(field) || !pod[field].is_object()) return json::object();
+const json& part(const json& pod, const char* field) {  // no copy: called in loops
+  static const json empty = json::object();
+  if (!pod.is_object() || !pod.contains(field) || !pod[field].is_object()) return empty;
   return pod[field];
 }
 
@@ -62,8 +63,9 @@ std::string pod_ip(const json& pod) { return text(part(pod, "status"), "podIP");
 bool pod_deleting(const json& pod) { return part(pod, "metadata").contains("deletionTimestamp"); }
 
 bool pod_ready(const json& pod) {
-  json conditions = part(pod, "status").value("conditions", json::array());
-  if (!conditions.is_array()) return false;
+  const json& status = part(pod, "status");
+  if (!status.contains("conditions") || !status["conditions"].is_array()) return false;
+  const json& conditions = status["conditions"];
   for (const auto& condition : conditions) {
     if (condition.is_object() && text(condition, "type") == "Ready")
       return text(condition, "status") == "True";
