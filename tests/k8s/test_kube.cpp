@@ -10,6 +10,7 @@
 #include <fstream>
 #include <functional>
 #include <set>
+#include <stdexcept>
 #include <thread>
 
 #include "kube_cluster.hpp"
@@ -70,6 +71,26 @@ struct AgentStandIn {
   ~AgentStandIn() {
     kill(pid, SIGTERM);
     waitpid(pid, nullptr, 0);
+  }
+};
+
+// Two replicas of the server on one namespace: a, started first and holding the lease, and b.
+struct Replicas {
+  TestServer a, b;
+  Replicas(const KubeNamespace& ns, const std::vector<std::string>& extra = {})
+      : a(with(ns, "replica-a", extra)), b((wait_for_leader(ns), with(ns, "replica-b", extra))) {}
+
+  static std::vector<std::string> with(const KubeNamespace& ns, const std::string& id,
+                                       const std::vector<std::string>& extra) {
+    auto flags = ns.server_flags();
+    flags.insert(flags.end(), {"--replica-id", id});
+    flags.insert(flags.end(), extra.begin(), extra.end());
+    return flags;
+  }
+  static void wait_for_leader(const KubeNamespace& ns) {
+    if (!eventually([&] { return lease_holder(ns) == "replica-a"; }, 10)) {
+      throw std::runtime_error("replica-a did not take the lease");
+    }
   }
 };
 
@@ -184,12 +205,8 @@ TEST_CASE("kubernetes: the leader reaps at the TTL; a keepalive moves the expiry
 TEST_CASE("kubernetes: two replicas; the leader is killed and the other takes the lease and reaps",
           "[k8s]") {
   KubeNamespace ns("hive-leader");
-  auto flags_a = ns.server_flags(), flags_b = ns.server_flags();
-  flags_a.insert(flags_a.end(), {"--replica-id", "replica-a"});
-  flags_b.insert(flags_b.end(), {"--replica-id", "replica-b"});
-  TestServer a(flags_a);
-  REQUIRE(eventually([&] { return lease_holder(ns) == "replica-a"; }, 10));
-  TestServer b(flags_b);
+  Replicas replicas(ns);
+  TestServer &a = replicas.a, &b = replicas.b;
   std::this_thread::sleep_for(std::chrono::seconds(3));
   CHECK(lease_holder(ns) == "replica-a");  // a live leader keeps it
 
@@ -283,12 +300,8 @@ TEST_CASE(
     "kubernetes: warm-pool Pods are claimed by one guarded PATCH; racing replicas never share one",
     "[k8s]") {
   KubeNamespace ns("hive-pool");
-  auto flags_a = ns.server_flags(), flags_b = ns.server_flags();
-  flags_a.insert(flags_a.end(), {"--replica-id", "replica-a", "--warm-pool", "12"});
-  flags_b.insert(flags_b.end(), {"--replica-id", "replica-b", "--warm-pool", "12"});
-  TestServer a(flags_a);
-  REQUIRE(eventually([&] { return lease_holder(ns) == "replica-a"; }, 10));
-  TestServer b(flags_b);
+  Replicas replicas(ns, {"--warm-pool", "12"});
+  TestServer &a = replicas.a, &b = replicas.b;
   const auto pooled = [&] {
     std::set<std::string> ids;
     for (const auto& pod : ns.pods()) {
@@ -338,12 +351,8 @@ TEST_CASE(
     "counts",
     "[k8s]") {
   KubeNamespace ns("hive-idle");
-  auto flags_a = ns.server_flags(), flags_b = ns.server_flags();
-  flags_a.insert(flags_a.end(), {"--replica-id", "replica-a"});
-  flags_b.insert(flags_b.end(), {"--replica-id", "replica-b"});
-  TestServer a(flags_a);
-  REQUIRE(eventually([&] { return lease_holder(ns) == "replica-a"; }, 10));
-  TestServer b(flags_b);
+  Replicas replicas(ns);
+  TestServer &a = replicas.a, &b = replicas.b;
   auto spawned = b.hivectl({"spawn", "--idle-timeout", "3", "-o", "name"});
   REQUIRE(spawned.exit_code == 0);
   const std::string id = trim(spawned.out);

@@ -215,17 +215,6 @@ std::string KubeClient::bearer() {
   return config_.token;
 }
 
-void KubeClient::count(const std::string& method) {
-  std::lock_guard lock(mutex_);
-  ++calls_[method];
-}
-
-std::uint64_t KubeClient::calls(const std::string& method) const {
-  std::lock_guard lock(const_cast<std::mutex&>(mutex_));
-  auto it = calls_.find(method);
-  return it == calls_.end() ? 0 : it->second;
-}
-
 namespace {
 
 struct Headers {
@@ -270,7 +259,6 @@ void set_tls(CURL* curl, const KubeConfig& config) {
 Result<KubeClient::Raw> KubeClient::perform(const std::string& method, const std::string& path,
                                             const std::string* body, const char* content_type) {
   wait_for_token();
-  count(method);
   CURL* curl = thread_handle();
   Raw raw;
   Headers headers;
@@ -375,7 +363,6 @@ int on_watch_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t
 Result<void> KubeClient::watch(const std::string& path, const std::function<bool(json)>& on_event,
                                const std::atomic<bool>& stop) {
   wait_for_token();
-  count("WATCH");
   CURL* curl = curl_easy_init();
   WatchState state{&on_event, &stop, {}, {}, 0, false};
   Headers headers;

@@ -60,8 +60,6 @@ class KubeClient {
                      const std::atomic<bool>& stop);
 
   const KubeConfig& config() const { return config_; }
-  // API calls made so far by method ("POST", "DELETE"...): the writes figure of the benchmark.
-  std::uint64_t calls(const std::string& method) const;
 
  private:
   struct Raw {
@@ -73,7 +71,6 @@ class KubeClient {
                       const char* content_type);
   void wait_for_token();
   std::string bearer();
-  void count(const std::string& method);
 
   // Connections and TLS sessions shared by every thread's handle: without it each of the
   // server's worker threads paid its own TLS handshake to the API server.
@@ -81,10 +78,9 @@ class KubeClient {
   std::shared_ptr<Share> share_;
   KubeConfig config_;
   RateLimit limit_;
-  std::mutex mutex_;  // the rate limiter's bucket and the call counters
+  std::mutex mutex_;  // the rate limiter's bucket
   double tokens_;
   std::chrono::steady_clock::time_point refilled_;
-  std::map<std::string, std::uint64_t> calls_;
 };
 
 // "pods \"x\" is forbidden: ..." style messages come from the API's Status object.

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "hive/sandbox/url.hpp"
+
 namespace hive::kube {
 namespace {
 
@@ -12,21 +14,6 @@ constexpr milliseconds kFirstBackoff{250};
 constexpr milliseconds kMaxBackoff{30000};
 // The server ends each watch after this long; it is then resumed from the last version.
 constexpr int kWatchSeconds = 240;
-
-std::string url_encode(const std::string& text) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
 
 // What the cache keeps of a Pod: managedFields are most of its size and never read.
 json trimmed(json pod) {
@@ -76,7 +63,7 @@ bool pod_ready(const json& pod) {
 PodCache::PodCache(KubeClient& client, std::string namespace_name, std::string label_selector)
     : client_(client),
       path_("/api/v1/namespaces/" + namespace_name + "/pods"),
-      selector_(url_encode(label_selector)) {}
+      selector_(sandbox::percent_encode(label_selector)) {}
 
 PodCache::~PodCache() {
   stop_ = true;
