@@ -8,15 +8,6 @@ namespace {
 
 namespace bhttp = boost::beast::http;
 
-// Compares in time independent of where the first difference is.
-bool same_secret(std::string_view given, std::string_view expected) {
-  unsigned char diff = given.size() == expected.size() ? 0 : 1;
-  for (std::size_t i = 0; i < given.size() && i < expected.size(); ++i) {
-    diff |= static_cast<unsigned char>(given[i] ^ expected[i]);
-  }
-  return diff == 0;
-}
-
 const Error& refusal() {
   static const Error error{Errc::unauthorized, "this agent needs X-Hive-Agent-Secret"};
   return error;
@@ -26,7 +17,7 @@ const Error& refusal() {
 
 bool SecretGate::admits(const bhttp::request_header<>& header) const {
   if (header.method() == bhttp::verb::get && header.target() == "/healthz") return true;
-  return same_secret(header["X-Hive-Agent-Secret"], secret_);
+  return sandbox::constant_time_equal(header["X-Hive-Agent-Secret"], secret_);
 }
 
 bool SecretGate::streams(const http::RequestHeader& header) {

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "hive/sandbox/codec.hpp"
 #include "service/ids.hpp"
 
 namespace hive::server {
@@ -54,7 +55,7 @@ Result<void> check_bearer(std::string_view authorization, const std::string& tok
                       "missing 'Authorization: Bearer <token>' (hivectl: --token or HIVE_TOKEN)");
   }
   if (authorization.substr(0, kScheme.size()) != kScheme ||
-      !constant_time_equal(std::string(authorization.substr(kScheme.size())), token)) {
+      !sandbox::constant_time_equal(authorization.substr(kScheme.size()), token)) {
     return make_error(Errc::unauthorized, "invalid token");
   }
   return {};

@@ -75,12 +75,4 @@ std::optional<std::chrono::system_clock::time_point> from_rfc3339(const std::str
   return std::chrono::system_clock::from_time_t(timegm(&utc)) + std::chrono::milliseconds(millis);
 }
 
-bool constant_time_equal(const std::string& a, const std::string& b) {
-  unsigned char diff = a.size() == b.size() ? 0 : 1;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    diff |= static_cast<unsigned char>(a[i] ^ (i < b.size() ? b[i] : 0));
-  }
-  return diff == 0;
-}
-
 }  // namespace hive::server

@@ -16,7 +16,5 @@ std::string to_rfc3339(std::chrono::system_clock::time_point when);
 std::string now_rfc3339();
 // The inverse of to_rfc3339; nullopt for anything else.
 std::optional<std::chrono::system_clock::time_point> from_rfc3339(const std::string& text);
-// Compares secrets in time independent of where they differ.
-bool constant_time_equal(const std::string& a, const std::string& b);
 
 }  // namespace hive::server

@@ -56,5 +56,7 @@ bool is_valid_utf8(std::string_view bytes);
 std::size_t utf8_boundary(std::string_view bytes);
 std::string base64_encode(std::string_view bytes);
 Result<std::string> base64_decode(std::string_view text);
+// Compares secrets (tokens, agent secrets) in time independent of where they differ.
+bool constant_time_equal(std::string_view a, std::string_view b);
 
 }  // namespace hive::sandbox
