@@ -19,6 +19,9 @@ Result<sandbox::Sandbox> SandboxService::claim(const std::string& id,
                                                const sandbox::SandboxSpec& spec) {
   auto record = store_.get(id);
   if (!record) return record.error();
+  if (!is_pooled(*record)) {  // a shared pool's Pod another replica took after our lookup
+    return make_error(Errc::unavailable, "pooled sandbox " + id + " was claimed meanwhile");
+  }
   const std::string key = record->runtime_data.value("pool", "");
   if (!spec.name.empty() && store_.get(spec.name)) {
     pool_.put(key, id);  // untouched: it stays in the pool
@@ -36,6 +39,9 @@ Result<sandbox::Sandbox> SandboxService::claim(const std::string& id,
   record->sandbox.last_activity_at = record->sandbox.created_at;
   record->sandbox.expires_at = to_rfc3339(now + std::chrono::seconds(spec.ttl_seconds));
   record->runtime_data.erase("pool");
+  // Marks the update as a claim of what this read saw (on Kubernetes: guarded by the
+  // resourceVersion it carries), not as a change to a sandbox already ours.
+  record->runtime_data["claim"] = key;
   // The claim is the record's update (on Kubernetes one PATCH guarded by resourceVersion):
   // only once it is ours does the agent get the claimant's env.
   if (auto r = store_.update(*record); !r) {
@@ -45,6 +51,7 @@ Result<sandbox::Sandbox> SandboxService::claim(const std::string& id,
     }
     return discard(r.error());
   }
+  record->runtime_data.erase("claim");
   if (!spec.env.empty() || spec.workdir != sandbox::SandboxSpec{}.workdir) {
     nlohmann::json body{{"env", spec.env}, {"workdir", spec.workdir}};
     if (auto r = configure_agent(id, record->runtime_data, body); !r) return discard(r.error());

@@ -143,9 +143,10 @@ Result<void> PodStore::update(const Record& record) {
     if (removed_.count(id)) return make_error(Errc::not_found, "sandbox '" + id + "' not found");
     auto pod = cache_.get(id);
     auto current = pod ? parsed(*pod) : std::nullopt;
-    if (current && current->runtime_data.contains("pool") &&
-        !record.runtime_data.contains("pool")) {
-      claim_version = current->runtime_data.value("resource_version", "");
+    if (record.runtime_data.contains("claim")) {
+      // The version the claimant read, not the cache's now: a Pod another replica claimed in
+      // between has moved on, and the PATCH gets 409.
+      claim_version = record.runtime_data.value("resource_version", "");
     } else if (record.sandbox.state == State::Running && current) {
       local_.erase(id);  // the Pod is the record from now on
       if (current->sandbox.expires_at != record.sandbox.expires_at) {
@@ -156,9 +157,11 @@ Result<void> PodStore::update(const Record& record) {
     }
   }
   if (claim_version) {  // a warm-pool claim: the one write it costs
+    if (claim_version->empty()) return make_error(Errc::conflict, "no resourceVersion for " + id);
     if (auto claimed = runtime_.claim(id, *claim_version, record.sandbox); !claimed) return claimed;
     std::lock_guard lock(mutex_);
     local_[id] = record;  // shown claimed until the watch says so too
+    local_[id].runtime_data.erase("claim");
     return {};
   }
   if (new_expiry) return runtime_.set_expiry(id, *new_expiry);
