@@ -14,6 +14,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "seccomp.hpp"
+
 namespace hive::agent {
 namespace {
 
@@ -103,6 +105,7 @@ int spawn_command(const CommandSpec& spec, pid_t& pid) {
   auto env_strings = spec.env;
   auto argv = c_strings(argv_strings);
   auto envp = c_strings(env_strings);
+  const auto& filter = command_filter();
 
   // No signal handler of ours may run in the child while it shares our memory.
   sigset_t all, saved;
@@ -139,6 +142,10 @@ int spawn_command(const CommandSpec& spec, pid_t& pid) {
       sigset_t none;
       sigemptyset(&none);
       sigprocmask(SIG_SETMASK, &none, nullptr);
+      if (int err = confine_command(filter); err != 0) {
+        child_errno = err;
+        _exit(127);
+      }
       execve(path.c_str(), argv.data(), envp.data());
     }
     child_errno = errno;
