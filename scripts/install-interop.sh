@@ -19,3 +19,18 @@ for dir in . everything; do
   (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
   touch "$stamp"
 done
+
+# Python clients: the seeds' style of client (requests) and schemathesis, in a venv of their
+# own so the machine's Python is left alone.
+venv=.venv
+if [[ ! -f "$venv/.hive-installed" || requirements.txt -nt "$venv/.hive-installed" ]]; then
+  echo "install-interop: pip install -r tests/interop/requirements.txt" >&2
+  python3 -m venv "$venv" 2>/dev/null || {
+    sudo_cmd=()
+    if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
+    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq python3-venv >/dev/null
+    python3 -m venv "$venv"
+  }
+  "$venv/bin/pip" install -q --disable-pip-version-check -r requirements.txt
+  touch "$venv/.hive-installed"
+fi

@@ -20,6 +20,7 @@
 
 #include "api/auth.hpp"
 #include "api/handlers.hpp"
+#include "api/request_log.hpp"
 #include "hive/sandbox/config.hpp"
 #include "runtime/kube/kube_backend.hpp"
 #include "runtime/local/local_runtime.hpp"
@@ -43,6 +44,8 @@ struct Options {
   std::size_t warm_pool = 0;
   std::string client_config;  // "" = HIVECONFIG's first file or ~/.hive/config; "none" = leave it
   std::string token_file;     // "" = STATE_DIR/token, made on first start
+  std::vector<std::string> image_aliases;  // NAME=IMAGE
+  std::string log_format = "text";
   hive::kube::BackendOptions kube;
 };
 
@@ -203,11 +206,27 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--token-file", options.token_file,
                  "the admin token (default: STATE_DIR/token, made on first start)");
+  app.add_option("--image-alias", options.image_aliases,
+                 "NAME=IMAGE: run IMAGE when a client asks for NAME (e.g. a seed client's "
+                 "sandbox:general-0.1=host on the local runtime); repeatable")
+      ->check([](const std::string& value) {
+        auto eq = value.find('=');
+        return eq == std::string::npos || eq == 0 || eq + 1 == value.size()
+                   ? std::string("expected NAME=IMAGE")
+                   : std::string();
+      });
+  app.add_option("--log-format", options.log_format,
+                 "text, or json: one object per line (a request's: request_id, method, path, "
+                 "status, duration_ms)")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
   add_kube_options(app, options.kube);
   CLI11_PARSE(app, argc, argv);
   signal(SIGPIPE, SIG_IGN);
   // Logs go to stderr: stdout is left to whoever runs the server.
   spdlog::set_default_logger(spdlog::stderr_color_mt("hive-server"));
+  hive::server::set_log_format(options.log_format == "json" ? hive::server::LogFormat::Json
+                                                            : hive::server::LogFormat::Text);
   // Each sandbox costs the server a few descriptors (agent connections); take what we may.
   rlimit files{};
   if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
@@ -271,7 +290,13 @@ int main(int argc, char** argv) {
   std::ofstream(options.state_dir + "/address") << address << "\n";
 
   asio::thread_pool workers(static_cast<std::size_t>(options.workers));
-  auto api = std::make_shared<hive::server::Api>(service, *token, workers);
+  hive::server::ApiOptions api_options{*token, {}, "hive"};
+  for (const auto& alias : options.image_aliases) {
+    auto eq = alias.find('=');
+    api_options.image_aliases[alias.substr(0, eq)] = alias.substr(eq + 1);
+  }
+  if (backend->kube) api_options.namespace_name = backend->kube->runtime->options().namespace_name;
+  auto api = std::make_shared<hive::server::Api>(service, std::move(api_options), workers);
   std::make_shared<hive::http::Listener<tcp>>(
       std::move(acceptor), [&io] { return io.next(); }, api)
       ->start();

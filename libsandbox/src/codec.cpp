@@ -200,6 +200,7 @@ Json to_json(const Sandbox& sandbox) {
   out["ready_at"] = sandbox.ready_at;
   out["expires_at"] = sandbox.expires_at;
   out["last_activity_at"] = sandbox.last_activity_at;
+  if (!sandbox.token.empty()) out["token"] = sandbox.token;
   return out;
 }
 
@@ -216,6 +217,7 @@ Result<Sandbox> sandbox_from_json(const Json& body) {
   fields.string("ready_at", sandbox.ready_at);
   fields.string("expires_at", sandbox.expires_at);
   fields.string("last_activity_at", sandbox.last_activity_at);
+  fields.string("token", sandbox.token);
   // Lenient: a newer server may add fields this client does not know.
   if (auto r = fields.finish(/*strict=*/false); !r) return r.error();
   auto parsed = state_from_string(state);

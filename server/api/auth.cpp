@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <charconv>
+#include <chrono>
 #include <fstream>
 #include <sstream>
 
@@ -48,17 +50,72 @@ Result<std::string> read_token_file(const std::string& path) {
   return token;
 }
 
-Result<void> check_bearer(std::string_view authorization, const std::string& token) {
-  constexpr std::string_view kScheme = "Bearer ";
-  if (authorization.empty()) {
-    return make_error(Errc::unauthorized,
-                      "missing 'Authorization: Bearer <token>' (hivectl: --token or HIVE_TOKEN)");
+namespace {
+
+constexpr std::string_view kSandboxPrefix = "hsb.";
+
+Error missing_credentials() {
+  return make_error(Errc::unauthorized,
+                    "missing 'Authorization: Bearer <token>' (hivectl: --token or HIVE_TOKEN)");
+}
+
+}  // namespace
+
+Authenticator::Authenticator(std::string admin_token)
+    : admin_token_(std::move(admin_token)),
+      sandbox_key_(hmac_hex(admin_token_, "hive-sandbox-token-key")) {}
+
+std::string Authenticator::sandbox_token(const std::string& id, std::int64_t expires_unix) const {
+  const std::string claims = id + "." + std::to_string(expires_unix);
+  return std::string(kSandboxPrefix) + claims + "." + hmac_hex(sandbox_key_, claims);
+}
+
+Result<Grant> Authenticator::check_token(std::string_view token) const {
+  if (token.substr(0, kSandboxPrefix.size()) != kSandboxPrefix) {
+    if (!sandbox::constant_time_equal(token, admin_token_)) {
+      return make_error(Errc::unauthorized, "invalid token");
+    }
+    return Grant{true, ""};
   }
-  if (authorization.substr(0, kScheme.size()) != kScheme ||
-      !sandbox::constant_time_equal(authorization.substr(kScheme.size()), token)) {
+  // hsb.<id>.<expiry>.<mac>: the id holds no '.', so the fields split unambiguously.
+  auto claims = token.substr(kSandboxPrefix.size());
+  auto last_dot = claims.rfind('.');
+  auto first_dot = claims.find('.');
+  if (last_dot == std::string_view::npos || first_dot == last_dot) {
     return make_error(Errc::unauthorized, "invalid token");
   }
-  return {};
+  auto mac = claims.substr(last_dot + 1);
+  claims = claims.substr(0, last_dot);
+  if (!sandbox::constant_time_equal(mac, hmac_hex(sandbox_key_, std::string(claims)))) {
+    return make_error(Errc::unauthorized, "invalid token");
+  }
+  std::string id(claims.substr(0, first_dot));
+  auto expiry = claims.substr(first_dot + 1);
+  std::int64_t expires = 0;
+  std::from_chars(expiry.data(), expiry.data() + expiry.size(), expires);  // ours: MAC checked
+  if (expires != 0 && expires < std::chrono::duration_cast<std::chrono::seconds>(
+                                    std::chrono::system_clock::now().time_since_epoch())
+                                    .count()) {
+    return make_error(Errc::unauthorized,
+                      "the token of sandbox " + id + " has expired (keepalive renews it)");
+  }
+  return Grant{false, std::move(id)};
+}
+
+Result<Grant> Authenticator::check(std::string_view authorization, Schemes schemes) const {
+  if (authorization.empty()) return missing_credentials();
+  constexpr std::string_view kBearer = "Bearer ", kBasic = "Basic ";
+  if (authorization.substr(0, kBearer.size()) == kBearer) {
+    return check_token(authorization.substr(kBearer.size()));
+  }
+  if (authorization.substr(0, kBasic.size()) == kBasic && schemes == Schemes::BearerOrBasic) {
+    auto decoded = sandbox::base64_decode(authorization.substr(kBasic.size()));
+    auto colon = decoded ? decoded->find(':') : std::string::npos;
+    if (colon == std::string::npos)
+      return make_error(Errc::unauthorized, "malformed Basic credentials");
+    return check_token(std::string_view(*decoded).substr(colon + 1));
+  }
+  return make_error(Errc::unauthorized, "invalid token");
 }
 
 }  // namespace hive::server

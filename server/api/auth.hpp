@@ -1,7 +1,11 @@
-// Admin-token auth (DESIGN.md §8). A local server creates its token on first start and keeps
-// it in STATE_DIR/token, mode 0600; clients send "Authorization: Bearer <token>".
+// Auth (DESIGN.md §8). A local server creates its admin token on first start and keeps it in
+// STATE_DIR/token, mode 0600; clients send "Authorization: Bearer <token>". Spawn hands out a
+// per-sandbox token, "hsb.<id>.<expiry>.<mac>" with mac = HMAC-SHA256 over id and expiry under
+// a key derived from the admin token (so every replica sharing the admin token checks it, and
+// changing the admin token revokes them all); it opens that one sandbox and nothing else.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -14,7 +18,28 @@ Result<std::string> load_or_create_token(const std::string& state_dir);
 // A token given to the server (a mounted Kubernetes Secret, shared by its replicas).
 Result<std::string> read_token_file(const std::string& path);
 
-// Checks an Authorization header value against the admin token.
-Result<void> check_bearer(std::string_view authorization, const std::string& token);
+// Whom a request's token speaks for: the admin, or one sandbox.
+struct Grant {
+  bool admin = false;
+  std::string sandbox_id;  // when not admin
+};
+
+enum class Schemes { BearerOnly, BearerOrBasic };
+
+class Authenticator {
+ public:
+  explicit Authenticator(std::string admin_token);
+  // Checks an Authorization header. Basic (user anything, the token as password) is what HTTP
+  // clients send for a URL with userinfo, "http://hive:TOKEN@host/": the way in for clients
+  // written for the seeds, which send no credentials of their own.
+  Result<Grant> check(std::string_view authorization, Schemes schemes = Schemes::BearerOnly) const;
+  // A token for one sandbox, valid until `expires_unix` (0: as long as the sandbox lives).
+  std::string sandbox_token(const std::string& id, std::int64_t expires_unix) const;
+
+ private:
+  Result<Grant> check_token(std::string_view token) const;
+  std::string admin_token_;
+  std::string sandbox_key_;
+};
 
 }  // namespace hive::server

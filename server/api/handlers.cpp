@@ -6,11 +6,14 @@
 #include <chrono>
 
 #include "api/auth.hpp"
+#include "api/request_log.hpp"
 #include "api/router.hpp"
+#include "api/seed_api.hpp"
 #include "api/watch.hpp"
 #include "gateway/proxy.hpp"
 #include "hive/sandbox/codec.hpp"
 #include "hive/sandbox/selector.hpp"
+#include "service/ids.hpp"
 
 namespace hive::server {
 namespace {
@@ -69,10 +72,94 @@ std::string mcp_sandbox(const http::RequestHeader& header) {
   return "";
 }
 
+// What a sandbox token may do besides its sandbox's agent surfaces.
+bool sandbox_token_may(RouteKind kind) {
+  return kind == RouteKind::GetSandbox || kind == RouteKind::Keepalive ||
+         kind == RouteKind::Version || kind == RouteKind::Agent || kind == RouteKind::Mcp;
+}
+
+Error forbidden_for(const Grant& grant) {
+  return make_error(Errc::forbidden, "this token is sandbox " + grant.sandbox_id +
+                                         "'s: it reaches that sandbox's exec, attach, files "
+                                         "and MCP only");
+}
+
+std::int64_t unix_seconds(const std::string& rfc3339) {
+  auto when = from_rfc3339(rfc3339);
+  if (!when) return 0;
+  return std::chrono::duration_cast<std::chrono::seconds>(when->time_since_epoch()).count();
+}
+
 }  // namespace
 
-Api::Api(SandboxService& service, std::string token, boost::asio::thread_pool& workers)
-    : service_(service), token_(std::move(token)), workers_(workers) {}
+Api::Api(SandboxService& service, ApiOptions options, boost::asio::thread_pool& workers)
+    : service_(service),
+      options_(std::move(options)),
+      auth_(options_.admin_token),
+      workers_(workers) {}
+
+void Api::resolve_alias(sandbox::SandboxSpec& spec) const {
+  if (auto it = options_.image_aliases.find(spec.image); it != options_.image_aliases.end()) {
+    spec.image = it->second;
+  }
+}
+
+http::Response Api::seed_dispatch(const http::Request& request, const Route& r) {
+  auto answer = [&](unsigned status, const Json& body) {
+    return json_response(request, status, body);
+  };
+  auto failed = [&](const Error& error) {
+    return answer(http_status(error.code), seed_error(error.message));
+  };
+  if (r.kind == RouteKind::SeedSpawn) {
+    auto body = request_json(request);
+    if (!body) return failed(body.error());
+    auto spec = seed_spawn_spec(*body);
+    if (!spec) return failed(spec.error());
+    resolve_alias(*spec);
+    auto sb = service_.spawn(std::move(*spec));
+    if (!sb) return failed(sb.error());
+    const SeedPlace place{options_.namespace_name, std::string(request[bhttp::field::host])};
+    return answer(200, seed_spawn_answer(*sb, place, token_for(*sb)));
+  }
+  if (r.kind == RouteKind::SeedDeprovision) {
+    auto done = service_.deprovision(r.id);
+    if (!done && done.error().code == Errc::not_found) {
+      return answer(404, seed_error("UUID not found"));
+    }
+    if (!done) return failed(done.error());
+    return answer(200, {{"message", "Deprovisioned"}, {"uuid", r.id}});
+  }
+  auto selector = sandbox::parse_selector(kSeedSelector);
+  auto outcome = service_.deprovision_matching(*selector);
+  Json deleted = Json::array(), failures = Json::array();
+  for (const auto& sb : outcome.deprovisioned) deleted.push_back(sb.id);
+  for (const auto& [id, error] : outcome.failed) failures.push_back(id);
+  return answer(200, {{"deleted", deleted}, {"failed", failures}, {"count", deleted.size()}});
+}
+
+Result<void> Api::authorize(const Grant& grant, const std::string& id_or_name) {
+  if (grant.admin || id_or_name == grant.sandbox_id) return {};
+  auto sb = service_.get(id_or_name);  // a name, perhaps
+  if (sb && sb->id == grant.sandbox_id) return {};
+  return forbidden_for(grant);
+}
+
+std::string Api::token_for(const sandbox::Sandbox& sb) const {
+  return auth_.sandbox_token(sb.id, unix_seconds(sb.expires_at));
+}
+
+sandbox::Json Api::with_token(const sandbox::Sandbox& sb) const {
+  auto out = sandbox::to_json(sb);
+  out["token"] = token_for(sb);
+  return out;
+}
+
+http::Response Api::sandbox_response(const http::Request& request,
+                                     const Result<sandbox::Sandbox>& result, unsigned status) {
+  if (!result) return error_response(request, result.error());
+  return json_response(request, status, with_token(*result));
+}
 
 void Api::handle(http::Request&& request, http::Reply reply) {
   // Spawn, deprovision and exec block on the runtime or the agent: run every call on a
@@ -80,16 +167,40 @@ void Api::handle(http::Request&& request, http::Reply reply) {
   auto shared = std::make_shared<http::Request>(std::move(request));
   boost::asio::post(workers_, [this, shared, reply = std::move(reply)] {
     auto started = std::chrono::steady_clock::now();
-    auto id = next_request_id_.fetch_add(1);
-    http::Response response = dispatch(*shared);
-    response.set("X-Request-Id", std::to_string(id));
-    auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
-                      std::chrono::steady_clock::now() - started)
-                      .count();
-    spdlog::info("req={} {} {} {} {:.3f}ms", id, std::string(shared->method_string()),
-                 std::string(shared->target()), response.result_int(), micros / 1000.0);
+    auto id = request_id((*shared)["X-Request-Id"]);
+    Route r = route(shared->method(), shared->target());
+    http::Response response = dispatch(*shared, r);
+    response.set("X-Request-Id", id);
+    const bool spawn = r.kind == RouteKind::Spawn || r.kind == RouteKind::SeedSpawn;
+    finished(spawn ? Metrics::Kind::Spawn : Metrics::Kind::Other, response.result_int(), started,
+             {id, shared->method_string(), shared->target(), response.result_int()});
     reply(std::move(response));
   });
+}
+
+void Api::finished(Metrics::Kind kind, unsigned status,
+                   std::chrono::steady_clock::time_point started, RequestLine line) {
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  metrics_.observe(kind, status, seconds);
+  line.milliseconds = seconds * 1000;
+  log_request(line);
+}
+
+http::Response Api::metrics_response(const http::Request& request) {
+  std::map<std::string, std::uint64_t> by_state;
+  for (auto state :
+       {sandbox::State::Pending, sandbox::State::Starting, sandbox::State::Running,
+        sandbox::State::Terminating, sandbox::State::Terminated, sandbox::State::Failed}) {
+    by_state[std::string(sandbox::to_string(state))] = 0;
+  }
+  if (auto all = service_.list(std::nullopt); all) {
+    for (const auto& sb : *all) ++by_state[std::string(sandbox::to_string(sb.state))];
+  }
+  auto reaped = service_.reaped_by_reason();
+  for (const char* reason : {"ttl", "idle"}) reaped.emplace(reason, 0);
+  return http::make_response(request, bhttp::status::ok, metrics_.render(by_state, reaped),
+                             "text/plain; version=0.0.4");
 }
 
 bool Api::streams(const http::RequestHeader& header) {
@@ -99,7 +210,7 @@ bool Api::streams(const http::RequestHeader& header) {
 
 boost::asio::awaitable<bool> Api::stream(http::Exchange& exchange) {
   auto started = std::chrono::steady_clock::now();
-  auto id = next_request_id_.fetch_add(1);
+  const auto id = request_id(exchange.header()["X-Request-Id"]);
   const std::string method(exchange.header().method_string());
   const std::string target(exchange.header().target());
   Route r = route(exchange.header().method(), target);
@@ -108,14 +219,16 @@ boost::asio::awaitable<bool> Api::stream(http::Exchange& exchange) {
   const auto style = mcp ? ErrorStyle::JsonRpc : ErrorStyle::Hive;
   if (r.kind == RouteKind::Mcp) r.id = mcp_sandbox(exchange.header());
   ProxyOutcome outcome;
-  auto auth = check_bearer(exchange.header()[bhttp::field::authorization], token_);
+  auto grant = auth_.check(exchange.header()[bhttp::field::authorization],
+                           r.kind == RouteKind::Mcp ? Schemes::BearerOrBasic : Schemes::BearerOnly);
   // if/else, not ?:, in a coroutine: GCC 12 mishandles a conditional's temporaries there.
   Result<AgentRoute> agent = make_error(
       Errc::invalid_argument, "/mcp needs the X-Session-ID header: the sandbox's id or name");
-  if (!auth) {
-    agent = auth.error();
+  if (!grant) {
+    agent = grant.error();
   } else if (!r.id.empty()) {
     agent = service_.agent_route(r.id);
+    if (agent && !grant->admin && agent->id != grant->sandbox_id) agent = forbidden_for(*grant);
   }
   if (!agent) {
     auto reply = gateway_error(exchange.header(), agent.error(), style);
@@ -124,29 +237,49 @@ boost::asio::awaitable<bool> Api::stream(http::Exchange& exchange) {
   } else {
     outcome = co_await proxy_to_agent(exchange, agent->endpoint, r.agent_target, style);
   }
-  auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
-                    std::chrono::steady_clock::now() - started)
-                    .count();
-  // For a stream, the time is the whole stream's.
-  spdlog::info("req={} {} {} {} {:.3f}ms", id, method, target, outcome.status, micros / 1000.0);
+  const bool exec = r.agent_target.rfind("/exec", 0) == 0;
+  finished(exec ? Metrics::Kind::Exec : Metrics::Kind::Proxy, outcome.status, started,
+           {id, method, target, outcome.status, 0, true});
   co_return outcome.keep_alive;
 }
 
 boost::asio::awaitable<bool> Api::watch(http::Exchange& exchange, Route& r) {
-  const auto id = next_request_id_.fetch_add(1);
-  auto auth = check_bearer(exchange.header()[bhttp::field::authorization], token_);
-  auto filter = auth ? list_filter(r) : Result<ListFilter>(auth.error());
+  const auto id = request_id(exchange.header()["X-Request-Id"]);
+  auto grant = auth_.check(exchange.header()[bhttp::field::authorization]);
+  Result<ListFilter> filter = make_error(Errc::internal, "");
+  if (!grant) {
+    filter = grant.error();
+  } else if (!grant->admin) {
+    filter = forbidden_for(*grant);
+  } else {
+    filter = list_filter(r);
+  }
   if (!filter) co_return co_await http::answer_error(exchange, filter.error());
-  spdlog::info("req={} GET {} watching", id, std::string(exchange.header().target()));
+  log_request({id, "GET", exchange.header().target(), 200, 0, true});
   co_return co_await serve_watch(exchange, service_, filter->state, std::move(filter->selector));
 }
 
-http::Response Api::dispatch(const http::Request& request) {
-  Route r = route(request.method(), request.target());
+http::Response Api::dispatch(const http::Request& request, Route& r) {
+  const bool seed = r.kind == RouteKind::SeedSpawn || r.kind == RouteKind::SeedDeprovision ||
+                    r.kind == RouteKind::SeedDeprovisionAll;
   if (r.needs_auth) {
-    auto auth = check_bearer(request[bhttp::field::authorization], token_);
-    if (!auth) return error_response(request, auth.error());
+    auto grant = auth_.check(request[bhttp::field::authorization],
+                             r.basic_auth ? Schemes::BearerOrBasic : Schemes::BearerOnly);
+    if (!grant && seed) {
+      return json_response(
+          request, 401,
+          seed_error(grant.error().message + "; a client that sends no credentials can carry the "
+                                             "token in its URL: http://hive:TOKEN@host:port"));
+    }
+    if (!grant) return error_response(request, grant.error());
+    if (!grant->admin) {
+      if (!sandbox_token_may(r.kind)) return error_response(request, forbidden_for(*grant));
+      if (auto allowed = r.id.empty() ? Result<void>{} : authorize(*grant, r.id); !allowed) {
+        return error_response(request, allowed.error());
+      }
+    }
   }
+  if (seed) return seed_dispatch(request, r);
   switch (r.kind) {
     case RouteKind::Healthz:
       return json_response(request, 200, {{"ok", true}});
@@ -157,6 +290,8 @@ http::Response Api::dispatch(const http::Request& request) {
       }
       return json_response(request, 200, {{"ready", true}, {"runtime", service_.runtime_name()}});
     }
+    case RouteKind::Metrics:
+      return metrics_response(request);
     case RouteKind::Version:
       return json_response(
           request, 200,
@@ -179,18 +314,19 @@ http::Response Api::dispatch(const http::Request& request) {
       if (!body) return error_response(request, body.error());
       auto spec = sandbox::spec_from_json(*body);
       if (!spec) return error_response(request, spec.error());
+      resolve_alias(*spec);
       if (wait != r.query.end() && wait->second == "false") {  // 202: Starting, placed later
         auto later = [this](std::function<void()> start) {
           boost::asio::post(workers_, std::move(start));
         };
         auto started = service_.spawn(std::move(*spec), later);
-        return result_response(request, started,
-                               started && started->state == sandbox::State::Running ? 201 : 202);
+        return sandbox_response(request, started,
+                                started && started->state == sandbox::State::Running ? 201 : 202);
       }
-      return result_response(request, service_.spawn(std::move(*spec)), 201);
+      return sandbox_response(request, service_.spawn(std::move(*spec)), 201);
     }
     case RouteKind::GetSandbox:
-      return result_response(request, service_.get(r.id));
+      return sandbox_response(request, service_.get(r.id));
     case RouteKind::DeleteSandbox:
       return result_response(request, service_.deprovision(r.id));
     case RouteKind::DeleteSandboxes: {
@@ -211,7 +347,7 @@ http::Response Api::dispatch(const http::Request& request) {
       return json_response(request, 200, {{"items", items}, {"failed", failed}});
     }
     case RouteKind::Keepalive:
-      return result_response(request, service_.keepalive(r.id));
+      return sandbox_response(request, service_.keepalive(r.id));
     case RouteKind::MethodNotAllowed:
       return json_response(
           request, 405,
@@ -223,6 +359,10 @@ http::Response Api::dispatch(const http::Request& request) {
                             make_error(Errc::invalid_argument, "malformed request target"));
     case RouteKind::Agent:  // streams() sends these to stream()
     case RouteKind::Mcp:
+    case RouteKind::SeedSpawn:  // seed_dispatch()
+    case RouteKind::SeedDeprovision:
+    case RouteKind::SeedDeprovisionAll:
+    case RouteKind::OpenApi:
     case RouteKind::NotFound:
       break;
   }

@@ -4,11 +4,17 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <map>
 #include <string>
 
 #include <boost/asio/thread_pool.hpp>
 
+#include "api/auth.hpp"
+#include "api/metrics.hpp"
+#include "api/request_log.hpp"
 #include "api/router.hpp"
+#include "hive/sandbox/codec.hpp"
 #include "http/exchange.hpp"
 #include "service/sandbox_service.hpp"
 
@@ -16,22 +22,45 @@ namespace hive::server {
 
 using http::http_status;
 
+struct ApiOptions {
+  std::string admin_token;
+  // --image-alias NAME=IMAGE: an image name a client sends (a seed client's
+  // "sandbox:general-0.1") and the image this server runs for it ("host" on the local runtime).
+  std::map<std::string, std::string> image_aliases;
+  std::string namespace_name = "hive";  // what the seeds' spawn answer calls the namespace
+};
+
 class Api : public http::Service {
  public:
-  Api(SandboxService& service, std::string token, boost::asio::thread_pool& workers);
+  Api(SandboxService& service, ApiOptions options, boost::asio::thread_pool& workers);
   // The agent's surfaces (exec, processes, files, attach, mcp) stream through the gateway.
   bool streams(const http::RequestHeader& header) override;
   boost::asio::awaitable<bool> stream(http::Exchange& exchange) override;
   void handle(http::Request&& request, http::Reply reply) override;
 
  private:
-  http::Response dispatch(const http::Request& request);
+  http::Response dispatch(const http::Request& request, Route& r);
+  http::Response metrics_response(const http::Request& request);
+  // Records a finished request: its latency in the metrics, its line in the log.
+  void finished(Metrics::Kind kind, unsigned status, std::chrono::steady_clock::time_point started,
+                RequestLine line);
+  http::Response seed_dispatch(const http::Request& request, const Route& r);
+  void resolve_alias(sandbox::SandboxSpec& spec) const;
+  // Whether a grant reaches the sandbox `id_or_name` names: the admin reaches every one, a
+  // sandbox token only its own (looked up by name when it is one).
+  Result<void> authorize(const Grant& grant, const std::string& id_or_name);
+  std::string token_for(const sandbox::Sandbox& sb) const;
+  // A sandbox as JSON with its token, valid until the sandbox's expiry.
+  sandbox::Json with_token(const sandbox::Sandbox& sb) const;
+  http::Response sandbox_response(const http::Request& request,
+                                  const Result<sandbox::Sandbox>& result, unsigned status = 200);
   boost::asio::awaitable<bool> watch(http::Exchange& exchange, Route& r);
 
   SandboxService& service_;
-  std::string token_;
+  ApiOptions options_;
+  Authenticator auth_;
   boost::asio::thread_pool& workers_;
-  std::atomic<std::uint64_t> next_request_id_{1};
+  Metrics metrics_;
 };
 
 }  // namespace hive::server

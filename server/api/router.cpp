@@ -60,6 +60,28 @@ Route route(verb method, std::string_view target) {
   if (n == 1 && segments[0] == "mcp") {  // the seeds' MCP endpoint (DESIGN.md §4)
     result.kind = RouteKind::Mcp;
     result.agent_target = agent_target(*url, 0);
+    result.basic_auth = true;
+    return result;
+  }
+  if (n == 1 && segments[0] == "metrics") {
+    result.kind = by_method(method, {{verb::get, RouteKind::Metrics}});
+    return result;
+  }
+  if (n == 1 && segments[0] == "openapi.json") {
+    result.kind = by_method(method, {{verb::get, RouteKind::OpenApi}});
+    return result;
+  }
+  if ((n == 1 && (segments[0] == "spawn" || segments[0] == "deprovision-all")) ||
+      (n == 2 && segments[0] == "deprovision")) {
+    result.basic_auth = true;
+    if (n == 2) {
+      result.id = segments[1];
+      result.kind = by_method(method, {{verb::delete_, RouteKind::SeedDeprovision}});
+    } else if (segments[0] == "spawn") {
+      result.kind = by_method(method, {{verb::post, RouteKind::SeedSpawn}});
+    } else {
+      result.kind = by_method(method, {{verb::delete_, RouteKind::SeedDeprovisionAll}});
+    }
     return result;
   }
   if (n < 2 || segments[0] != "v1") return result;

@@ -21,6 +21,12 @@ enum class RouteKind {
   Agent,  // exec, processes, files, attach, mcp: proxied to the sandbox's agent
   Mcp,    // /mcp: proxied to the agent of the sandbox named by the X-Session-ID header
   Keepalive,
+  Metrics,  // Prometheus text
+  OpenApi,  // /openapi.json
+  // The seeds' control plane (Ash / StationHive), for their clients unchanged (DESIGN.md §4).
+  SeedSpawn,           // POST /spawn
+  SeedDeprovision,     // DELETE /deprovision/{uuid}
+  SeedDeprovisionAll,  // DELETE /deprovision-all
   NotFound,
   MethodNotAllowed,
   BadTarget,
@@ -32,6 +38,9 @@ struct Route {
   std::map<std::string, std::string> query;  // decoded query parameters
   std::string agent_target;                  // Agent: the agent's path and query, still encoded
   bool needs_auth = true;
+  // Whether Basic credentials (the token as password, from a URL's userinfo) are taken: only
+  // where the seeds' clients call, which send no credentials of their own.
+  bool basic_auth = false;
 };
 
 Route route(boost::beast::http::verb method, std::string_view target);

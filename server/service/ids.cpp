@@ -1,5 +1,7 @@
 #include "service/ids.hpp"
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <sys/random.h>
 
 #include <array>
@@ -43,6 +45,20 @@ std::string new_secret() {
   for (auto b : bytes) {
     out += kHex[b >> 4];
     out += kHex[b & 0xF];
+  }
+  return out;
+}
+
+std::string hmac_hex(const std::string& key, const std::string& message) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(message.data()), message.size(), digest, &length);
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < length; ++i) {
+    out += hex[digest[i] >> 4];
+    out += hex[digest[i] & 15];
   }
   return out;
 }

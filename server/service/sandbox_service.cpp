@@ -268,7 +268,16 @@ void SandboxService::terminate(Record record, const std::string& reason) {
   if (stopped) record.sandbox.state = reason == "agent-exit" ? State::Failed : State::Terminated;
   record.runtime_data["reaped_at"] = now_rfc3339();
   (void)store_.update(record);
+  {
+    std::lock_guard lock(reaped_mutex_);
+    ++reaped_by_reason_[reason];
+  }
   spdlog::info("reaped sandbox {} ({})", record.sandbox.id, reason);
+}
+
+std::map<std::string, std::uint64_t> SandboxService::reaped_by_reason() const {
+  std::lock_guard lock(reaped_mutex_);
+  return reaped_by_reason_;
 }
 
 int SandboxService::reap_due(Clock::time_point now) {

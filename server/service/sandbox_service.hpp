@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -82,10 +83,14 @@ class SandboxService {
   // Pools shared by every replica (kubernetes): see WarmPool::share.
   void share_pools(WarmPool::Lister lister) { pool_.share(std::move(lister)); }
   std::string runtime_name() const { return runtime_.name(); }
+  // Sandboxes this replica reaped since it started, by reason (ttl, idle, agent-exit).
+  std::map<std::string, std::uint64_t> reaped_by_reason() const;
   // Whether spawns can succeed now (the runtime's own check), and why not.
   Result<void> ready() { return runtime_.check(); }
 
  private:
+  mutable std::mutex reaped_mutex_;
+  std::map<std::string, std::uint64_t> reaped_by_reason_;
   // Marks a sandbox busy for the scope of a call; its end counts as activity.
   class Busy {
    public:

@@ -1,7 +1,5 @@
 #include "runtime/kube/kube_runtime.hpp"
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <spdlog/spdlog.h>
 
 #include "hive/sandbox/codec.hpp"
@@ -43,20 +41,6 @@ bool terminal(const json& pod) {
 }
 
 }  // namespace
-
-std::string hmac_hex(const std::string& key, const std::string& message) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(message.data()), message.size(), digest, &length);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < length; ++i) {
-    out += hex[digest[i] >> 4];
-    out += hex[digest[i] & 15];
-  }
-  return out;
-}
 
 KubeRuntime::KubeRuntime(KubeClient& client, PodCache& cache, KubeOptions options)
     : client_(client), cache_(cache), options_(std::move(options)) {}

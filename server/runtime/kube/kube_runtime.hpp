@@ -5,6 +5,8 @@
 // record lives in the Pod's labels and annotations; the Pod cache answers reads.
 #pragma once
 
+#include "service/ids.hpp"
+
 #include <memory>
 #include <string>
 
@@ -72,7 +74,6 @@ class KubeRuntime : public runtime::Runtime {
   KubeOptions options_;
 };
 
-// HMAC-SHA256 of `message` under `key`, as lowercase hex.
-std::string hmac_hex(const std::string& key, const std::string& message);
+using server::hmac_hex;
 
 }  // namespace hive::kube

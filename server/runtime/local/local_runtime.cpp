@@ -171,6 +171,9 @@ Result<void> LocalRuntime::check() {
   if (access(options_.agent_path.c_str(), X_OK) != 0) {
     return sys_error("hive-agent", options_.agent_path, errno);
   }
+  if (access(options_.state_dir.c_str(), W_OK) != 0) {
+    return sys_error("write to the state directory", options_.state_dir, errno);
+  }
   return {};
 }
 

@@ -2,11 +2,13 @@
 
 #include <sys/stat.h>
 
+#include <chrono>
 #include <fstream>
 #include <set>
 
 #include "api/auth.hpp"
 #include "api/handlers.hpp"
+#include "hive/sandbox/codec.hpp"
 #include "process.hpp"
 #include "service/ids.hpp"
 
@@ -37,13 +39,56 @@ TEST_CASE("a token file readable by others is refused", "[unit]") {
 
 TEST_CASE("bearer checks", "[unit]") {
   const std::string token = "0123456789abcdef0123456789abcdef";
-  CHECK(check_bearer("Bearer " + token, token));
-  auto missing = check_bearer("", token);
+  Authenticator auth(token);
+  auto admin = auth.check("Bearer " + token);
+  REQUIRE(admin);
+  CHECK(admin->admin);
+  auto missing = auth.check("");
   REQUIRE_FALSE(missing);
   CHECK(missing.error().code == Errc::unauthorized);
-  CHECK_FALSE(check_bearer("Bearer " + token + "x", token));
-  CHECK_FALSE(check_bearer("Basic " + token, token));
-  CHECK_FALSE(check_bearer("Bearer ", token));
+  CHECK_FALSE(auth.check("Bearer " + token + "x"));
+  CHECK_FALSE(auth.check("Basic " + token));
+  CHECK_FALSE(auth.check("Bearer "));
+}
+
+TEST_CASE("Basic credentials carry the token as the password, where allowed", "[unit]") {
+  const std::string token = "0123456789abcdef0123456789abcdef";
+  Authenticator auth(token);
+  const std::string basic = "Basic " + hive::sandbox::base64_encode("hive:" + token);
+  CHECK_FALSE(auth.check(basic));  // not on Hive's own API
+  auto grant = auth.check(basic, Schemes::BearerOrBasic);
+  REQUIRE(grant);
+  CHECK(grant->admin);
+  CHECK_FALSE(
+      auth.check("Basic " + hive::sandbox::base64_encode("hive:wrong"), Schemes::BearerOrBasic));
+  CHECK_FALSE(auth.check("Basic !!!", Schemes::BearerOrBasic));
+  CHECK_FALSE(auth.check("Basic " + hive::sandbox::base64_encode(token), Schemes::BearerOrBasic));
+}
+
+TEST_CASE("a sandbox token grants that sandbox until it expires", "[unit]") {
+  Authenticator auth("0123456789abcdef0123456789abcdef");
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  auto token = auth.sandbox_token("sb-abc12345", now + 60);
+  CHECK(token.rfind("hsb.sb-abc12345.", 0) == 0);
+  auto grant = auth.check("Bearer " + token);
+  REQUIRE(grant);
+  CHECK_FALSE(grant->admin);
+  CHECK(grant->sandbox_id == "sb-abc12345");
+  CHECK(auth.check("Bearer " + auth.sandbox_token("sb-abc12345", 0)));  // no expiry
+
+  // Another id or expiry with the same mac, another server's key, an expired one: refused.
+  auto mac = token.substr(token.rfind('.'));
+  CHECK_FALSE(auth.check("Bearer hsb.sb-other123." + std::to_string(now + 60) + mac));
+  CHECK_FALSE(auth.check("Bearer hsb.sb-abc12345." + std::to_string(now + 6000) + mac));
+  CHECK_FALSE(Authenticator("another-admin-token-0123456789").check("Bearer " + token));
+  auto expired = auth.check("Bearer " + auth.sandbox_token("sb-abc12345", now - 1));
+  REQUIRE_FALSE(expired);
+  CHECK_THAT(expired.error().message, Catch::Contains("expired"));
+  for (const char* bad : {"hsb.", "hsb.x", "hsb.x.y", "hsb...", "hsb.sb-a.notanumber.00"}) {
+    CHECK_FALSE(auth.check(std::string("Bearer ") + bad));
+  }
 }
 
 TEST_CASE("ids are DNS labels and do not repeat", "[unit]") {

@@ -31,6 +31,25 @@ TEST_CASE("routes map methods and paths", "[unit]") {
   CHECK(route(verb::post, "/mcp/other").kind == RouteKind::NotFound);
 }
 
+TEST_CASE("the seeds' control-plane routes take Basic credentials, Hive's own do not", "[unit]") {
+  auto spawn = route(verb::post, "/spawn");
+  CHECK(spawn.kind == RouteKind::SeedSpawn);
+  CHECK(spawn.needs_auth);
+  CHECK(spawn.basic_auth);
+  auto one = route(verb::delete_, "/deprovision/sb-12345678");
+  CHECK(one.kind == RouteKind::SeedDeprovision);
+  CHECK(one.id == "sb-12345678");
+  CHECK(route(verb::delete_, "/deprovision-all").kind == RouteKind::SeedDeprovisionAll);
+  CHECK(route(verb::get, "/spawn").kind == RouteKind::MethodNotAllowed);
+  CHECK(route(verb::post, "/deprovision-all").kind == RouteKind::MethodNotAllowed);
+  CHECK(route(verb::post, "/mcp").basic_auth);
+  CHECK_FALSE(route(verb::post, "/v1/sandboxes").basic_auth);
+  CHECK_FALSE(route(verb::get, "/metrics").basic_auth);
+  CHECK(route(verb::get, "/metrics").kind == RouteKind::Metrics);
+  CHECK(route(verb::get, "/metrics").needs_auth);
+  CHECK(route(verb::get, "/openapi.json").kind == RouteKind::OpenApi);
+}
+
 TEST_CASE("wrong methods and unknown paths are told apart", "[unit]") {
   CHECK(route(verb::put, "/v1/sandboxes").kind == RouteKind::MethodNotAllowed);
   CHECK(route(verb::patch, "/v1/sandboxes/sb-1/keepalive").kind == RouteKind::MethodNotAllowed);

@@ -54,6 +54,9 @@ struct Sandbox {
   State state = State::Pending;
   std::string reason;
   std::string created_at, ready_at, expires_at, last_activity_at;  // RFC 3339, UTC
+  // Spawn, get and keepalive answer with a token for this sandbox alone (exec, attach, files,
+  // MCP), valid until expires_at: what to hand a rollout worker or an agent.
+  std::string token;
 };
 
 struct ExecRequest {
