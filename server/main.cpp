@@ -46,6 +46,8 @@ struct Options {
   std::string token_file;     // "" = STATE_DIR/token, made on first start
   std::vector<std::string> image_aliases;  // NAME=IMAGE
   std::string log_format = "text";
+  std::size_t max_streams_per_token = 4096;
+  int request_timeout = 60;
   hive::kube::BackendOptions kube;
 };
 
@@ -220,6 +222,15 @@ int main(int argc, char** argv) {
                  "status, duration_ms)")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
+  app.add_option("--max-streams-per-token", options.max_streams_per_token,
+                 "exec, attach, files, MCP and watch streams one token may hold open at once "
+                 "(429 past it)")
+      ->check(CLI::Range(1, 1 << 20))
+      ->capture_default_str();
+  app.add_option("--request-timeout", options.request_timeout,
+                 "seconds a client has to send a request's header and body (408 past it)")
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
   add_kube_options(app, options.kube);
   CLI11_PARSE(app, argc, argv);
   signal(SIGPIPE, SIG_IGN);
@@ -290,15 +301,17 @@ int main(int argc, char** argv) {
   std::ofstream(options.state_dir + "/address") << address << "\n";
 
   asio::thread_pool workers(static_cast<std::size_t>(options.workers));
-  hive::server::ApiOptions api_options{*token, {}, "hive"};
+  hive::server::ApiOptions api_options{*token, {}, "hive", options.max_streams_per_token};
   for (const auto& alias : options.image_aliases) {
     auto eq = alias.find('=');
     api_options.image_aliases[alias.substr(0, eq)] = alias.substr(eq + 1);
   }
   if (backend->kube) api_options.namespace_name = backend->kube->runtime->options().namespace_name;
   auto api = std::make_shared<hive::server::Api>(service, std::move(api_options), workers);
+  hive::http::Limits limits;
+  limits.request_timeout = std::chrono::seconds(options.request_timeout);
   std::make_shared<hive::http::Listener<tcp>>(
-      std::move(acceptor), [&io] { return io.next(); }, api)
+      std::move(acceptor), [&io] { return io.next(); }, api, limits)
       ->start();
 
   asio::signal_set signals(io.first(), SIGTERM, SIGINT);

@@ -6,13 +6,14 @@
 namespace hive {
 namespace {
 
-constexpr std::array<std::pair<Errc, std::string_view>, 11> kNames{{
+constexpr std::array<std::pair<Errc, std::string_view>, 12> kNames{{
     {Errc::invalid_argument, "invalid_argument"},
     {Errc::unauthorized, "unauthorized"},
     {Errc::forbidden, "forbidden"},
     {Errc::not_found, "not_found"},
     {Errc::conflict, "conflict"},
     {Errc::payload_too_large, "payload_too_large"},
+    {Errc::too_many_requests, "too_many_requests"},
     {Errc::unavailable, "unavailable"},
     {Errc::timeout, "timeout"},
     {Errc::agent_error, "agent_error"},

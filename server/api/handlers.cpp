@@ -96,7 +96,19 @@ Api::Api(SandboxService& service, ApiOptions options, boost::asio::thread_pool& 
     : service_(service),
       options_(std::move(options)),
       auth_(options_.admin_token),
+      stream_slots_(options_.max_streams_per_token),
       workers_(workers) {}
+
+std::shared_ptr<void> Api::stream_slot(const Grant& grant) {
+  return stream_slots_.take(grant.admin ? std::string("admin") : grant.sandbox_id);
+}
+
+Error Api::too_many_streams() const {
+  return make_error(Errc::too_many_requests,
+                    "this token has " + std::to_string(stream_slots_.per_key()) +
+                        " streams open already (hive-server --max-streams-per-token); retry "
+                        "when one ends");
+}
 
 void Api::resolve_alias(sandbox::SandboxSpec& spec) const {
   if (auto it = options_.image_aliases.find(spec.image); it != options_.image_aliases.end()) {
@@ -224,8 +236,11 @@ boost::asio::awaitable<bool> Api::stream(http::Exchange& exchange) {
   // if/else, not ?:, in a coroutine: GCC 12 mishandles a conditional's temporaries there.
   Result<AgentRoute> agent = make_error(
       Errc::invalid_argument, "/mcp needs the X-Session-ID header: the sandbox's id or name");
+  std::shared_ptr<void> slot;
   if (!grant) {
     agent = grant.error();
+  } else if (slot = stream_slot(*grant); !slot) {
+    agent = too_many_streams();
   } else if (!r.id.empty()) {
     agent = service_.agent_route(r.id);
     if (agent && !grant->admin && agent->id != grant->sandbox_id) agent = forbidden_for(*grant);
@@ -247,10 +262,13 @@ boost::asio::awaitable<bool> Api::watch(http::Exchange& exchange, Route& r) {
   const auto id = request_id(exchange.header()["X-Request-Id"]);
   auto grant = auth_.check(exchange.header()[bhttp::field::authorization]);
   Result<ListFilter> filter = make_error(Errc::internal, "");
+  std::shared_ptr<void> slot;
   if (!grant) {
     filter = grant.error();
   } else if (!grant->admin) {
     filter = forbidden_for(*grant);
+  } else if (slot = stream_slot(*grant); !slot) {
+    filter = too_many_streams();
   } else {
     filter = list_filter(r);
   }

@@ -14,6 +14,7 @@
 #include "api/metrics.hpp"
 #include "api/request_log.hpp"
 #include "api/router.hpp"
+#include "api/stream_slots.hpp"
 #include "hive/sandbox/codec.hpp"
 #include "http/exchange.hpp"
 #include "service/sandbox_service.hpp"
@@ -28,6 +29,7 @@ struct ApiOptions {
   // "sandbox:general-0.1") and the image this server runs for it ("host" on the local runtime).
   std::map<std::string, std::string> image_aliases;
   std::string namespace_name = "hive";  // what the seeds' spawn answer calls the namespace
+  std::size_t max_streams_per_token = 4096;
 };
 
 class Api : public http::Service {
@@ -46,6 +48,9 @@ class Api : public http::Service {
                 RequestLine line);
   http::Response seed_dispatch(const http::Request& request, const Route& r);
   void resolve_alias(sandbox::SandboxSpec& spec) const;
+  // A stream slot of the grant's budget, or nullptr when it is spent.
+  std::shared_ptr<void> stream_slot(const Grant& grant);
+  Error too_many_streams() const;
   // Whether a grant reaches the sandbox `id_or_name` names: the admin reaches every one, a
   // sandbox token only its own (looked up by name when it is one).
   Result<void> authorize(const Grant& grant, const std::string& id_or_name);
@@ -59,6 +64,7 @@ class Api : public http::Service {
   SandboxService& service_;
   ApiOptions options_;
   Authenticator auth_;
+  StreamSlots stream_slots_;
   boost::asio::thread_pool& workers_;
   Metrics metrics_;
 };

@@ -20,6 +20,8 @@ unsigned http_status(Errc code) {
       return 404;
     case Errc::conflict:
       return 409;
+    case Errc::too_many_requests:
+      return 429;
     case Errc::payload_too_large:
       return 413;
     case Errc::unavailable:
@@ -54,11 +56,35 @@ asio::awaitable<bool> send(Stream& stream, Response response) {
   co_return keep_alive && !ec;
 }
 
+ReadDeadline::ReadDeadline(Stream& stream, std::chrono::steady_clock::duration after)
+    : timer_(stream.get_executor(), after) {
+  // The handler may run after this object is gone (it had fired already): it checks alive
+  // first. Connections live on one thread, so the flags need no lock.
+  timer_.async_wait([&stream, fired = fired_, alive = alive_](beast::error_code ec) {
+    if (ec || !*alive) return;
+    *fired = true;
+    beast::error_code ignored;
+    stream.socket().cancel(ignored);
+  });
+}
+
+ReadDeadline::~ReadDeadline() {
+  *alive_ = false;
+  timer_.cancel();
+}
+
+beast::error_code ReadDeadline::outcome(beast::error_code ec) const {
+  if (ec && *fired_) return beast::error::timeout;
+  return ec;
+}
+
 asio::awaitable<void> write_rejection(Stream& stream, beast::error_code ec) {
   RequestHeader dummy;
   dummy.version(11);
   bool too_large = ec == bhttp::error::body_limit || ec == bhttp::error::header_limit;
   auto status = too_large ? bhttp::status::payload_too_large : bhttp::status::bad_request;
+  if (ec == bhttp::error::header_limit) status = bhttp::status::request_header_fields_too_large;
+  if (ec == beast::error::timeout) status = bhttp::status::request_timeout;
   auto response = make_response(dummy, status, rejection_body(ec, too_large));
   response.keep_alive(false);
   co_await write_response(stream, std::move(response));
@@ -82,9 +108,13 @@ asio::awaitable<std::optional<Request>> read_whole(Exchange& exchange, std::uint
     co_return std::nullopt;
   }
   parser.body_limit(limit);
-  exchange.stream.expires_after(std::chrono::seconds(60));
-  auto [ec, n] = co_await bhttp::async_read(exchange.stream, exchange.buffer, parser, use_tuple);
-  exchange.stream.expires_never();
+  beast::error_code ec;
+  {
+    ReadDeadline deadline(exchange.stream, exchange.limits.request_timeout);
+    auto [read_ec, n] =
+        co_await bhttp::async_read(exchange.stream, exchange.buffer, parser, use_tuple);
+    ec = deadline.outcome(read_ec);
+  }
   if (ec) {
     co_await write_rejection(exchange.stream, ec);
     co_return std::nullopt;

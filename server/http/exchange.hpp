@@ -25,6 +25,23 @@ asio::awaitable<bool> send(Stream& stream, Response response);
 // Answers a request the parser refused (too large, malformed); the connection then closes.
 asio::awaitable<void> write_rejection(Stream& stream, beast::error_code ec);
 
+// A deadline for reading a request. Unlike basic_stream's own timeout, which closes the
+// socket, it only cancels the read, so the server can still answer 408 and say why.
+class ReadDeadline {
+ public:
+  ReadDeadline(Stream& stream, std::chrono::steady_clock::duration after);
+  ~ReadDeadline();
+  ReadDeadline(const ReadDeadline&) = delete;
+  ReadDeadline& operator=(const ReadDeadline&) = delete;
+  // The read's error, as a timeout when the deadline is what ended it.
+  beast::error_code outcome(beast::error_code ec) const;
+
+ private:
+  asio::steady_timer timer_;
+  std::shared_ptr<bool> fired_ = std::make_shared<bool>(false);
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
 // Answers the exchange's request; returns whether the connection may carry another request
 // (not when the request's body was left unread).
 asio::awaitable<bool> answer(Exchange& exchange, Response response);

@@ -84,6 +84,9 @@ Response make_response(const bhttp::request_header<>& request, bhttp::status sta
 std::string rejection_body(beast::error_code ec, bool too_large) {
   Error error{too_large ? Errc::payload_too_large : Errc::invalid_argument,
               "bad HTTP request: " + ec.message()};
+  if (ec == beast::error::timeout) {
+    error = {Errc::timeout, "the request did not arrive in time (hive-server --request-timeout)"};
+  }
   return sandbox::to_json(error).dump();
 }
 
@@ -94,10 +97,24 @@ asio::awaitable<void> serve(Stream stream, std::shared_ptr<Service> service, Lim
       bhttp::request_parser<bhttp::empty_body> parser;
       parser.header_limit(limits.header_bytes);
       parser.body_limit(boost::none);  // each route sets its own
-      stream.expires_after(limits.idle_timeout);
-      auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, use_tuple);
+      if (buffer.size() == 0) {        // idle until the next request's first bytes...
+        stream.expires_after(limits.idle_timeout);
+        auto [idle_ec, got] = co_await stream.async_read_some(buffer.prepare(4096), use_tuple);
+        if (idle_ec) break;
+        buffer.commit(got);
+      }
+      stream.expires_never();
+      beast::error_code ec;
+      {
+        ReadDeadline deadline(stream, limits.request_timeout);  // ...then the header in time
+        auto [read_ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, use_tuple);
+        ec = deadline.outcome(read_ec);
+      }
       if (ec) {
-        if (!is_quiet_close(ec)) co_await write_rejection(stream, ec);
+        // A header begun and not finished in time is a slow client, told so.
+        if (!is_quiet_close(ec) || ec == beast::error::timeout) {
+          co_await write_rejection(stream, ec);
+        }
         break;
       }
       stream.expires_never();  // a handler may take as long as its request asks

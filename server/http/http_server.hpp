@@ -43,7 +43,8 @@ inline constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 struct Limits {
   std::uint64_t body_bytes = 16 << 20;  // for bodies read whole; streams set their own
   std::uint32_t header_bytes = 16 << 10;
-  std::chrono::seconds idle_timeout{60};  // waiting for the next request on a kept-alive socket
+  std::chrono::seconds idle_timeout{60};     // waiting for the next request on a kept-alive socket
+  std::chrono::seconds request_timeout{60};  // for the body of a request read whole
 };
 
 // Whether the client asked to keep the connection (HTTP/1.1 unless "close", 1.0 if asked).

@@ -17,6 +17,7 @@ enum class Errc {
   not_found,          // no such sandbox, process, file (404)
   conflict,           // name taken, wrong state (409)
   payload_too_large,  // body over its limit (413)
+  too_many_requests,  // a limit on concurrent calls reached; retry later (429)
   unavailable,        // runtime or agent not reachable right now (503)
   timeout,            // a deadline passed (504)
   agent_error,        // the sandbox's agent answered badly (502)
