@@ -1,5 +1,7 @@
 #include "mcp_server.hpp"
 
+#include "message.hpp"
+
 #include <random>
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -89,38 +91,16 @@ asio::awaitable<bool> McpServer::post(http::Exchange& exchange) {
   auto request = co_await http::read_whole(exchange, kMaxMessageBytes);
   if (!request) co_return false;
   const auto& header = *request;
-  auto message = sandbox::parse_json(request->body());
-  if (!message) {
+  auto parsed = parse_message(request->body(), header[kRevisionHeader]);
+  if (auto* refused = std::get_if<Refused>(&parsed)) {
     co_return co_await http::send(
-        exchange.stream, rpc_error(header, bhttp::status::bad_request, nullptr, wire::kParseError,
-                                   message.error().message));
+        exchange.stream, rpc_error(header, bhttp::status::bad_request, refused->id, refused->code,
+                                   refused->message));
   }
-  if (message->is_array()) {
-    co_return co_await http::send(
-        exchange.stream,
-        rpc_error(header, bhttp::status::bad_request, nullptr, wire::kInvalidRequest,
-                  "JSON-RPC batches are not supported (removed in 2025-06-18)"));
-  }
-  if (!message->is_object() || !message->contains("jsonrpc") || (*message)["jsonrpc"] != "2.0" ||
-      (message->contains("method") && !(*message)["method"].is_string())) {
-    // Computed apart: GCC 12 evaluates both arms of a ?: inside a co_await's arguments.
-    Json bad_id;
-    if (message->is_object()) bad_id = message->value("id", Json());
-    co_return co_await http::send(exchange.stream,
-                                  rpc_error(header, bhttp::status::bad_request, bad_id,
-                                            wire::kInvalidRequest, "not a JSON-RPC 2.0 message"));
-  }
-  const Json id = message->value("id", Json());
-  if (auto revision = header[kRevisionHeader];
-      !revision.empty() && !wire::supported_revision(revision)) {
-    co_return co_await http::send(
-        exchange.stream, rpc_error(header, bhttp::status::bad_request, id, wire::kInvalidRequest,
-                                   "unsupported MCP-Protocol-Version '" + std::string(revision) +
-                                       "' (supported: 2025-03-26, 2025-06-18, 2025-11-25)"));
-  }
-  const std::string method = message->value("method", "");
-  if (method == "initialize" && message->contains("id")) {
-    co_return co_await http::send(exchange.stream, initialize(*request, *message));
+  auto& incoming = std::get<Incoming>(parsed);
+  const Json& id = incoming.id;
+  if (incoming.initialize) {
+    co_return co_await http::send(exchange.stream, initialize(*request, incoming.message));
   }
   const std::string session_id(header[kSessionHeader]);
   if (session_id.empty()) {
@@ -137,11 +117,11 @@ asio::awaitable<bool> McpServer::post(http::Exchange& exchange) {
   }
   auto session = found->second;
   session->used = std::chrono::steady_clock::now();
-  if (method.empty() || !message->contains("id")) {  // a response or a notification
-    notify(*session, *message);
+  if (!incoming.expects_answer) {  // a response or a notification
+    notify(*session, incoming.message);
     co_return co_await http::send(exchange.stream, accepted(header));
   }
-  co_return co_await dispatch(exchange, *request, session, *message);
+  co_return co_await dispatch(exchange, *request, session, incoming.message);
 }
 
 http::Response McpServer::initialize(const http::Request& request, const Json& message) {
