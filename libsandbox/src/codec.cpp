@@ -171,6 +171,8 @@ Result<Json> parse_json(std::string_view text, int max_depth) {
     return invalid("JSON nests deeper than " + std::to_string(max_depth) + " levels");
   } catch (const Json::parse_error& e) {
     return invalid(std::string("malformed JSON: ") + e.what());
+  } catch (const Json::exception& e) {  // out_of_range: a number past double's range (1e99999)
+    return invalid(std::string("unusable JSON: ") + e.what());
   }
 }
 

@@ -42,6 +42,17 @@ TEST_CASE("oversized headers, deep JSON and slow bodies are refused", "[integrat
   CHECK_THAT(nested, Catch::EndsWith(" 400"));
   CHECK_THAT(nested, Catch::Contains("nests deeper than"));
 
+  // A number past double's range once killed the server (found by fuzz_mcp_message); the same
+  // body sent on to an agent must not kill the agent either.
+  auto huge_number = curl({"-H", auth, "-d", R"({"ttl_seconds": 1e99999})", sandboxes});
+  CHECK_THAT(huge_number, Catch::EndsWith(" 400"));
+  CHECK_THAT(huge_number, Catch::Contains("number overflow"));
+  auto id = trim(server.hivectl({"spawn"}).out);
+  auto to_agent = curl({"-H", auth, "-d", R"({"argv": ["true"], "timeout_seconds": -1e99999})",
+                        sandboxes + "/" + id + "/exec"});
+  CHECK_THAT(to_agent, Catch::EndsWith(" 400"));
+  CHECK(server.hivectl({"exec", id, "--", "echo", "alive"}).out == "alive\n");
+
   // Ten bytes promised, two sent: told so after --request-timeout, not held forever.
   auto slow = raw_http(
       server,

@@ -116,3 +116,11 @@ TEST_CASE("error bodies decode to hive errors", "[unit]") {
   CHECK(plain.code == Errc::agent_error);
   CHECK(plain.message == "<html>oops</html>");
 }
+
+TEST_CASE("JSON numbers out of double's range are refused, not thrown", "[unit]") {
+  for (const char* text : {"[1e99999]", "{\"a\": -1e400}", "556e5555555055555555554"}) {
+    auto parsed = hive::sandbox::parse_json(text);
+    REQUIRE_FALSE(parsed);
+    CHECK_THAT(parsed.error().message, Catch::Contains("number overflow"));
+  }
+}
