@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libcli11-dev libcurl4-openssl-dev nlohmann-json3-dev libyaml-cpp-dev
   libspdlog-dev catch2 libboost1.81-dev libboost-url1.81-dev libsqlite3-dev libssl-dev libedit-dev
-  clang-format clang-tidy util-linux procps iproute2 curl openssl slirp4netns tmux time zsh fish
+  clang-format clang-tidy clang-14 libclang-rt-14-dev util-linux procps iproute2 curl openssl slirp4netns tmux time zsh fish
 )
 
 missing=()

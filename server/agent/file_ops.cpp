@@ -26,6 +26,11 @@ const char* type_of(mode_t mode) {
 std::string resolve_path(const std::string& path, const std::string& cwd) {
   std::string out = path.empty() || path.front() != '/' ? cwd + "/" + path : path;
   out = std::filesystem::path(out).lexically_normal().string();
+  // lexically_normal keeps a leading "//" (a root name to POSIX, the root to Linux): one '/'
+  // (found by fuzz_paths).
+  auto first = out.find_first_not_of('/');
+  if (first == std::string::npos) return "/";
+  if (first > 1) out.erase(0, first - 1);
   if (out.size() > 1 && out.back() == '/') out.pop_back();
   return out;
 }
