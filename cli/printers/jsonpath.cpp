@@ -137,7 +137,7 @@ Result<std::vector<Json>> evaluate(std::string path, const Json& current) {
 }
 
 std::string show(const Json& value) {
-  return value.is_string() ? value.get<std::string>() : value.dump();
+  return value.is_string() ? value.get<std::string>() : sandbox::dump(value);
 }
 
 Result<void> render(const std::vector<Node>& nodes, std::size_t begin, std::size_t end,

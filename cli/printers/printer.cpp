@@ -100,7 +100,7 @@ void emit_yaml(YAML::Emitter& yaml, const sandbox::Json& json) {
       yaml << YAML::Null;
       return;
     default:
-      yaml << json.dump();  // numbers and booleans print the same in both
+      yaml << sandbox::dump(json);  // numbers and booleans print the same in both
       return;
   }
 }

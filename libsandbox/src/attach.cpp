@@ -150,7 +150,7 @@ class Session {
       int cols = 0, rows = 0;
       if (window_size(options_.window_fd, cols, rows)) {
         send(std::string(1, static_cast<char>(kAttachResize)) +
-             Json{{"cols", cols}, {"rows", rows}}.dump());
+             sandbox::dump(Json{{"cols", cols}, {"rows", rows}}));
       }
       watch_window();
     });

@@ -86,8 +86,8 @@ Result<BulkResult> Client::deprovision_matching(const std::string& selector) {
   BulkResult result{std::move(*items), {}};
   for (const auto& failure : body->value("failed", Json::array())) {
     std::string id = failure.value("id", "");
-    Error error = error_from_body(Json{{"error", failure.value("error", Json::object())}}.dump(),
-                                  Errc::internal);
+    Error error = error_from_body(
+        sandbox::dump(Json{{"error", failure.value("error", Json::object())}}), Errc::internal);
     result.failed.emplace_back(std::move(id), std::move(error));
   }
   return result;
@@ -131,7 +131,7 @@ Result<ExecResult> Client::exec_stream(const std::string& id_or_name, const Exec
   call.method = "POST";
   call.path = sandbox_path(id_or_name) + "/exec";
   call.headers = {"Accept: application/x-ndjson", "Content-Type: application/json"};
-  call.body = to_json(request).dump();
+  call.body = sandbox::dump(to_json(request));
   call.on_data = line_splitter(on_line);
   auto done = transport_->stream(call);
   if (!done) return done.error();

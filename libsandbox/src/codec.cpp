@@ -83,7 +83,7 @@ void read_ports(Fields& fields, std::vector<int>& out) {
   if (!raw->is_array()) return fields.fail(invalid("field 'ports': expected an array of integers"));
   for (const Json& port : *raw) {
     if (!port.is_number_integer()) {
-      return fields.fail(invalid("field 'ports': expected integers, got " + port.dump()));
+      return fields.fail(invalid("field 'ports': expected integers, got " + sandbox::dump(port)));
     }
     auto value = port.get<std::int64_t>();
     if (value < 1 || value > 65535) {

@@ -150,7 +150,7 @@ Result<McpSession> McpSession::open(const ClientOptions& options, const std::str
     return protocol_error("the server speaks revision '" + session.protocol_version_ + "'");
   }
   Transport::Streamed note{.method = "POST", .path = session.path_, .headers = session.headers()};
-  note.body = Json{{"jsonrpc", "2.0"}, {"method", "notifications/initialized"}}.dump();
+  note.body = sandbox::dump(Json{{"jsonrpc", "2.0"}, {"method", "notifications/initialized"}});
   note.on_data = [](std::string_view) { return true; };
   if (auto sent = session.transport_->stream(note); !sent) return sent.error();
   return session;
@@ -170,7 +170,8 @@ Result<Json> McpSession::request(const std::string& method, Json params,
   if (on_progress) params["_meta"]["progressToken"] = id;
   AnswerReader reader(id, on_progress);
   Transport::Streamed post{.method = "POST", .path = path_, .headers = headers()};
-  post.body = Json{{"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", params}}.dump();
+  post.body =
+      sandbox::dump(Json{{"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", params}});
   post.on_header = [&](std::string_view name, std::string_view value) {
     reader.on_header(name, value);
   };
@@ -185,7 +186,7 @@ Result<Json> McpSession::request(const std::string& method, Json params,
     const bool invalid = error.is_object() && error.value("code", Json()) == mcp::kInvalidParams;
     const std::string text = error.is_object() ? string_field(error, "message") : "";
     return make_error(invalid ? Errc::invalid_argument : Errc::agent_error,
-                      text.empty() ? error.dump() : text);
+                      text.empty() ? sandbox::dump(error) : text);
   }
   const Json& result = message->value("result", Json());
   if (!result.is_object()) return protocol_error("the answer has no result object");
@@ -204,7 +205,7 @@ Result<std::vector<McpTool>> McpSession::list_tools() {
     if (!listed.is_array()) return protocol_error("tools/list answered without a tools array");
     for (const auto& tool : listed) {
       if (!tool.is_object() || string_field(tool, "name").empty()) {
-        return protocol_error("tools/list gave a tool without a name: " + tool.dump());
+        return protocol_error("tools/list gave a tool without a name: " + sandbox::dump(tool));
       }
       tools.push_back(tool_from_json(tool));
     }

@@ -35,7 +35,7 @@ std::string path_of(const bhttp::request_header<>& header) {
 
 http::Response error_response(const http::Request& request, bhttp::status status,
                               const Error& error) {
-  return http::make_response(request, status, sandbox::to_json(error).dump());
+  return http::make_response(request, status, sandbox::dump(sandbox::to_json(error)));
 }
 
 }  // namespace
@@ -64,7 +64,7 @@ http::Response AgentApi::health(const http::Request& request) const {
   auto idle = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() -
                                                                last_call_end_);
   Json body{{"ok", true}, {"active_calls", active_calls_}, {"idle_seconds", idle.count()}};
-  return http::make_response(request, bhttp::status::ok, body.dump());
+  return http::make_response(request, bhttp::status::ok, sandbox::dump(body));
 }
 
 boost::asio::awaitable<bool> AgentApi::stream(http::Exchange& exchange) {
@@ -219,7 +219,7 @@ void AgentApi::exec(const http::Request& request, http::Reply reply) {
         http::Response response{bhttp::status::ok, version};
         response.set(bhttp::field::content_type, "application/json");
         response.keep_alive(keep_alive);
-        response.body() = sandbox::to_json(result).dump();
+        response.body() = sandbox::dump(sandbox::to_json(result));
         reply(std::move(response));
       });
   job->start();

@@ -174,7 +174,7 @@ asio::awaitable<void> produce(Session& s) {
       {"signal", WIFSIGNALED(status) ? WTERMSIG(status) : 0}};
   co_await s.queue.async_send(
       boost::system::error_code{},
-      std::string(1, static_cast<char>(sandbox::kAttachStatus)) + report.dump(), use_tuple);
+      std::string(1, static_cast<char>(sandbox::kAttachStatus)) + sandbox::dump(report), use_tuple);
   co_await s.queue.async_send(boost::system::error_code{}, std::string(), use_tuple);
 }
 

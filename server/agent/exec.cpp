@@ -70,7 +70,7 @@ ExecJob::ExecJob(asio::io_context& io, Children& children, ExecRequest request,
 namespace {
 
 std::string ndjson(const sandbox::ExecEvent& event) {
-  return sandbox::to_json(event).dump() + "\n";
+  return sandbox::dump(sandbox::to_json(event)) + "\n";
 }
 
 }  // namespace

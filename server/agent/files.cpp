@@ -30,8 +30,8 @@ std::string base_name(const std::string& path) {
 
 asio::awaitable<bool> answer_json(http::Exchange& exchange, const Json& body,
                                   bhttp::status status = bhttp::status::ok) {
-  co_return co_await http::answer(exchange,
-                                  http::make_response(exchange.header(), status, body.dump()));
+  co_return co_await http::answer(
+      exchange, http::make_response(exchange.header(), status, sandbox::dump(body)));
 }
 
 asio::awaitable<bool> list_directory(http::Exchange& exchange, const std::string& path) {
@@ -160,9 +160,10 @@ asio::awaitable<bool> put_file(http::Exchange& exchange, const std::string& path
   if (written && rename(temporary.c_str(), path.c_str()) != 0)
     written = file_error("rename", path, errno);
   if (!written) unlink(temporary.c_str());
-  auto response = written ? http::make_response(body.header(), bhttp::status::ok,
-                                                Json{{"path", path}, {"size", *written}}.dump())
-                          : http::error_response(body.header(), written.error());
+  auto response = written
+                      ? http::make_response(body.header(), bhttp::status::ok,
+                                            sandbox::dump(Json{{"path", path}, {"size", *written}}))
+                      : http::error_response(body.header(), written.error());
   if (!body.done()) response.keep_alive(false);
   co_return co_await http::send(exchange.stream, std::move(response));
 }

@@ -158,7 +158,8 @@ asio::awaitable<bool> Processes::serve(http::Exchange& exchange, const sandbox::
     for (const auto& [pid, p] : processes_) items.push_back(p->to_json());
     Json listing{{"items", items}};
     co_return co_await http::answer(
-        exchange, http::make_response(exchange.header(), bhttp::status::ok, listing.dump()));
+        exchange,
+        http::make_response(exchange.header(), bhttp::status::ok, sandbox::dump(listing)));
   }
   auto slash = rest.find('/', 1);
   std::string pid_text = rest.substr(1, slash == std::string::npos ? std::string::npos : slash - 1);
@@ -181,7 +182,7 @@ asio::awaitable<bool> Processes::serve(http::Exchange& exchange, const sandbox::
   if (action.empty() && method == bhttp::verb::get) {
     Json one = process->to_json();
     co_return co_await http::answer(
-        exchange, http::make_response(exchange.header(), bhttp::status::ok, one.dump()));
+        exchange, http::make_response(exchange.header(), bhttp::status::ok, sandbox::dump(one)));
   }
   if (action == "logs" && method == bhttp::verb::get) {
     co_return co_await logs(exchange, process, query("follow") == "true");
@@ -199,7 +200,7 @@ asio::awaitable<bool> Processes::serve(http::Exchange& exchange, const sandbox::
     }
     Json sent{{"pid", process->job->pid()}, {"signal", *sig}};
     co_return co_await http::answer(
-        exchange, http::make_response(exchange.header(), bhttp::status::ok, sent.dump()));
+        exchange, http::make_response(exchange.header(), bhttp::status::ok, sandbox::dump(sent)));
   }
   co_return co_await http::answer_error(
       exchange, make_error(Errc::not_found, "no route for " + target.path + " with " +
@@ -252,7 +253,7 @@ asio::awaitable<bool> Processes::wait(http::Exchange& exchange, std::shared_ptr<
   result.erase("stderr");
   result["pid"] = process->job->pid();
   co_return co_await http::answer(
-      exchange, http::make_response(exchange.header(), bhttp::status::ok, result.dump()));
+      exchange, http::make_response(exchange.header(), bhttp::status::ok, sandbox::dump(result)));
 }
 
 asio::awaitable<bool> Processes::stdin(http::Exchange& exchange, std::shared_ptr<Process> process,
@@ -263,10 +264,10 @@ asio::awaitable<bool> Processes::stdin(http::Exchange& exchange, std::shared_ptr
   Json answer{{"pid", process->job->pid()}, {"written", size}, {"eof", eof}};
   auto response =
       process->job->send_stdin(std::move(request->body()), eof)
-          ? http::make_response(*request, bhttp::status::ok, answer.dump())
+          ? http::make_response(*request, bhttp::status::ok, sandbox::dump(answer))
           : http::make_response(
                 *request, bhttp::status::conflict,
-                sandbox::to_json(make_error(Errc::conflict, "its stdin is closed")).dump());
+                sandbox::dump(sandbox::to_json(make_error(Errc::conflict, "its stdin is closed"))));
   co_return co_await http::send(exchange.stream, std::move(response));
 }
 

@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "api/auth.hpp"
+#include "api/openapi.hpp"
 #include "api/request_log.hpp"
 #include "api/router.hpp"
 #include "api/seed_api.hpp"
@@ -22,7 +23,7 @@ namespace bhttp = boost::beast::http;
 using sandbox::Json;
 
 http::Response json_response(const http::Request& request, unsigned status, const Json& body) {
-  return http::make_response(request, static_cast<bhttp::status>(status), body.dump());
+  return http::make_response(request, static_cast<bhttp::status>(status), sandbox::dump(body));
 }
 
 http::Response error_response(const http::Request& request, const Error& error) {
@@ -310,6 +311,8 @@ http::Response Api::dispatch(const http::Request& request, Route& r) {
     }
     case RouteKind::Metrics:
       return metrics_response(request);
+    case RouteKind::OpenApi:
+      return http::make_response(request, bhttp::status::ok, std::string(openapi_json()));
     case RouteKind::Version:
       return json_response(
           request, 200,
@@ -366,12 +369,15 @@ http::Response Api::dispatch(const http::Request& request, Route& r) {
     }
     case RouteKind::Keepalive:
       return sandbox_response(request, service_.keepalive(r.id));
-    case RouteKind::MethodNotAllowed:
-      return json_response(
+    case RouteKind::MethodNotAllowed: {
+      auto refused = json_response(
           request, 405,
           sandbox::to_json(make_error(Errc::invalid_argument, std::string(request.method_string()) +
                                                                   " is not allowed on " +
                                                                   std::string(request.target()))));
+      refused.set(bhttp::field::allow, r.allow);
+      return refused;
+    }
     case RouteKind::BadTarget:
       return error_response(request,
                             make_error(Errc::invalid_argument, "malformed request target"));
@@ -380,7 +386,6 @@ http::Response Api::dispatch(const http::Request& request, Route& r) {
     case RouteKind::SeedSpawn:  // seed_dispatch()
     case RouteKind::SeedDeprovision:
     case RouteKind::SeedDeprovisionAll:
-    case RouteKind::OpenApi:
     case RouteKind::NotFound:
       break;
   }

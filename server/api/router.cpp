@@ -9,10 +9,15 @@ namespace {
 
 using boost::beast::http::verb;
 
-// Picks the route for a method on a known path, or MethodNotAllowed.
-RouteKind by_method(verb method, std::initializer_list<std::pair<verb, RouteKind>> allowed) {
+// Picks the route for a method on a known path, or MethodNotAllowed with the Allow list.
+RouteKind by_method(Route& route, verb method,
+                    std::initializer_list<std::pair<verb, RouteKind>> allowed) {
   for (const auto& [v, kind] : allowed) {
     if (v == method) return kind;
+  }
+  for (const auto& [v, kind] : allowed) {
+    if (!route.allow.empty()) route.allow += ", ";
+    route.allow += std::string(boost::beast::http::to_string(v));
   }
   return RouteKind::MethodNotAllowed;
 }
@@ -53,8 +58,9 @@ Route route(verb method, std::string_view target) {
 
   if (n == 1 && (segments[0] == "healthz" || segments[0] == "readyz")) {
     result.needs_auth = false;
-    result.kind = by_method(
-        method, {{verb::get, segments[0] == "healthz" ? RouteKind::Healthz : RouteKind::Readyz}});
+    result.kind =
+        by_method(result, method,
+                  {{verb::get, segments[0] == "healthz" ? RouteKind::Healthz : RouteKind::Readyz}});
     return result;
   }
   if (n == 1 && segments[0] == "mcp") {  // the seeds' MCP endpoint (DESIGN.md §4)
@@ -64,11 +70,11 @@ Route route(verb method, std::string_view target) {
     return result;
   }
   if (n == 1 && segments[0] == "metrics") {
-    result.kind = by_method(method, {{verb::get, RouteKind::Metrics}});
+    result.kind = by_method(result, method, {{verb::get, RouteKind::Metrics}});
     return result;
   }
   if (n == 1 && segments[0] == "openapi.json") {
-    result.kind = by_method(method, {{verb::get, RouteKind::OpenApi}});
+    result.kind = by_method(result, method, {{verb::get, RouteKind::OpenApi}});
     return result;
   }
   if ((n == 1 && (segments[0] == "spawn" || segments[0] == "deprovision-all")) ||
@@ -76,32 +82,34 @@ Route route(verb method, std::string_view target) {
     result.basic_auth = true;
     if (n == 2) {
       result.id = segments[1];
-      result.kind = by_method(method, {{verb::delete_, RouteKind::SeedDeprovision}});
+      result.kind = by_method(result, method, {{verb::delete_, RouteKind::SeedDeprovision}});
     } else if (segments[0] == "spawn") {
-      result.kind = by_method(method, {{verb::post, RouteKind::SeedSpawn}});
+      result.kind = by_method(result, method, {{verb::post, RouteKind::SeedSpawn}});
     } else {
-      result.kind = by_method(method, {{verb::delete_, RouteKind::SeedDeprovisionAll}});
+      result.kind = by_method(result, method, {{verb::delete_, RouteKind::SeedDeprovisionAll}});
     }
     return result;
   }
   if (n < 2 || segments[0] != "v1") return result;
   if (n == 2 && segments[1] == "version") {
-    result.kind = by_method(method, {{verb::get, RouteKind::Version}});
+    result.kind = by_method(result, method, {{verb::get, RouteKind::Version}});
   } else if (n == 2 && segments[1] == "sandboxes") {
-    result.kind = by_method(method, {{verb::get, RouteKind::ListSandboxes},
-                                     {verb::post, RouteKind::Spawn},
-                                     {verb::delete_, RouteKind::DeleteSandboxes}});
+    result.kind = by_method(result, method,
+                            {{verb::get, RouteKind::ListSandboxes},
+                             {verb::post, RouteKind::Spawn},
+                             {verb::delete_, RouteKind::DeleteSandboxes}});
   } else if (n == 3 && segments[1] == "sandboxes") {
     result.id = segments[2];
-    result.kind = by_method(
-        method, {{verb::get, RouteKind::GetSandbox}, {verb::delete_, RouteKind::DeleteSandbox}});
+    result.kind =
+        by_method(result, method,
+                  {{verb::get, RouteKind::GetSandbox}, {verb::delete_, RouteKind::DeleteSandbox}});
   } else if (n >= 4 && segments[1] == "sandboxes" && is_agent_surface(segments[3])) {
     result.id = segments[2];
     result.kind = RouteKind::Agent;  // the agent answers 405 for a method it does not take
     result.agent_target = agent_target(*url);
   } else if (n == 4 && segments[1] == "sandboxes" && segments[3] == "keepalive") {
     result.id = segments[2];
-    result.kind = by_method(method, {{verb::post, RouteKind::Keepalive}});
+    result.kind = by_method(result, method, {{verb::post, RouteKind::Keepalive}});
   }
   return result;
 }

@@ -37,6 +37,7 @@ struct Route {
   std::string id;                            // the {id} path segment, decoded
   std::map<std::string, std::string> query;  // decoded query parameters
   std::string agent_target;                  // Agent: the agent's path and query, still encoded
+  std::string allow;  // MethodNotAllowed: the methods the path takes, for the Allow header
   bool needs_auth = true;
   // Whether Basic credentials (the token as password, from a URL's userinfo) are taken: only
   // where the seeds' clients call, which send no credentials of their own.

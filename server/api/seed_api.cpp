@@ -12,7 +12,7 @@ Result<Json> seed_ports(const Json& ports) {
     auto it = port.is_object() ? port.find("container_port") : port.end();
     if (!port.is_object() || it == port.end() || !it->is_number_integer()) {
       return make_error(Errc::invalid_argument,
-                        "ports: each is {\"container_port\": N}, got " + port.dump());
+                        "ports: each is {\"container_port\": N}, got " + sandbox::dump(port));
     }
     out.push_back(*it);
   }

@@ -21,11 +21,11 @@ constexpr auto kTick = std::chrono::milliseconds(200);
 std::string fingerprint(const Json& object) {
   Json copy = object;
   copy.erase("last_activity_at");
-  return copy.dump();
+  return sandbox::dump(copy);
 }
 
 std::string event(const char* type, const Json& object) {
-  return Json{{"type", type}, {"object", object}}.dump() + "\n";
+  return sandbox::dump(Json{{"type", type}, {"object", object}}) + "\n";
 }
 
 }  // namespace

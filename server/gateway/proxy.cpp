@@ -113,7 +113,7 @@ http::Response gateway_error(const http::RequestHeader& header, const Error& err
       sandbox::mcp::error_message(nullptr, sandbox::mcp::kServerError, error.message);
   body["error"]["data"] = {{"hive_code", std::string(to_string(error.code))}};
   return http::make_response(header, static_cast<bhttp::status>(http::http_status(error.code)),
-                             body.dump());
+                             sandbox::dump(body));
 }
 
 asio::awaitable<ProxyOutcome> proxy_to_agent(http::Exchange& exchange,

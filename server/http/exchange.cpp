@@ -47,7 +47,7 @@ asio::awaitable<beast::error_code> write_response(Stream& stream, Response respo
 
 Response error_response(const bhttp::request_header<>& request, const Error& error) {
   return make_response(request, static_cast<bhttp::status>(http_status(error.code)),
-                       sandbox::to_json(error).dump());
+                       sandbox::dump(sandbox::to_json(error)));
 }
 
 asio::awaitable<bool> send(Stream& stream, Response response) {

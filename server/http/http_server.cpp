@@ -87,7 +87,7 @@ std::string rejection_body(beast::error_code ec, bool too_large) {
   if (ec == beast::error::timeout) {
     error = {Errc::timeout, "the request did not arrive in time (hive-server --request-timeout)"};
   }
-  return sandbox::to_json(error).dump();
+  return sandbox::dump(sandbox::to_json(error));
 }
 
 asio::awaitable<void> serve(Stream stream, std::shared_ptr<Service> service, Limits limits) {

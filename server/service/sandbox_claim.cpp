@@ -64,7 +64,8 @@ Result<void> SandboxService::configure_agent(const std::string& id,
                                              const nlohmann::json& runtime_data,
                                              const nlohmann::json& body) {
   auto endpoint = runtime_.endpoint(id, runtime_data);
-  auto reply = call_agent(endpoint, Method::Post, "/configure", body.dump(), kConfigureTimeout);
+  auto reply =
+      call_agent(endpoint, Method::Post, "/configure", sandbox::dump(body), kConfigureTimeout);
   if (!reply) return reply.error();
   if (reply->status != 200) return sandbox::error_from_body(reply->body, Errc::agent_error);
   return {};

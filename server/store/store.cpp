@@ -121,8 +121,8 @@ Result<void> SqliteStore::write(const char* sql, const Record& record) {
   } else {
     stmt.bind(2, record.sandbox.spec.name);
   }
-  stmt.bind(3, sandbox::to_json(record.sandbox).dump());
-  stmt.bind(4, record.runtime_data.dump());
+  stmt.bind(3, sandbox::dump(sandbox::to_json(record.sandbox)));
+  stmt.bind(4, sandbox::dump(record.runtime_data));
   int rc = sqlite3_step(stmt.get());
   if (rc == SQLITE_CONSTRAINT) {
     return make_error(Errc::conflict,

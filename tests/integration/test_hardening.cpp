@@ -53,6 +53,16 @@ TEST_CASE("oversized headers, deep JSON and slow bodies are refused", "[integrat
   CHECK_THAT(to_agent, Catch::EndsWith(" 400"));
   CHECK(server.hivectl({"exec", id, "--", "echo", "alive"}).out == "alive\n");
 
+  // A body that is not UTF-8: nlohmann's parse error quotes the bad bytes, and writing that
+  // message as JSON threw and ended the server (found by schemathesis). Now U+FFFD stands in.
+  const std::string not_utf8 = "{\"name\": \"\xf0\"}";
+  for (const auto& path : {sandboxes, server.url() + "/spawn", sandboxes + "/" + id + "/exec"}) {
+    auto bad_bytes = curl({"-H", auth, "--data-binary", "@-", path}, not_utf8);
+    CHECK_THAT(bad_bytes, Catch::EndsWith(" 400"));
+    CHECK_THAT(bad_bytes, Catch::Contains("malformed JSON"));
+  }
+  CHECK(server.hivectl({"exec", id, "--", "echo", "alive"}).out == "alive\n");
+
   // Ten bytes promised, two sent: told so after --request-timeout, not held forever.
   auto slow = raw_http(
       server,

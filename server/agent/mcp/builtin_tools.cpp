@@ -251,7 +251,7 @@ Json text_result(std::string text, bool is_error) {
 }
 
 Json structured_result(Json structured, bool is_error) {
-  Json out = text_result(structured.dump(), is_error);
+  Json out = text_result(sandbox::dump(structured), is_error);
   out["structuredContent"] = std::move(structured);
   return out;
 }

@@ -32,7 +32,7 @@ std::string new_session_id() {
 
 http::Response json_reply(const bhttp::request_header<>& header, bhttp::status status,
                           const Json& body) {
-  return http::make_response(header, status, body.dump());
+  return http::make_response(header, status, sandbox::dump(body));
 }
 
 http::Response rpc_error(const bhttp::request_header<>& header, bhttp::status status,
@@ -47,7 +47,7 @@ http::Response accepted(const bhttp::request_header<>& header) {
 }
 
 std::string sse_event(const Json& message) {
-  return "event: message\ndata: " + message.dump() + "\n\n";
+  return "event: message\ndata: " + sandbox::dump(message) + "\n\n";
 }
 
 }  // namespace
@@ -156,7 +156,7 @@ void McpServer::notify(Session& session, const Json& message) {
   if (message.value("method", "") != "notifications/cancelled") return;
   const Json& params = message.value("params", Json::object());
   if (!params.is_object() || !params.contains("requestId")) return;
-  auto found = session.calls.find(params["requestId"].dump());
+  auto found = session.calls.find(sandbox::dump(params["requestId"]));
   if (found != session.calls.end()) found->second->cancel();
 }
 
@@ -227,7 +227,7 @@ asio::awaitable<bool> McpServer::call_tool(http::Exchange& exchange, const http:
                                   rpc_error(request, bhttp::status::ok, id, wire::kInvalidParams,
                                             "tools/call 'arguments' must be an object"));
   }
-  const std::string key = id.dump();
+  const std::string key = sandbox::dump(id);
   session->calls[key] = call;
   Json token;  // no ?: in a coroutine: GCC 12 mishandles a conditional's temporaries there
   if (params.contains("_meta") && params["_meta"].is_object()) {

@@ -194,7 +194,7 @@ asio::awaitable<Result<Json>> StdioServer::request(std::string method, Json para
   if (ec) co_return make_error(Errc::internal, ec.message());
   if (message.contains("error")) {
     const Json& error = message["error"];
-    std::string text = error.dump();
+    std::string text = sandbox::dump(error);
     if (error.is_object() && error.value("message", Json()).is_string()) text = error["message"];
     co_return make_error(Errc::agent_error, text);
   }
@@ -239,7 +239,7 @@ void StdioServer::answer_server_request(const Json& message) {
 
 void StdioServer::send(const Json& message) {
   if (!stdin_ || !stdin_->is_open()) return;
-  outbox_.push_back(message.dump() + "\n");
+  outbox_.push_back(sandbox::dump(message) + "\n");
   if (!writing_) asio::co_spawn(io_, write_stdin(), asio::detached);
 }
 

@@ -67,7 +67,7 @@ std::string api_message(const json& body) {
   if (body.is_object() && body.contains("message") && body["message"].is_string()) {
     return body["message"].get<std::string>();
   }
-  return body.is_null() ? std::string() : body.dump();
+  return body.is_null() ? std::string() : sandbox::dump(body);
 }
 
 }  // namespace

@@ -119,7 +119,7 @@ json KubeRuntime::pod_manifest(const sandbox::Sandbox& sandbox, const std::strin
           // The NetworkPolicy (k8s/networkpolicy.yaml) allows egress by this label.
           {"hive.dev/network", sandbox::to_string(spec.network)}}},
         {"annotations",
-         {{kSpecAnnotation, sandbox::to_json(spec).dump()},
+         {{kSpecAnnotation, sandbox::dump(sandbox::to_json(spec))},
           {kCreatedAnnotation, sandbox.created_at},
           {kExpiresAnnotation, sandbox.expires_at}}}}},
       {"spec", pod_spec},
@@ -148,7 +148,7 @@ Result<void> KubeRuntime::claim(const std::string& id, const std::string& resour
                  {{"resourceVersion", resource_version},
                   {"labels", {{kPoolLabel, nullptr}}},
                   {"annotations",
-                   {{kSpecAnnotation, sandbox::to_json(claimant.spec).dump()},
+                   {{kSpecAnnotation, sandbox::dump(sandbox::to_json(claimant.spec))},
                     {kCreatedAnnotation, claimant.created_at},
                     {kExpiresAnnotation, claimant.expires_at}}}}}};
   auto patched =

@@ -226,7 +226,7 @@ Result<Placement> LocalRuntime::start(const sandbox::Sandbox& sb, const std::str
   }
   HostRootPlanInput input{root_mount_, dir + "/workspace", etc_mask_, host_, disk_bytes};
   if (sb.spec.network == Network::Egress) input.resolv_conf = egress_resolv_conf_;
-  const std::string plan = to_json(host_root_plan(input)).dump();
+  const std::string plan = sandbox::dump(to_json(host_root_plan(input)));
   if (write(plan_pipe->write.get(), plan.data(), plan.size()) !=
       static_cast<ssize_t>(plan.size())) {
     return fail(sys_error("write", "mount plan", errno));

@@ -18,6 +18,13 @@ using Json = nlohmann::json;
 inline constexpr int kMaxJsonDepth = 32;
 
 // Parses text as JSON, refusing nesting deeper than max_depth.
+// JSON text that never throws: a string holding bytes that are not UTF-8 (an error message
+// quoting a client's input, a name cut mid-character) is written with U+FFFD in their place.
+// Every body Hive sends goes through it; nlohmann's dump() would throw and end the process.
+inline std::string dump(const Json& value) {
+  return value.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
 Result<Json> parse_json(std::string_view text, int max_depth = kMaxJsonDepth);
 
 Result<SandboxSpec> spec_from_json(const Json& body);
