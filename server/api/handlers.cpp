@@ -182,7 +182,17 @@ void Api::handle(http::Request&& request, http::Reply reply) {
     auto started = std::chrono::steady_clock::now();
     auto id = request_id((*shared)["X-Request-Id"]);
     Route r = route(shared->method(), shared->target());
-    http::Response response = dispatch(*shared, r);
+    http::Response response;
+    try {
+      response = dispatch(*shared, r);
+    } catch (const std::exception& e) {
+      // A bug, never the client's doing: answered and logged, not the end of the process
+      // (an exception escaping a worker thread would terminate it).
+      spdlog::error("req={} {} {}: {}", id, std::string(shared->method_string()),
+                    std::string(shared->target()), e.what());
+      response = error_response(
+          *shared, make_error(Errc::internal, std::string("internal error: ") + e.what()));
+    }
     response.set("X-Request-Id", id);
     const bool spawn = r.kind == RouteKind::Spawn || r.kind == RouteKind::SeedSpawn;
     finished(spawn ? Metrics::Kind::Spawn : Metrics::Kind::Other, response.result_int(), started,
