@@ -1,0 +1,217 @@
+// hive-load: the load and soak figures of DESIGN.md §8. Load: N exec streams open at once
+// across M sandboxes, each printing, sleeping and printing again, so all are open together;
+// every one must finish with the right output. Soak: mixed spawn/exec/deprovision for a while,
+// sampling the server's descriptors and memory; afterwards nothing may be left. Prints the
+// figures and exits 1 on any error, leftover or growth, so the suite runs it as a test.
+//   hive-load [--sandboxes 100] [--streams 1000] [--soak-seconds 60] [--soak-clients 8]
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+#include "bench.hpp"
+
+using hive::bench::Clock;
+using hive::bench::percentile;
+using hive::sandbox::ExecEvent;
+using hive::sandbox::ExecRequest;
+using hive::test::TestServer;
+
+namespace {
+
+long open_fds(pid_t pid) {
+  long n = 0;
+  for (const auto& entry :
+       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd")) {
+    (void)entry;
+    ++n;
+  }
+  return n;
+}
+
+long rss_kib(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
+  }
+  return 0;
+}
+
+std::vector<std::string> spawn_many(const TestServer& server, int count) {
+  std::vector<std::string> ids(static_cast<std::size_t>(count));
+  std::atomic<int> next{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 16; ++t) {
+    threads.emplace_back([&] {
+      auto client = server.client();
+      for (int i; (i = next.fetch_add(1)) < count;) {
+        if (auto sb = client.spawn({})) ids[static_cast<std::size_t>(i)] = sb->id;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  return ids;
+}
+
+// Returns the number of failed streams.
+int load(const TestServer& server, const std::vector<std::string>& ids, int streams) {
+  std::atomic<int> errors{0}, open_now{0}, peak{0}, ready{0};
+  std::mutex mutex;
+  hive::bench::Micros first_event, whole;
+  std::string first_error;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < streams; ++i) {
+    threads.emplace_back([&, i] {
+      auto client = server.client();
+      ExecRequest request;
+      request.argv = {"sh", "-c", "echo begin; sleep 3; echo end"};
+      const auto& id = ids[static_cast<std::size_t>(i) % ids.size()];
+      ++ready;
+      while (ready.load() < streams) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      auto start = Clock::now();
+      double first = -1;
+      std::string out;
+      auto result = client.exec_stream(id, request, [&](const ExecEvent& event) {
+        if (first < 0) {
+          first = std::chrono::duration<double, std::micro>(Clock::now() - start).count();
+          int now = ++open_now;
+          for (int p = peak.load(); now > p && !peak.compare_exchange_weak(p, now);) {
+          }
+        }
+        if (event.kind == ExecEvent::Kind::Stdout) out += event.data;
+        return true;
+      });
+      --open_now;
+      auto total = std::chrono::duration<double, std::micro>(Clock::now() - start).count();
+      std::lock_guard lock(mutex);
+      if (!result || result->exit_code != 0 || out != "begin\nend\n") {
+        ++errors;
+        if (first_error.empty()) {
+          first_error = result
+                            ? "exit " + std::to_string(result->exit_code) + " output '" + out + "'"
+                            : result.error().message;
+        }
+      } else {
+        first_event.push_back(first);
+        whole.push_back(total);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::printf("load: %d exec streams over %zu sandboxes: %d errors, peak %d open at once\n",
+              streams, ids.size(), errors.load(), peak.load());
+  if (!first_event.empty()) {
+    std::printf(
+        "      first event p50 %.1f ms p99 %.1f ms; whole stream (sleep 3 s) p50 %.0f ms "
+        "p99 %.0f ms\n",
+        percentile(first_event, 0.5) / 1000, percentile(first_event, 0.99) / 1000,
+        percentile(whole, 0.5) / 1000, percentile(whole, 0.99) / 1000);
+  }
+  if (!first_error.empty()) std::printf("      first error: %s\n", first_error.c_str());
+  return errors.load();
+}
+
+struct Sample {
+  double at_seconds;
+  long fds, rss;
+};
+
+// Returns whether the soak passed: no errors, nothing left, no growth.
+bool soak(TestServer& server, int seconds, int clients) {
+  std::atomic<bool> stop{false};
+  std::atomic<long> cycles{0}, errors{0};
+  std::vector<std::thread> threads;
+  for (int c = 0; c < clients; ++c) {
+    threads.emplace_back([&] {
+      auto client = server.client();
+      ExecRequest request;
+      request.argv = {"sh", "-c", "echo x > /workspace/f && cat /workspace/f"};
+      while (!stop) {
+        auto sb = client.spawn({});
+        if (!sb) {
+          ++errors;
+          continue;
+        }
+        for (int i = 0; i < 3; ++i) {
+          auto r = client.exec(sb->id, request);
+          if (!r || r->stdout_data != "x\n") ++errors;
+        }
+        if (!client.deprovision(sb->id)) ++errors;
+        ++cycles;
+      }
+    });
+  }
+  std::vector<Sample> samples;
+  const auto start = Clock::now();
+  while (Clock::now() - start < std::chrono::seconds(seconds)) {
+    std::this_thread::sleep_for(std::chrono::seconds(std::max(1, seconds / 12)));
+    samples.push_back({std::chrono::duration<double>(Clock::now() - start).count(),
+                       open_fds(server.pid()), rss_kib(server.pid())});
+  }
+  stop = true;
+  for (auto& t : threads) t.join();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const long fds_after = open_fds(server.pid()), rss_after = rss_kib(server.pid());
+  auto left = server.client().list();
+  const std::size_t leftover = left ? left->size() : 999;
+  std::size_t dirs = 0;
+  for ([[maybe_unused]] const auto& entry :
+       std::filesystem::directory_iterator(server.state_dir() + "/sandboxes")) {
+    ++dirs;
+  }
+  // The first quarter warms caches and pools; growth is judged from there to the end.
+  const Sample& base = samples[samples.size() / 4];
+  std::printf("soak: %ds, %d clients: %ld spawn+3 exec+deprovision cycles (%.0f/s), %ld errors\n",
+              seconds, clients, cycles.load(), static_cast<double>(cycles.load()) / seconds,
+              errors.load());
+  std::printf(
+      "      server fds %ld at %.0fs -> %ld at end, %ld idle after; RSS %.1f -> %.1f MiB, "
+      "%.1f MiB idle after\n",
+      base.fds, base.at_seconds, samples.back().fds, fds_after, base.rss / 1024.0,
+      samples.back().rss / 1024.0, rss_after / 1024.0);
+  std::printf("      left over: %zu sandboxes listed, %zu sandbox directories\n", leftover, dirs);
+  const bool fds_flat = samples.back().fds <= base.fds + clients * 4;
+  const bool rss_flat = samples.back().rss <= base.rss + base.rss / 4 + 4096;
+  if (!fds_flat) std::printf("      FAIL: descriptors grew\n");
+  if (!rss_flat) std::printf("      FAIL: memory grew more than 25%% + 4 MiB\n");
+  return errors == 0 && leftover == 0 && dirs == 0 && fds_flat && rss_flat;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int sandboxes = 100, streams = 1000, soak_seconds = 60, soak_clients = 8;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string flag = argv[i];
+    int value = std::max(0, std::atoi(argv[i + 1]));
+    if (flag == "--sandboxes") sandboxes = std::max(1, value);
+    if (flag == "--streams") streams = value;
+    if (flag == "--soak-seconds") soak_seconds = value;
+    if (flag == "--soak-clients") soak_clients = std::max(1, value);
+  }
+  rlimit files{};  // a thousand streams want a few thousand descriptors here
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
+  bool ok = true;
+  TestServer server;
+  if (streams > 0) {
+    auto ids = spawn_many(server, sandboxes);
+    std::erase(ids, "");
+    if (static_cast<int>(ids.size()) != sandboxes) {
+      std::printf("load: only %zu of %d sandboxes spawned\n", ids.size(), sandboxes);
+      return 1;
+    }
+    ok = load(server, ids, streams) == 0;
+    for (const auto& id : ids) (void)server.client().deprovision(id);
+  }
+  if (soak_seconds > 0) ok = soak(server, soak_seconds, soak_clients) && ok;
+  std::printf("%s\n", ok ? "ok" : "FAILED");
+  return ok ? 0 : 1;
+}
