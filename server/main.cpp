@@ -207,7 +207,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 10000))
       ->capture_default_str();
   app.add_option("--token-file", options.token_file,
-                 "the admin token (default: STATE_DIR/token, made on first start)");
+                 "the admin token, e.g. a mounted Kubernetes Secret (default: $HIVE_ADMIN_TOKEN, "
+                 "else STATE_DIR/token, made on first start)");
   app.add_option("--image-alias", options.image_aliases,
                  "NAME=IMAGE: run IMAGE when a client asks for NAME (e.g. a seed client's "
                  "sandbox:general-0.1=host on the local runtime); repeatable")
@@ -254,8 +255,7 @@ int main(int argc, char** argv) {
   chmod(options.state_dir.c_str(), 0700);
   options.state_dir = std::filesystem::canonical(options.state_dir).string();
 
-  auto token = options.token_file.empty() ? hive::server::load_or_create_token(options.state_dir)
-                                          : hive::server::read_token_file(options.token_file);
+  auto token = hive::server::admin_token(options.token_file, options.state_dir);
   if (!token) return fail(token.error().message);
   auto backend = make_backend(options);
   if (!backend) return fail(backend.error().message);

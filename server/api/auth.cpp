@@ -6,6 +6,7 @@
 
 #include <charconv>
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -48,6 +49,20 @@ Result<std::string> read_token_file(const std::string& path) {
                       "--token-file " + path + ": a token has 16 characters or more");
   }
   return token;
+}
+
+Result<std::string> admin_token(const std::string& token_file, const std::string& state_dir) {
+  if (!token_file.empty()) return read_token_file(token_file);
+  if (const char* from_env = std::getenv("HIVE_ADMIN_TOKEN"); from_env != nullptr) {
+    std::string token(from_env);
+    unsetenv("HIVE_ADMIN_TOKEN");
+    if (token.size() < 16) {
+      return make_error(Errc::invalid_argument,
+                        "HIVE_ADMIN_TOKEN: a token has 16 characters or more");
+    }
+    return token;
+  }
+  return load_or_create_token(state_dir);
 }
 
 namespace {

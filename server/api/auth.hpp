@@ -17,6 +17,9 @@ namespace hive::server {
 Result<std::string> load_or_create_token(const std::string& state_dir);
 // A token given to the server (a mounted Kubernetes Secret, shared by its replicas).
 Result<std::string> read_token_file(const std::string& path);
+// The admin token: --token-file, else $HIVE_ADMIN_TOKEN (taken out of the environment so no
+// child inherits it), else STATE_DIR/token.
+Result<std::string> admin_token(const std::string& token_file, const std::string& state_dir);
 
 // Whom a request's token speaks for: the admin, or one sandbox.
 struct Grant {

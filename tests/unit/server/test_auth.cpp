@@ -37,6 +37,23 @@ TEST_CASE("a token file readable by others is refused", "[unit]") {
   CHECK_THAT(token.error().message, Catch::Contains("chmod 600"));
 }
 
+TEST_CASE("the admin token comes from --token-file, then HIVE_ADMIN_TOKEN, then the state dir",
+          "[unit]") {
+  hive::test::TempDir dir;
+  const std::string file = dir.path() + "/secret";
+  std::ofstream(file) << "from-the-file-0123456789\n";
+  setenv("HIVE_ADMIN_TOKEN", "from-the-environment-0123", 1);
+  CHECK(*admin_token(file, dir.path()) == "from-the-file-0123456789");
+  CHECK(*admin_token("", dir.path()) == "from-the-environment-0123");
+  CHECK(std::getenv("HIVE_ADMIN_TOKEN") == nullptr);  // no child inherits it
+  auto made = admin_token("", dir.path());
+  REQUIRE(made);
+  CHECK(made->size() == 64);
+  setenv("HIVE_ADMIN_TOKEN", "short", 1);
+  CHECK_FALSE(admin_token("", dir.path()));
+  unsetenv("HIVE_ADMIN_TOKEN");
+}
+
 TEST_CASE("bearer checks", "[unit]") {
   const std::string token = "0123456789abcdef0123456789abcdef";
   Authenticator auth(token);
