@@ -76,7 +76,7 @@ void signal_session(pid_t sid, int sig) {
   while (auto* entry = readdir(proc)) {
     const char* name = entry->d_name;
     if (*name < '1' || *name > '9') continue;
-    char path[64];
+    char path[32 + sizeof entry->d_name];
     std::snprintf(path, sizeof path, "/proc/%s/stat", name);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) continue;

@@ -219,6 +219,14 @@ TEST_CASE("kubernetes: two replicas; the leader is killed and the other takes th
       },
       5));
 
+  // The sandbox's token, handed out by b, opens it at a too: both derive one key from the
+  // admin token they share.
+  const std::string token = json::parse(b.hivectl({"get", id, "-o", "json"}).out)["token"];
+  CHECK(a.hivectl({"--token", token, "get", id}).exit_code == 0);
+  auto listed = a.hivectl({"--token", token, "list"});
+  CHECK(listed.exit_code != 0);
+  CHECK_THAT(listed.err, Catch::Contains("this token is sandbox " + id + "'s"));
+
   a.kill9();  // no release: b must wait out the lease
   CHECK(eventually([&] { return lease_holder(ns) == "replica-b"; }, 15));
   CHECK(eventually([&] { return ns.pod(id).is_null(); }, 20));  // b reaps at the TTL
