@@ -64,7 +64,7 @@ constexpr unsigned kDenied[] = {
 constexpr unsigned kNamespaceFlags = CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC |
                                      CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET;
 
-// A classic BPF program with forward jumps to two exits, resolved once the program is whole.
+// A classic BPF program whose forward jumps to the deny exit are resolved once it is whole.
 class FilterBuilder {
  public:
   void load(std::size_t offset) {

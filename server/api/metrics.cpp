@@ -50,6 +50,17 @@ void header(std::string& out, std::string_view name, std::string_view type, std:
   out.append("# TYPE ").append(name).append(" ").append(type).append("\n");
 }
 
+// One metric family with one label: its HELP and TYPE lines, then a series per value.
+void labelled_family(std::string& out, std::string_view name, std::string_view type,
+                     std::string_view help, std::string_view label,
+                     const std::map<std::string, std::uint64_t>& counts) {
+  header(out, name, type, help);
+  for (const auto& [value, count] : counts) {
+    append_value(out, std::string(name) + "{" + std::string(label) + "=\"" + value + "\"}",
+                 static_cast<double>(count));
+  }
+}
+
 }  // namespace
 
 void Histogram::observe(double seconds) {
@@ -100,14 +111,10 @@ void Metrics::observe(Kind kind, unsigned status, double seconds) {
 std::string Metrics::render(const std::map<std::string, std::uint64_t>& sandboxes_by_state,
                             const std::map<std::string, std::uint64_t>& reaped_by_reason) const {
   std::string out;
-  header(out, "hive_sandboxes", "gauge", "Sandboxes by state.");
-  for (const auto& [state, count] : sandboxes_by_state) {
-    append_value(out, "hive_sandboxes{state=\"" + state + "\"}", static_cast<double>(count));
-  }
-  header(out, "hive_reaped_total", "counter", "Sandboxes reaped, by reason (ttl, idle).");
-  for (const auto& [reason, count] : reaped_by_reason) {
-    append_value(out, "hive_reaped_total{reason=\"" + reason + "\"}", static_cast<double>(count));
-  }
+  labelled_family(out, "hive_sandboxes", "gauge", "Sandboxes by state.", "state",
+                  sandboxes_by_state);
+  labelled_family(out, "hive_reaped_total", "counter", "Sandboxes reaped, by reason (ttl, idle).",
+                  "reason", reaped_by_reason);
   spawn_.render(out, "hive_spawn_duration_seconds", "Spawn requests until the sandbox answered.");
   exec_.render(out, "hive_exec_duration_seconds", "Exec calls through the gateway, whole.");
   proxy_.render(out, "hive_proxy_duration_seconds",
@@ -119,14 +126,10 @@ std::string Metrics::render(const std::map<std::string, std::uint64_t>& sandboxe
     classes[std::to_string(status / 100) + "xx"] += count;
     if (status >= 400) errors[error_kind(status)] += count;
   }
-  header(out, "hive_http_requests_total", "counter", "Requests answered, by status class.");
-  for (const auto& [cls, count] : classes) {
-    append_value(out, "hive_http_requests_total{code=\"" + cls + "\"}", static_cast<double>(count));
-  }
-  header(out, "hive_errors_total", "counter", "Requests answered with an error, by kind.");
-  for (const auto& [kind, count] : errors) {
-    append_value(out, "hive_errors_total{kind=\"" + kind + "\"}", static_cast<double>(count));
-  }
+  labelled_family(out, "hive_http_requests_total", "counter", "Requests answered, by status class.",
+                  "code", classes);
+  labelled_family(out, "hive_errors_total", "counter", "Requests answered with an error, by kind.",
+                  "kind", errors);
   return out;
 }
 

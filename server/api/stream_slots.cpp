@@ -9,8 +9,8 @@ std::shared_ptr<void> StreamSlots::take(const std::string& key) {
     if (open >= per_key_) return nullptr;
     ++open;
   }
-  // The release keeps the state alive, so a stream may outlast nothing it needs.
-  // Not null, so that a slot tests true; the deleter frees nothing but the slot.
+  // Not null, so that a slot tests true; the deleter gives the slot back, holding the state
+  // so a stream may outlive this object.
   return std::shared_ptr<void>(state_.get(), [state = state_, key](void*) {
     std::lock_guard lock(state->mutex);
     auto it = state->open.find(key);

@@ -103,7 +103,7 @@ asio::awaitable<void> serve(Stream stream, std::shared_ptr<Service> service, Lim
         if (idle_ec) break;
         buffer.commit(got);
       }
-      stream.expires_never();
+      stream.expires_never();  // from here a deadline per read; a handler may take its time
       beast::error_code ec;
       {
         ReadDeadline deadline(stream, limits.request_timeout);  // ...then the header in time
@@ -117,7 +117,6 @@ asio::awaitable<void> serve(Stream stream, std::shared_ptr<Service> service, Lim
         }
         break;
       }
-      stream.expires_never();  // a handler may take as long as its request asks
       Exchange exchange{stream, buffer, parser, limits};
       bool again = service->streams(parser.get()) ? co_await service->stream(exchange)
                                                   : co_await serve_whole(exchange, *service);
