@@ -42,6 +42,11 @@ struct Options {
   std::int64_t default_idle = 900;
   std::int64_t tombstone_seconds = 3600;
   std::size_t warm_pool = 0;
+  std::string default_memory = "2Gi";
+  std::int64_t default_pids = 1024;
+  std::string default_cpu;
+  std::string default_disk;
+  int default_nofile = 4096;
   std::string client_config;  // "" = HIVECONFIG's first file or ~/.hive/config; "none" = leave it
   std::string token_file;     // "" = STATE_DIR/token, made on first start
   std::vector<std::string> image_aliases;  // NAME=IMAGE
@@ -116,7 +121,8 @@ hive::Result<Backend> make_backend(const Options& options) {
   }
   auto store = hive::server::SqliteStore::open(options.state_dir + "/hive.db");
   if (!store) return store.error();
-  auto runtime = hive::runtime::LocalRuntime::create({options.state_dir, options.agent_path});
+  auto runtime = hive::runtime::LocalRuntime::create(
+      {options.state_dir, options.agent_path, 2000, options.default_nofile});
   if (!runtime) return runtime.error().context("local runtime");
   backend.store = std::move(*store);
   backend.runtime = std::move(*runtime);
@@ -173,6 +179,18 @@ std::optional<tcp::endpoint> parse_listen(const std::string& text) {
   return tcp::endpoint(address, static_cast<unsigned short>(port));
 }
 
+// A CLI11 validator from one of libsandbox's quantity parsers: its message on a bad value.
+template <class Parse>
+CLI::Validator quantity_check(Parse parse) {
+  return CLI::Validator(
+      [parse](std::string& value) -> std::string {
+        if (value.empty()) return "";
+        auto parsed = parse(value);
+        return parsed ? "" : parsed.error().message;
+      },
+      "QUANTITY");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -194,6 +212,27 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--default-idle-timeout", options.default_idle, "seconds without traffic")
       ->check(CLI::Range(1, 366 * 24 * 3600))
+      ->capture_default_str();
+  app.add_option("--default-memory", options.default_memory,
+                 "a sandbox's memory limit unless its spec gives one ('' for none); its /tmp "
+                 "and /dev/shm are sized within it")
+      ->check(quantity_check(hive::sandbox::parse_byte_quantity))
+      ->capture_default_str();
+  app.add_option("--default-pids", options.default_pids,
+                 "processes one sandbox may have unless its spec says (0 for no limit)")
+      ->check(CLI::Range(0, 4'194'304))
+      ->capture_default_str();
+  app.add_option("--default-cpu", options.default_cpu,
+                 "a sandbox's CPU limit unless its spec gives one, e.g. 2 or 500m (default none)")
+      ->check(quantity_check(hive::sandbox::parse_cpu_millis));
+  app.add_option("--default-disk", options.default_disk,
+                 "a sandbox's disk limit unless its spec gives one, e.g. 10Gi (default none; on "
+                 "the local runtime a limited sandbox's root and /workspace are a tmpfs of that "
+                 "size, charged to its memory)")
+      ->check(quantity_check(hive::sandbox::parse_byte_quantity));
+  app.add_option("--default-nofile", options.default_nofile,
+                 "open files each command in a sandbox may have (RLIMIT_NOFILE, local runtime)")
+      ->check(CLI::Range(64, 1'048'576))
       ->capture_default_str();
   app.add_option("--tombstone-seconds", options.tombstone_seconds,
                  "how long a reaped sandbox stays listed as Terminated with its reason")
@@ -262,6 +301,8 @@ int main(int argc, char** argv) {
 
   hive::server::ServiceOptions service_options{options.default_ttl, options.default_idle,
                                                options.tombstone_seconds, options.warm_pool};
+  service_options.default_resources = {options.default_cpu, options.default_memory,
+                                       options.default_pids, options.default_disk};
   if (backend->kube) {
     service_options.may_reap = [leader = backend->kube->leader.get()] {
       return leader->is_leader();

@@ -42,7 +42,11 @@ Result<void> validate_spec(const SandboxSpec& spec) {
   if (auto r = validate_env(spec.env); !r) return r;
   const Resources& res = spec.resources;
   if (!res.cpu.empty()) {
-    if (auto r = parse_cpu_millis(res.cpu); !r) return r.error().context("resources.cpu");
+    auto millis = parse_cpu_millis(res.cpu);
+    if (!millis) return millis.error().context("resources.cpu");
+    // The kernel's smallest CFS quota is 1 ms of each 100 ms period.
+    if (*millis < 10)
+      return invalid("resources.cpu '" + res.cpu + "' is below the least a sandbox can have, 10m");
   }
   for (const auto& [field, text] :
        {std::pair{"resources.memory", &res.memory}, std::pair{"resources.disk", &res.disk}}) {

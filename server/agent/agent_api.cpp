@@ -210,6 +210,15 @@ void AgentApi::exec(const http::Request& request, http::Reply reply) {
     }
     return reply(http::make_response(request, bhttp::status::created, started->dump()));
   }
+  // A waited exec holds its output in the agent until the end, and the agent's memory is the
+  // sandbox's: past the cap, the streamed exec is the way.
+  if (exec_request->max_output_bytes > kMaxWaitedOutput) {
+    return reply(error_response(
+        request, bhttp::status::bad_request,
+        make_error(Errc::invalid_argument,
+                   "max_output_bytes is at most " + std::to_string(kMaxWaitedOutput) +
+                       " for a waited exec; stream it (Accept: application/x-ndjson) for more")));
+  }
   // Keep only what the reply needs; the request itself is gone once this returns.
   auto version = request.version();
   bool keep_alive = request.keep_alive();

@@ -140,7 +140,8 @@ void ExecJob::on_read(Output& out, bool eof, std::size_t n) {
   auto next = [self, &out, eof] {
     if (!eof) return self->read(out);
     out.open = false;
-    out.pipe.close();
+    boost::system::error_code ignored;
+    out.pipe.close(ignored);
     self->finish_if_done();
   };
   const std::size_t ready = eof ? out.pending.size() : sandbox::utf8_boundary(out.pending);
@@ -153,7 +154,8 @@ void ExecJob::on_read(Output& out, bool eof, std::size_t n) {
 void ExecJob::pump_stdin() {
   if (stdin_writing_ || !stdin_.is_open()) return;
   if (stdin_queue_.empty()) {
-    if (stdin_eof_) stdin_.close();  // EOF: a command reading stdin must not hang
+    boost::system::error_code ignored;
+    if (stdin_eof_) stdin_.close(ignored);  // EOF: a command reading stdin must not hang
     return;
   }
   stdin_writing_ = true;
@@ -164,7 +166,8 @@ void ExecJob::pump_stdin() {
                       self->stdin_queue_.pop_front();
                       if (ec) {  // EPIPE: the command stopped reading; the rest is moot
                         self->stdin_queue_.clear();
-                        self->stdin_.close();
+                        boost::system::error_code ignored;
+                        self->stdin_.close(ignored);
                         return;
                       }
                       self->pump_stdin();
@@ -200,8 +203,11 @@ void ExecJob::on_exit(int status) {
     drain_.expires_after(kDrainGrace);
     drain_.async_wait([self](const boost::system::error_code& ec) {
       if (ec) return;
-      self->stdout_.pipe.cancel();
-      self->stderr_.pipe.cancel();
+      // One of them may have closed already (a background child keeps only stdout open):
+      // the throwing cancel() on a closed descriptor once ended the agent.
+      boost::system::error_code ignored;
+      self->stdout_.pipe.cancel(ignored);
+      self->stderr_.pipe.cancel(ignored);
     });
   }
   finish_if_done();
@@ -221,7 +227,8 @@ void ExecJob::finish_if_done() {
   if (done_ || !exited_ || stdout_.open || stderr_.open) return;
   timeout_.cancel();
   drain_.cancel();
-  stdin_.close();
+  boost::system::error_code ignored;
+  stdin_.close(ignored);
   complete();
 }
 

@@ -23,6 +23,9 @@
 namespace hive::agent {
 
 inline constexpr std::int64_t kDefaultOutputCap = 16 << 20;
+// The most a waited exec may ask to keep of each of stdout and stderr (a streamed one keeps
+// nothing: its cap only bounds what is sent).
+inline constexpr std::int64_t kMaxWaitedOutput = kDefaultOutputCap;
 
 struct ExecDefaults {
   std::string cwd = "/workspace";  // the sandbox's workdir

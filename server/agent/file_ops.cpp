@@ -2,6 +2,8 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -21,7 +23,95 @@ const char* type_of(mode_t mode) {
   return "other";
 }
 
+// openat2 with RESOLVE_NO_MAGICLINKS; where the kernel has no openat2 (before 5.6), open()
+// and the textual and real-path checks below are what stands.
+int open_no_magic_links(const std::string& path, int flags, unsigned mode) {
+  open_how how{};
+  how.flags = static_cast<std::uint64_t>(flags | O_CLOEXEC);
+  how.mode = (flags & O_CREAT) != 0 ? mode : 0;
+  how.resolve = RESOLVE_NO_MAGICLINKS;
+  long fd = syscall(SYS_openat2, AT_FDCWD, path.c_str(), &how, sizeof how);
+  if (fd < 0 && errno == ENOSYS) return open(path.c_str(), flags | O_CLOEXEC, mode);
+  return static_cast<int>(fd);
+}
+
+// Where an open descriptor really leads, as the kernel names it: "/proc/1/environ" for a file
+// reached through /workspace/link -> /proc/self/environ; "pipe:[…]" for no path at all.
+std::string real_path(int fd) {
+  char link[64];
+  std::snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+  std::array<char, 4096> target{};
+  ssize_t n = readlink(link, target.data(), target.size() - 1);
+  return n > 0 ? std::string(target.data(), static_cast<std::size_t>(n)) : std::string();
+}
+
+bool under(const std::string& path, std::string_view dir) {
+  return path.size() >= dir.size() && path.compare(0, dir.size(), dir) == 0 &&
+         (path.size() == dir.size() || path[dir.size()] == '/');
+}
+
+// The agent's own /proc entry, under each name it has.
+bool agents_own(const std::string& path) {
+  for (const auto& dir : {std::string("/proc/self"), std::string("/proc/thread-self"),
+                          "/proc/" + std::to_string(getpid())}) {
+    if (under(path, dir)) return true;
+  }
+  return false;
+}
+
+Error outside(const std::string& path) {
+  return make_error(Errc::forbidden,
+                    "'" + path +
+                        "' leads outside what a sandbox's files may be (the agent's "
+                        "own /proc entry, a descriptor, /proc or /sys)");
+}
+
+// Closes fd and answers the error when the open file is not one a client may have.
+Result<int> admit(int fd, const std::string& path, bool writing, bool directory_ok) {
+  struct stat st {};
+  const std::string real = real_path(fd);
+  Result<int> verdict = fd;
+  if (real.empty() || real.front() != '/' || agents_own(real) || agents_own(path) ||
+      (writing && (under(real, "/proc") || under(real, "/sys")))) {
+    verdict = outside(path);
+  } else if (fstat(fd, &st) != 0) {
+    verdict = file_error("fstat", path, errno);
+  } else if (!S_ISREG(st.st_mode) && !(directory_ok && S_ISDIR(st.st_mode))) {
+    verdict = make_error(Errc::conflict, "'" + path + "' is not a regular file");
+  }
+  if (!verdict) close(fd);
+  return verdict;
+}
+
 }  // namespace
+
+Result<int> open_to_read(const std::string& path, bool directory_ok) {
+  int fd = open_no_magic_links(path, O_RDONLY | O_NONBLOCK, 0);
+  if (fd < 0) return errno == ELOOP ? Result<int>(outside(path)) : file_error("open", path, errno);
+  return admit(fd, path, false, directory_ok);
+}
+
+Result<int> open_to_write(const std::string& path, int flags, unsigned mode) {
+  if (under(path, "/proc") || under(path, "/sys")) return outside(path);
+  int fd = open_no_magic_links(path, flags | O_WRONLY | O_NONBLOCK, mode);
+  if (fd < 0) return errno == ELOOP ? Result<int>(outside(path)) : file_error("open", path, errno);
+  return admit(fd, path, true, false);
+}
+
+Result<void> check_tree_path(const std::string& path) {
+  if (under(path, "/proc") || under(path, "/sys")) return outside(path);
+  int fd = open_no_magic_links(path, O_PATH, 0);
+  if (fd < 0) {
+    if (errno == ELOOP) return outside(path);
+    return {};  // not there (yet): the caller's own call reports it
+  }
+  const std::string real = real_path(fd);
+  close(fd);
+  if (under(real, "/proc") || under(real, "/sys") || real.empty() || real.front() != '/') {
+    return outside(path);
+  }
+  return {};
+}
 
 std::string resolve_path(const std::string& path, const std::string& cwd) {
   std::string out = path.empty() || path.front() != '/' ? cwd + "/" + path : path;
@@ -82,8 +172,9 @@ Json entry_json(const std::string& path, const std::string& name, const struct s
 }
 
 Result<std::string> read_up_to(const std::string& path, std::size_t limit) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return file_error("open", path, errno);
+  auto opened = open_to_read(path);
+  if (!opened) return opened.error();
+  const int fd = *opened;
   std::string data(limit, '\0');
   std::size_t got = 0;
   while (got < data.size()) {
@@ -105,8 +196,9 @@ Result<std::string> read_up_to(const std::string& path, std::size_t limit) {
 Result<std::size_t> write_whole(const std::string& path, std::string_view bytes, bool append) {
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
-  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), 0644);
-  if (fd < 0) return file_error("open", path, errno);
+  auto opened = open_to_write(path, O_CREAT | (append ? O_APPEND : O_TRUNC), 0644);
+  if (!opened) return opened.error();
+  const int fd = *opened;
   std::size_t done = 0;
   while (done < bytes.size()) {
     ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
@@ -123,8 +215,14 @@ Result<std::size_t> write_whole(const std::string& path, std::string_view bytes,
 }
 
 Result<Json> read_directory(const std::string& path) {
-  DIR* dir = opendir(path.c_str());
-  if (dir == nullptr) return file_error("opendir", path, errno);
+  auto opened = open_to_read(path, /*directory_ok=*/true);
+  if (!opened) return opened.error();
+  DIR* dir = fdopendir(*opened);
+  if (dir == nullptr) {
+    int err = errno;
+    close(*opened);
+    return file_error("opendir", path, err);
+  }
   Json entries = Json::array();
   while (auto* item = readdir(dir)) {
     std::string name = item->d_name;

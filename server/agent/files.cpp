@@ -95,20 +95,18 @@ asio::awaitable<bool> get(http::Exchange& exchange, const std::string& path,
       co_return co_await http::answer_error(
           exchange, make_error(Errc::invalid_argument, "'as' must be a plain name"));
     }
+    if (auto r = check_tree_path(path); !r)
+      co_return co_await http::answer_error(exchange, r.error());
     co_return co_await send_tar(exchange, path, name);
   }
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) co_return co_await http::answer_error(exchange, file_error("open", path, errno));
+  auto opened = open_to_read(path, /*directory_ok=*/true);
+  if (!opened) co_return co_await http::answer_error(exchange, opened.error());
+  const int fd = *opened;
   fstat(fd, &st);
   bool again = false;
   if (S_ISDIR(st.st_mode)) {
     close(fd);
     co_return co_await list_directory(exchange, path);
-  }
-  if (!S_ISREG(st.st_mode)) {
-    close(fd);
-    co_return co_await http::answer_error(
-        exchange, make_error(Errc::conflict, "'" + path + "' is not a regular file"));
   }
   again = co_await send_file(exchange, fd, static_cast<std::uint64_t>(st.st_size));
   close(fd);
@@ -143,8 +141,9 @@ asio::awaitable<bool> put_file(http::Exchange& exchange, const std::string& path
   // Written beside the target and renamed over it: a broken upload leaves the old file.
   std::string temporary = path + ".hive-upload-" + std::to_string(getpid()) + "-" +
                           std::to_string(reinterpret_cast<std::uintptr_t>(&exchange) & 0xffffff);
-  int fd = open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-  if (fd < 0) co_return co_await http::answer_error(exchange, file_error("open", path, errno));
+  auto opened = open_to_write(temporary, O_CREAT | O_EXCL, mode);
+  if (!opened) co_return co_await http::answer_error(exchange, opened.error());
+  const int fd = *opened;
   http::BodyReader body(exchange);
   auto written = co_await receive(body, [&](std::string_view data) -> Result<void> {
     while (!data.empty()) {
@@ -230,6 +229,10 @@ asio::awaitable<bool> serve_files(http::Exchange& exchange, const sandbox::Targe
                                           make_error(Errc::invalid_argument, "give ?path=..."));
   }
   const std::string path = resolve_path(path_param->second, defaults.cwd);
+  if (exchange.header().method() != bhttp::verb::get) {
+    if (auto r = check_tree_path(path); !r)
+      co_return co_await http::answer_error(exchange, r.error());
+  }
   const auto flag = [&](const char* name) {
     auto it = target.query.find(name);
     return it != target.query.end() && (it->second == "true" || it->second == "1");

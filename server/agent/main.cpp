@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <string>
 
@@ -40,6 +41,7 @@ struct Options {
   std::string hostname;
   std::string workdir = "/workspace";
   std::vector<int> command_cgroup_fds;
+  int nofile = 0;  // RLIMIT_NOFILE of every command; 0 leaves the agent's own
 };
 
 Result<std::string> read_all(int fd) {
@@ -76,7 +78,7 @@ Result<void> prepare_sandbox(const Options& options) {
     if (auto r = hive::agent::bring_up_loopback(); !r) return r;
     if (auto r = hive::agent::drop_dangerous_capabilities(); !r) return r;
   }
-  return {};
+  return hive::agent::confine_agent();
 }
 
 void report(int fd, const std::string& line) {
@@ -102,10 +104,12 @@ int install_to(const std::string& dir) {
   return 0;
 }
 
-// The Pod's secret, taken out of the environment so no command started here inherits it.
+// The Pod's secret, taken out of the environment so no command started here inherits it,
+// and wiped where it stood: /proc/PID/environ shows the block the process started with.
 std::string take_secret() {
-  const char* value = getenv("HIVE_AGENT_SECRET");
+  char* value = getenv("HIVE_AGENT_SECRET");
   std::string secret = value == nullptr ? "" : value;
+  if (value != nullptr) std::memset(value, 'x', secret.size());
   unsetenv("HIVE_AGENT_SECRET");
   return secret;
 }
@@ -172,6 +176,19 @@ Result<void> listen(asio::io_context& io, const Options& options,
   return {};
 }
 
+// A handler that throws must not end the sandbox: log it and serve on (Asio rethrows a
+// handler's exception from run(), and run() may be called again afterwards).
+void run_until_stopped(asio::io_context& io) {
+  for (;;) {
+    try {
+      io.run();
+      return;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "hive-agent: a handler threw, serving on: %s\n", e.what());
+    }
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -185,6 +202,8 @@ int main(int argc, char** argv) {
   app.add_option("--workdir", options.workdir, "the default directory for commands");
   app.add_option("--command-cgroup-fd", options.command_cgroup_fds,
                  "an inherited cgroup.procs every command joins (repeatable)");
+  app.add_option("--nofile", options.nofile, "RLIMIT_NOFILE of every command (0: the agent's)")
+      ->check(CLI::Range(0, 1 << 20));
   app.add_option("--listen-tcp", options.listen_tcp,
                  "ADDRESS:PORT to listen on (a Pod); needs HIVE_AGENT_SECRET");
   app.add_option("--install-to", options.install_to, "copy this binary into DIR and exit");
@@ -195,6 +214,7 @@ int main(int argc, char** argv) {
   if (!options.install_to.empty()) return install_to(options.install_to);
 
   signal(SIGPIPE, SIG_IGN);
+  hive::agent::set_command_nofile(options.nofile);
   if (auto r = prepare_sandbox(options); !r) {
     report(options.ready_fd, "error: " + r.error().message + "\n");
     return 1;
@@ -223,6 +243,6 @@ int main(int argc, char** argv) {
     io.stop();
   });
   report(options.ready_fd, "ok\n");
-  io.run();
+  run_until_stopped(io);
   return 0;
 }

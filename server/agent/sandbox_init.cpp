@@ -18,6 +18,8 @@
 #include <cstring>
 #include <filesystem>
 
+#include "seccomp.hpp"
+
 namespace hive::agent {
 namespace {
 
@@ -92,6 +94,13 @@ Result<void> apply_op(const std::string& root, const MountOp& op) {
       auto r = do_mount(target.c_str(), target, nullptr, MS_BIND | MS_REC, "");
       return r ? remount_read_only(target) : r;
     }
+    case MountOp::Kind::Mask: {
+      struct stat st {};
+      if (lstat(target.c_str(), &st) != 0) return {};  // not on this kernel
+      if (!S_ISDIR(st.st_mode)) return do_mount("/dev/null", target, nullptr, MS_BIND, "");
+      return do_mount("tmpfs", target, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                      "size=0,mode=555");
+    }
     case MountOp::Kind::Symlink:
       if (symlink(op.source.c_str(), target.c_str()) != 0 && errno != EEXIST) {
         return sys_error("symlink", target, errno);
@@ -141,12 +150,40 @@ Result<void> bring_up_loopback() {
   return {};
 }
 
+namespace {
+
+// Docker's default set less CAP_MKNOD and CAP_NET_RAW.
+constexpr std::array<int, 12> kKeep{
+    CAP_CHOWN,   CAP_DAC_OVERRIDE,     CAP_FOWNER,     CAP_FSETID,
+    CAP_KILL,    CAP_SETGID,           CAP_SETUID,     CAP_SETPCAP,
+    CAP_SETFCAP, CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT, CAP_AUDIT_WRITE};
+
+}  // namespace
+
+Result<void> confine_agent() {
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2]{};
+  if (syscall(SYS_capget, &header, data) != 0) return sys_error("capget", "hive-agent", errno);
+  std::uint32_t keep[2]{};
+  for (int cap : kKeep) keep[cap / 32] |= 1U << (cap % 32);
+  for (int i = 0; i < 2; ++i) {  // never more than it has (a Pod may grant fewer)
+    data[i].permitted &= keep[i];
+    data[i].effective = data[i].permitted;
+    data[i].inheritable = 0;
+  }
+  if (syscall(SYS_capset, &header, data) != 0) return sys_error("capset", "hive-agent", errno);
+  // With the commands' capabilities the agent would be theirs to ptrace, and its /proc/1/fd
+  // theirs to open; not dumpable, it needs CAP_SYS_PTRACE, which nothing here has. (Set after
+  // capset: a change of credentials may reset it.)
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) return sys_error("prctl", "PR_SET_DUMPABLE", errno);
+  if (int err = confine_command(command_filter()); err != 0) {
+    return sys_error("seccomp", "hive-agent", err);
+  }
+  mark_agent_confined();
+  return {};
+}
+
 Result<void> drop_dangerous_capabilities() {
-  // Docker's default set less CAP_MKNOD and CAP_NET_RAW.
-  static constexpr std::array<int, 12> kKeep{
-      CAP_CHOWN,   CAP_DAC_OVERRIDE,     CAP_FOWNER,     CAP_FSETID,
-      CAP_KILL,    CAP_SETGID,           CAP_SETUID,     CAP_SETPCAP,
-      CAP_SETFCAP, CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT, CAP_AUDIT_WRITE};
   for (int cap = 0; cap <= 63; ++cap) {
     if (std::find(kKeep.begin(), kKeep.end(), cap) != kKeep.end()) continue;
     if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0) {

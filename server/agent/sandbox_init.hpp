@@ -17,5 +17,9 @@ Result<void> bring_up_loopback();
 // Drops every capability outside Docker's default set from the bounding set, so no command
 // run later can mount, load modules, make device nodes or open files by handle.
 Result<void> drop_dangerous_capabilities();
+// Once set up, the agent takes the commands' own confinement: their capabilities (effective
+// and permitted, not only the bounding set), no_new_privs, the seccomp filter, and it is not
+// dumpable. Every file and MCP operation it does for a client is then one a command could do.
+Result<void> confine_agent();
 
 }  // namespace hive::agent

@@ -131,6 +131,13 @@ const sock_fprog& command_filter() {
   return prog;
 }
 
+namespace {
+bool g_agent_confined = false;
+}  // namespace
+
+void mark_agent_confined() { g_agent_confined = true; }
+bool agent_confined() { return g_agent_confined; }
+
 int confine_command(const sock_fprog& filter) {
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return errno;
   if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &filter, 0, 0) != 0) return errno;

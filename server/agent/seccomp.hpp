@@ -19,4 +19,9 @@ const sock_fprog& command_filter();
 // safe between vfork and execve. Returns 0 or the errno of the prctl that failed.
 int confine_command(const sock_fprog& filter);
 
+// The agent confines itself once set up (sandbox_init.hpp); its commands then inherit the
+// filter and no_new_privs, and a second copy of the filter would only slow their system calls.
+void mark_agent_confined();
+bool agent_confined();
+
 }  // namespace hive::agent

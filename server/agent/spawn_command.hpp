@@ -45,6 +45,10 @@ int spawn_command(const CommandSpec& spec, pid_t& pid);
 // group, and the other groups an interactive shell puts its jobs in.
 void signal_session(pid_t sid, int sig);
 
+// Every command started from now on gets RLIMIT_NOFILE `limit` (soft and hard; 0 leaves the
+// agent's own): the agent keeps a larger one for its connections and pipes.
+void set_command_nofile(int limit);
+
 // Makes the calling process the last thing the OOM killer would pick.
 void protect_from_oom_killer();
 

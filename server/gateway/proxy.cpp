@@ -6,9 +6,12 @@
 
 #include <array>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
 #include "gateway/agent_client.hpp"
@@ -104,6 +107,61 @@ Error unreachable(const runtime::AgentEndpoint& endpoint, const std::string& wha
                     "the sandbox's agent" + at + " " + what + ": " + ec.message());
 }
 
+// How often a call's agent is asked whether it still answers, and so also how long it has to
+// answer: a stopped (SIGSTOP) or stuck agent ends the call with a 504 after one to two periods.
+constexpr auto kProbePeriod = std::chrono::seconds(3);
+
+struct Probe {
+  bool pending = false, failed = false;
+};
+
+// One health check on a connection of its own, detached: its reads need no cancelling (the
+// stream's own deadline ends them), and the call's watchdog only ever waits on a timer.
+asio::awaitable<void> probe_agent(runtime::AgentEndpoint endpoint, std::shared_ptr<Probe> probe) {
+  Stream stream(co_await asio::this_coro::executor);
+  stream.expires_after(kProbePeriod);
+  auto [ec] = co_await stream.async_connect(agent_address(endpoint), use_tuple);
+  bhttp::response<bhttp::string_body> answer;
+  if (!ec) {
+    bhttp::request<bhttp::empty_body> request{bhttp::verb::get, "/healthz", 11};
+    request.set(bhttp::field::host, "agent");
+    request.keep_alive(false);
+    std::size_t n = 0;
+    std::tie(ec, n) = co_await bhttp::async_write(stream, request, use_tuple);
+    beast::flat_buffer buffer;
+    if (!ec) std::tie(ec, n) = co_await bhttp::async_read(stream, buffer, answer, use_tuple);
+  }
+  probe->pending = false;
+  probe->failed = ec || answer.result() != bhttp::status::ok;
+}
+
+// Runs beside a call until the call's agent stops answering its health check; then calls
+// on_stuck (which closes the call's connection) and returns.
+asio::awaitable<void> until_agent_stuck(const runtime::AgentEndpoint& endpoint,
+                                        std::function<void()> on_stuck) {
+  auto executor = co_await asio::this_coro::executor;
+  asio::steady_timer tick(executor);
+  auto probe = std::make_shared<Probe>();
+  for (;;) {
+    tick.expires_after(kProbePeriod);
+    auto [ec] = co_await tick.async_wait(use_tuple);
+    if (ec) co_return;  // cancelled: the call ended first
+    if (probe->pending || probe->failed) break;
+    probe->pending = true;
+    asio::co_spawn(executor, probe_agent(endpoint, probe), asio::detached);
+  }
+  on_stuck();
+}
+
+Error stuck(const runtime::AgentEndpoint& endpoint) {
+  std::string at =
+      endpoint.host.empty() ? "" : " at " + endpoint.host + ":" + std::to_string(endpoint.port);
+  return make_error(Errc::timeout, "the sandbox's agent" + at +
+                                       " stopped answering (no answer to its health " +
+                                       "check within " + std::to_string(kProbePeriod.count()) +
+                                       " s): it is stopped or stuck; the call was ended");
+}
+
 }  // namespace
 
 http::Response gateway_error(const http::RequestHeader& header, const Error& error,
@@ -162,16 +220,23 @@ asio::awaitable<ProxyOutcome> proxy_to_agent(http::Exchange& exchange,
   bhttp::response_parser<bhttp::buffer_body> response_in;
   response_in.body_limit(boost::none);
   response_in.skip(is_head);
-  std::size_t n = 0;
-  std::tie(ec, n) =
-      co_await bhttp::async_read_header(upstream, upstream_buffer, response_in, use_tuple);
-  if (ec) {
+  bool agent_stuck = false;
+  auto close_upstream = [&upstream, &agent_stuck] {
+    agent_stuck = true;
+    beast::error_code ignored;
+    upstream.socket().close(ignored);
+  };
+  auto header_read =
+      co_await (bhttp::async_read_header(upstream, upstream_buffer, response_in, use_tuple) ||
+                until_agent_stuck(endpoint, close_upstream));
+  ec = header_read.index() == 0 ? std::get<0>(std::get<0>(header_read)) : beast::error_code{};
+  if (ec || agent_stuck) {
     http::RequestHeader header;
     header.version(request_in.get().version());
     header.keep_alive(false);
-    auto error = unreachable(endpoint, "closed the connection", ec);
+    auto error = agent_stuck ? stuck(endpoint) : unreachable(endpoint, "closed the connection", ec);
     co_await http::write_response(exchange.stream, gateway_error(header, error, style));
-    co_return ProxyOutcome{false, 502};
+    co_return ProxyOutcome{false, agent_stuck ? 504u : 502u};
   }
   const unsigned status = response_in.get().result_int();
   bhttp::response<bhttp::buffer_body> response_out;
@@ -188,9 +253,12 @@ asio::awaitable<ProxyOutcome> proxy_to_agent(http::Exchange& exchange,
   response_out.keep_alive(keep_alive);
   // A client that hangs up while the agent is quiet closes the upstream connection too, so
   // the agent learns of it (and ends the command).
+  // An agent that stops answering mid-body ends the relay the same way (the client sees the
+  // body cut short: its status line has gone out already).
   auto outcome =
       co_await (relay(upstream, upstream_buffer, response_in, exchange.stream, response_out) ||
-                http::until_hangup(exchange.stream, [&upstream] { upstream.socket().close(); }));
+                http::until_hangup(exchange.stream, [&upstream] { upstream.socket().close(); }) ||
+                until_agent_stuck(endpoint, close_upstream));
   if (outcome.index() != 0) co_return ProxyOutcome{false, status};
   const bool relayed = !std::get<0>(outcome);
   if (relayed && request_whole && response_in.get().keep_alive() && upstream_buffer.size() == 0) {

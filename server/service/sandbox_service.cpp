@@ -19,6 +19,13 @@ constexpr int kIdAttempts = 5;
 constexpr int kClaimAttempts = 8;
 constexpr auto kHealthTimeout = std::chrono::seconds(1);
 
+void apply_default_resources(sandbox::Resources& resources, const sandbox::Resources& defaults) {
+  if (resources.cpu.empty()) resources.cpu = defaults.cpu;
+  if (resources.memory.empty()) resources.memory = defaults.memory;
+  if (resources.pids == 0) resources.pids = defaults.pids;
+  if (resources.disk.empty()) resources.disk = defaults.disk;
+}
+
 }  // namespace
 
 SandboxService::SandboxService(Store& store, runtime::Runtime& runtime, ServiceOptions options)
@@ -33,6 +40,7 @@ Result<Sandbox> SandboxService::spawn(sandbox::SandboxSpec spec, const RunLater&
   if (spec.idle_timeout_seconds == 0) {
     spec.idle_timeout_seconds = options_.default_idle_timeout_seconds;
   }
+  apply_default_resources(spec.resources, options_.default_resources);
   if (pool_.enabled()) {
     if (auto key = pool_key(spec)) {
       pool_.want(*key, spec);

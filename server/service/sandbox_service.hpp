@@ -28,6 +28,9 @@ struct ServiceOptions {
   std::int64_t tombstone_seconds = 3600;
   // Ready sandboxes kept per spec key once that spec has been asked for; 0 disables pools.
   std::size_t warm_pool_size = 0;
+  // Limits a spec gets where it names none (--default-memory and friends): no sandbox runs
+  // unbounded unless the operator says so.
+  sandbox::Resources default_resources;
   // Whether this replica reaps and refills pools now (the Lease's leader on Kubernetes);
   // unset: always.
   std::function<bool()> may_reap;

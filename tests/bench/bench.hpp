@@ -52,4 +52,8 @@ inline void print(const std::vector<Row>& rows, const Row& floor_row) {
 // stdio server (when tests/interop/everything is installed).
 void bench_mcp(test::TestServer& server, int calls);
 
+// One sandbox attacks everything it can while another's exec latency is sampled; false on an
+// error or when the attacker's own sandbox is lost (bench_hostile.cpp).
+bool hostile(test::TestServer& server, int seconds);
+
 }  // namespace hive::bench

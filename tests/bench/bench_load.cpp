@@ -3,7 +3,9 @@
 // every one must finish with the right output. Soak: mixed spawn/exec/deprovision for a while,
 // sampling the server's descriptors and memory; afterwards nothing may be left. Prints the
 // figures and exits 1 on any error, leftover or growth, so the suite runs it as a test.
+// Hostile: one sandbox attacks while another's exec latency is sampled (bench_hostile.cpp).
 //   hive-load [--sandboxes 100] [--streams 1000] [--soak-seconds 60] [--soak-clients 8]
+//             [--hostile-seconds 0]
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -185,7 +187,7 @@ bool soak(TestServer& server, int seconds, int clients) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  int sandboxes = 100, streams = 1000, soak_seconds = 60, soak_clients = 8;
+  int sandboxes = 100, streams = 1000, soak_seconds = 60, soak_clients = 8, hostile_seconds = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
     int value = std::max(0, std::atoi(argv[i + 1]));
@@ -193,6 +195,7 @@ int main(int argc, char** argv) {
     if (flag == "--streams") streams = value;
     if (flag == "--soak-seconds") soak_seconds = value;
     if (flag == "--soak-clients") soak_clients = std::max(1, value);
+    if (flag == "--hostile-seconds") hostile_seconds = value;
   }
   rlimit files{};  // a thousand streams want a few thousand descriptors here
   if (getrlimit(RLIMIT_NOFILE, &files) == 0) {
@@ -212,6 +215,7 @@ int main(int argc, char** argv) {
     for (const auto& id : ids) (void)server.client().deprovision(id);
   }
   if (soak_seconds > 0) ok = soak(server, soak_seconds, soak_clients) && ok;
+  if (hostile_seconds > 0) ok = hive::bench::hostile(server, hostile_seconds) && ok;
   std::printf("%s\n", ok ? "ok" : "FAILED");
   return ok ? 0 : 1;
 }

@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "process.hpp"
+#include "sandbox_handle.hpp"
 
 using hive::test::TestServer;
 using hive::test::trim;
@@ -16,19 +17,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Sandbox {
-  const TestServer& server;
-  std::string id;
-  hive::test::Outcome sh(const std::string& script) const {
-    return server.hivectl({"exec", id, "--", "sh", "-c", script});
-  }
-};
+using Sandbox = hive::test::SandboxHandle;
 
-Sandbox spawn(const TestServer& server) {
-  auto id = trim(server.hivectl({"spawn"}).out);
-  REQUIRE(!id.empty());
-  return Sandbox{server, id};
-}
+Sandbox spawn(const TestServer& server) { return hive::test::spawn_sandbox(server); }
 
 // A python3 one-liner calling a raw system call and printing its errno name.
 std::string syscall_errno(const std::string& call) {

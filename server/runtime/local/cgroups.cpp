@@ -90,6 +90,19 @@ Result<void> apply_limits(const CgroupHierarchy& h, const std::string& dir,
   return {};
 }
 
+// The sandbox's whole group, the agent's included, gets the memory limit plus the agent's
+// allowance: what the agent does for a client (an upload into /tmp's tmpfs, an output buffer)
+// is charged to the sandbox, never to the host, while "work" alone keeps the spec's figure.
+Result<void> bound_agent(const CgroupHierarchy& h, const std::string& dir,
+                         const sandbox::Resources& res) {
+  bool v2 = h.controller == "unified";
+  if (res.memory.empty() || !(v2 || h.controller == "memory")) return {};
+  auto bytes = sandbox::parse_byte_quantity(res.memory);
+  if (!bytes) return bytes.error();
+  return write_value(dir + (v2 ? "/memory.max" : "/memory.limit_in_bytes"),
+                     std::to_string(*bytes + kAgentMemoryAllowance));
+}
+
 }  // namespace
 
 CgroupLayout parse_cgroup_layout(const std::string& mountinfo, const std::string& own_cgroups) {
@@ -158,9 +171,11 @@ Result<std::vector<std::string>> create_cgroups(const CgroupLayout& layout, cons
         return error;
       }
     }
-    if (auto r = apply_limits(h, work_group(dir), resources); !r) {
+    auto limited = apply_limits(h, work_group(dir), resources);
+    if (limited) limited = bound_agent(h, dir, resources);
+    if (!limited) {
       (void)remove_cgroups(dirs);
-      return r.error();
+      return limited.error();
     }
   }
   return dirs;

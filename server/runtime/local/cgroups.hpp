@@ -30,7 +30,9 @@ CgroupLayout detect_cgroups();
 CgroupLayout parse_cgroup_layout(const std::string& mountinfo, const std::string& own_cgroups);
 
 // Inside every sandbox group, the commands the agent starts go to a child "work" that carries
-// the spec's limits; hive-agent and slirp4netns stay outside it, without limits. A runaway
+// the spec's limits; hive-agent and slirp4netns stay outside it, bounded only by the sandbox
+// group's memory limit (the spec's plus kAgentMemoryAllowance, so what the agent writes for a
+// client is the sandbox's, and an OOM kill in "work" comes first). A runaway
 // command meets the limits and the agent does not: it keeps answering at the memory limit,
 // and under a CPU spin it competes as one peer of all the commands together (equal weights),
 // so exec still answers. Under v1 the agent sits in the sandbox group itself; v2 allows no
@@ -38,6 +40,8 @@ CgroupLayout parse_cgroup_layout(const std::string& mountinfo, const std::string
 // (One cgroup fewer per hierarchy under v1: cgroup creation is serialised by the kernel and
 // shows in a burst of spawns.)
 std::string agent_group(const CgroupLayout& layout, const std::string& sandbox_dir);
+// The sandbox group as a whole (agent and work) may use this much memory past the limit.
+inline constexpr std::int64_t kAgentMemoryAllowance = 64 << 20;
 std::string work_group(const std::string& sandbox_dir);
 
 // Creates the sandbox's groups and applies the spec's limits to "work"; returns the sandbox

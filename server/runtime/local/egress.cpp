@@ -35,6 +35,9 @@ Result<pid_t> start_egress(pid_t sandbox_pid, const std::vector<std::string>& cg
   posix_spawn_file_actions_adddup2(&actions, ready_write.get(), 3);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  // Nothing else of the server's, CLOEXEC or not: a listening socket inherited here would
+  // hold the server's port for as long as the sandbox lives.
+  posix_spawn_file_actions_addclosefrom_np(&actions, 4);
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID);  // not in the server's process group

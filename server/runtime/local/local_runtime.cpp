@@ -18,6 +18,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <spdlog/spdlog.h>
+
 #include "hive/sandbox/codec.hpp"
 #include "runtime/local/egress.hpp"
 #include "runtime/local/spawn.hpp"
@@ -114,7 +116,20 @@ Result<void> check_supported(const sandbox::SandboxSpec& spec) {
   return {};
 }
 
+// What the agent wrote to stderr (an exception it survived, or its last words), into the
+// server's log before the sandbox's directory goes; the first 4 KiB at most.
+void report_agent_log(const std::string& id, const std::string& path) {
+  std::ifstream in(path);
+  std::string text(4096, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\0')) text.pop_back();
+  if (!text.empty()) spdlog::warn("sandbox {}: its agent said: {}", id, text);
+}
+
 }  // namespace
+
+std::string agent_log(const std::string& sandbox_dir) { return sandbox_dir + "/agent.log"; }
 
 ProcStat proc_stat(int pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
@@ -225,6 +240,11 @@ Result<Placement> LocalRuntime::start(const sandbox::Sandbox& sb, const std::str
     disk_bytes = *bytes;
   }
   HostRootPlanInput input{root_mount_, dir + "/workspace", etc_mask_, host_, disk_bytes};
+  if (!sb.spec.resources.memory.empty()) {
+    auto bytes = sandbox::parse_byte_quantity(sb.spec.resources.memory);
+    if (!bytes) return fail(bytes.error());
+    input.memory_bytes = *bytes;
+  }
   if (sb.spec.network == Network::Egress) input.resolv_conf = egress_resolv_conf_;
   const std::string plan = sandbox::dump(to_json(host_root_plan(input)));
   if (write(plan_pipe->write.get(), plan.data(), plan.size()) !=
@@ -245,11 +265,21 @@ Result<Placement> LocalRuntime::start(const sandbox::Sandbox& sb, const std::str
                  sb.id,
                  "--workdir",
                  sb.spec.workdir};
+  if (options_.command_nofile > 0) {
+    launch.argv.push_back("--nofile");
+    launch.argv.push_back(std::to_string(options_.command_nofile));
+  }
   for (std::size_t i = 0; i < launch.command_cgroup_fds.size(); ++i) {
     launch.argv.push_back("--command-cgroup-fd");
     launch.argv.push_back(std::to_string(kAgentCommandCgroupFd + static_cast<int>(i)));
   }
   launch.env = agent_env(sb);
+  UniqueFd null_fd(open("/dev/null", O_RDWR | O_CLOEXEC));
+  UniqueFd log_fd(open(agent_log(dir).c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+  if (!null_fd.valid()) return fail(sys_error("open", "/dev/null", errno));
+  if (!log_fd.valid()) return fail(sys_error("open", agent_log(dir), errno));
+  launch.null_fd = null_fd.get();
+  launch.log_fd = log_fd.get();
   launch.listen_fd = listener->get();
   launch.ready_fd = ready->write.get();
   launch.plan_fd = plan_pipe->read.get();
@@ -295,6 +325,7 @@ Result<void> LocalRuntime::stop(const std::string& id, const nlohmann::json& dat
   if (int slirp = data.value("slirp_pid", 0); slirp > 0) waitpid(slirp, nullptr, WNOHANG);
   std::error_code ec;
   const std::string dir = data.value("dir", sandbox_dir(id));
+  report_agent_log(id, agent_log(dir));
   fs::remove_all(dir, ec);
   if (!cgroups_removed) return cgroups_removed;
   if (ec) return sys_error("remove", dir, ec.value());

@@ -18,6 +18,7 @@ struct LocalRuntimeOptions {
   std::string state_dir;
   std::string agent_path;    // the static hive-agent binary
   int stop_grace_ms = 2000;  // SIGTERM to SIGKILL
+  int command_nofile = 0;    // RLIMIT_NOFILE of each command (the agent's --nofile)
 };
 
 class LocalRuntime : public Runtime {
@@ -51,5 +52,8 @@ struct ProcStat {
   std::string state, start_time;
 };
 ProcStat proc_stat(int pid);
+
+// The agent's stderr, beside (not inside) the sandbox's workspace: what it says before it dies.
+std::string agent_log(const std::string& sandbox_dir);
 
 }  // namespace hive::runtime

@@ -20,7 +20,7 @@ constexpr std::array<std::string_view, 7> kSystemDirs{"usr",   "bin",   "sbin", 
 constexpr std::array<std::string_view, 6> kDevices{"null",   "zero",    "full",
                                                    "random", "urandom", "tty"};
 
-constexpr std::array<std::pair<Kind, std::string_view>, 8> kKindNames{{
+constexpr std::array<std::pair<Kind, std::string_view>, 9> kKindNames{{
     {Kind::Bind, "bind"},
     {Kind::Overlay, "overlay"},
     {Kind::Tmpfs, "tmpfs"},
@@ -29,6 +29,7 @@ constexpr std::array<std::pair<Kind, std::string_view>, 8> kKindNames{{
     {Kind::Mkdir, "mkdir"},
     {Kind::Symlink, "symlink"},
     {Kind::ReadOnly, "read-only"},
+    {Kind::Mask, "mask"},
 }};
 
 MountOp op(Kind kind, std::string source, std::string target, std::string data = "",
@@ -36,14 +37,21 @@ MountOp op(Kind kind, std::string source, std::string target, std::string data =
   return MountOp{kind, std::move(source), std::move(target), std::move(data), read_only};
 }
 
-void add_dev(std::vector<MountOp>& ops) {
+// "mode=1777", with a size when the sandbox has a memory limit.
+std::string tmpfs_options(std::int64_t size_bytes) {
+  std::string options = "mode=1777";
+  if (size_bytes > 0) options += ",size=" + std::to_string(size_bytes);
+  return options;
+}
+
+void add_dev(std::vector<MountOp>& ops, std::int64_t shm_bytes) {
   ops.push_back(op(Kind::Tmpfs, "", "/dev", "mode=755,size=64k"));
   for (auto dev : kDevices) {
     ops.push_back(op(Kind::Bind, "/dev/" + std::string(dev), "/dev/" + std::string(dev)));
   }
   ops.push_back(op(Kind::Devpts, "", "/dev/pts", "newinstance,ptmxmode=0666,mode=620"));
   ops.push_back(op(Kind::Symlink, "pts/ptmx", "/dev/ptmx"));
-  ops.push_back(op(Kind::Tmpfs, "", "/dev/shm", "mode=1777"));
+  ops.push_back(op(Kind::Tmpfs, "", "/dev/shm", tmpfs_options(shm_bytes)));
   ops.push_back(op(Kind::Symlink, "/proc/self/fd", "/dev/fd"));
   ops.push_back(op(Kind::Symlink, "/proc/self/fd/0", "/dev/stdin"));
   ops.push_back(op(Kind::Symlink, "/proc/self/fd/1", "/dev/stdout"));
@@ -51,6 +59,13 @@ void add_dev(std::vector<MountOp>& ops) {
 }
 
 }  // namespace
+
+const std::vector<std::string> kMaskedProcPaths{
+    "/proc/acpi",          "/proc/asound",     "/proc/kcore",       "/proc/keys",
+    "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
+    "/proc/scsi",          "/proc/kallsyms",   "/proc/vmallocinfo"};
+const std::vector<std::string> kReadOnlyProcPaths{"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
+                                                  "/proc/sysrq-trigger"};
 
 MountPlan host_root_plan(const HostRootPlanInput& input) {
   MountPlan plan;
@@ -78,11 +93,14 @@ MountPlan host_root_plan(const HostRootPlanInput& input) {
     ops.push_back(op(Kind::Bind, input.resolv_conf, "/etc/resolv.conf", "", true));
   }
   ops.push_back(op(Kind::Proc, "", "/proc"));
-  // The kernel's sysctls and sysrq are not namespaced: writes there would reach the host.
-  ops.push_back(op(Kind::ReadOnly, "", "/proc/sys"));
-  ops.push_back(op(Kind::ReadOnly, "", "/proc/sysrq-trigger"));
-  add_dev(ops);
-  ops.push_back(op(Kind::Tmpfs, "", "/tmp", "mode=1777"));
+  // Most of /proc is not namespaced: sysctls, sysrq, IRQ affinity reach the host, and some
+  // entries show its kernel's memory.
+  for (const auto& path : kMaskedProcPaths) ops.push_back(op(Kind::Mask, "", path));
+  for (const auto& path : kReadOnlyProcPaths) ops.push_back(op(Kind::ReadOnly, "", path));
+  // Together no more than the limit: the agent's writes there must leave it room to answer.
+  const std::int64_t shm_bytes = input.memory_bytes / 4;
+  add_dev(ops, shm_bytes);
+  ops.push_back(op(Kind::Tmpfs, "", "/tmp", tmpfs_options(input.memory_bytes - shm_bytes)));
   for (const char* dir : {"/var", "/var/tmp", "/run", "/root", "/home"}) {
     ops.push_back(op(Kind::Mkdir, "", dir));
   }

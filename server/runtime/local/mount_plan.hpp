@@ -22,6 +22,8 @@ struct MountOp {
     Mkdir,     // an empty directory
     Symlink,   // target -> source
     ReadOnly,  // make what is mounted at target read-only (skipped if target does not exist)
+    Mask,      // hide target: /dev/null over a file, an empty read-only tmpfs over a directory
+               // (skipped if target does not exist)
   };
   Kind kind = Kind::Mkdir;
   std::string source;
@@ -54,7 +56,17 @@ struct HostRootPlanInput {
   std::int64_t disk_bytes = 0;
   // A host file bound over /etc/resolv.conf (egress sandboxes resolve through slirp4netns).
   std::string resolv_conf;
+  // The sandbox's memory limit in bytes, 0 for none: /tmp and /dev/shm are tmpfs, whose pages
+  // are memory, so together they are sized within it (3/4 and 1/4; a tmpfs's default would
+  // be half the host's RAM each).
+  std::int64_t memory_bytes = 0;
 };
+
+// /proc entries hidden from every sandbox, and those made read-only: the OCI runtime spec's
+// defaults as containerd and Docker apply them, plus /proc/kallsyms and /proc/vmallocinfo
+// (kernel addresses; Docker relies on CAP_SYSLOG being dropped, the agent's reads included).
+extern const std::vector<std::string> kMaskedProcPaths;
+extern const std::vector<std::string> kReadOnlyProcPaths;
 
 // The plan for image "host": system directories read-only, /etc without secrets, fresh /tmp,
 // /proc and a minimal /dev, and /workspace. Never /root, /home or the server's state.

@@ -44,6 +44,11 @@ namespace {
   int ready = fcntl(launch.ready_fd, F_DUPFD_CLOEXEC, 10);
   int plan = fcntl(launch.plan_fd, F_DUPFD_CLOEXEC, 10);
   if (listen < 0 || ready < 0 || plan < 0) child_fail(launch.ready_fd, "dup");
+  // The server's stdio (its log file, or the admin's terminal) must not reach the sandbox:
+  // through /proc/1/fd a tenant could read and write it via the agent.
+  if (dup2(launch.null_fd, 0) < 0 || dup2(launch.null_fd, 1) < 0 || dup2(launch.log_fd, 2) < 0) {
+    child_fail(launch.ready_fd, "dup2 stdio");
+  }
   int groups[kMaxCgroupHierarchies];
   const std::size_t group_count = launch.command_cgroup_fds.size();
   for (std::size_t i = 0; i < group_count; ++i) {

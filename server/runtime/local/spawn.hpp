@@ -28,6 +28,8 @@ struct AgentLaunch {
   int listen_fd = -1;                   // becomes kAgentListenFd
   int ready_fd = -1;                    // the pipe's write end; becomes kAgentReadyFd
   int plan_fd = -1;                     // the pipe's read end; becomes kAgentPlanFd
+  int null_fd = -1;                     // /dev/null: becomes the agent's stdin and stdout
+  int log_fd = -1;                      // the agent's stderr: a host file no sandbox can name
   std::vector<int> cgroup_procs_fds;    // open cgroup.procs files the child joins itself to
   std::vector<int> command_cgroup_fds;  // become kAgentCommandCgroupFd, +1, ... (at most 4)
   int namespaces = 0;                   // CLONE_NEW* flags

@@ -76,6 +76,38 @@ TEST_CASE("the host plan never exposes private host paths", "[unit]") {
   CHECK(find(plan, "/dev/null")->source == "/dev/null");
 }
 
+TEST_CASE("the host plan masks /proc as the OCI defaults do and sizes tmpfs by memory", "[unit]") {
+  auto input = merged_usr_host();
+  auto unlimited = host_root_plan(input);
+  for (const char* masked : {"/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/kallsyms",
+                             "/proc/acpi", "/proc/scsi"}) {
+    INFO(masked);
+    REQUIRE(find(unlimited, masked) != nullptr);
+    CHECK(find(unlimited, masked)->kind == Kind::Mask);
+  }
+  for (const char* read_only : {"/proc/irq", "/proc/bus", "/proc/fs", "/proc/sysrq-trigger"}) {
+    INFO(read_only);
+    REQUIRE(find(unlimited, read_only) != nullptr);
+    CHECK(find(unlimited, read_only)->kind == Kind::ReadOnly);
+  }
+  // Masks come after /proc is mounted, or they would be hidden under it.
+  auto index = [](const MountPlan& plan, const std::string& target) {
+    return std::find_if(plan.ops.begin(), plan.ops.end(),
+                        [&](const MountOp& op) { return op.target == target; }) -
+           plan.ops.begin();
+  };
+  CHECK(index(unlimited, "/proc") < index(unlimited, "/proc/kcore"));
+  CHECK(find(unlimited, "/tmp")->data == "mode=1777");
+
+  input.memory_bytes = 256 << 20;
+  auto limited = host_root_plan(input);
+  CHECK(find(limited, "/tmp")->data == "mode=1777,size=" + std::to_string(192 << 20));
+  CHECK(find(limited, "/dev/shm")->data == "mode=1777,size=" + std::to_string(64 << 20));
+  auto back = mount_plan_from_json(to_json(limited));
+  REQUIRE(back);
+  CHECK(back->ops == limited.ops);
+}
+
 TEST_CASE("a mount plan survives JSON and refuses escaping targets", "[unit]") {
   auto plan = host_root_plan(merged_usr_host());
   auto back = mount_plan_from_json(to_json(plan));
