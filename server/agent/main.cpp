@@ -73,6 +73,9 @@ Result<void> prepare_sandbox(const Options& options) {
   if (!options.hostname.empty()) {
     if (auto r = hive::agent::set_hostname(options.hostname); !r) return r;
   }
+  // A workdir outside /workspace (say /tmp/job) is not in any image: make it, as a claim does.
+  std::error_code ec;
+  std::filesystem::create_directories(options.workdir, ec);
   if (getpid() == 1) {
     hive::agent::protect_from_oom_killer();
     if (auto r = hive::agent::bring_up_loopback(); !r) return r;

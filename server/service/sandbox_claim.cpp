@@ -92,7 +92,8 @@ void SandboxService::drain_pools() {
   }
 }
 
-void SandboxService::want_pool(const sandbox::SandboxSpec& spec) {
+void SandboxService::want_pool(sandbox::SandboxSpec spec) {
+  apply_default_resources(spec.resources, options_.default_resources);
   if (auto key = pool_key(spec)) pool_.want(*key, spec);
 }
 

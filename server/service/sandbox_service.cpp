@@ -19,14 +19,14 @@ constexpr int kIdAttempts = 5;
 constexpr int kClaimAttempts = 8;
 constexpr auto kHealthTimeout = std::chrono::seconds(1);
 
+}  // namespace
+
 void apply_default_resources(sandbox::Resources& resources, const sandbox::Resources& defaults) {
   if (resources.cpu.empty()) resources.cpu = defaults.cpu;
   if (resources.memory.empty()) resources.memory = defaults.memory;
   if (resources.pids == 0) resources.pids = defaults.pids;
   if (resources.disk.empty()) resources.disk = defaults.disk;
 }
-
-}  // namespace
 
 SandboxService::SandboxService(Store& store, runtime::Runtime& runtime, ServiceOptions options)
     : store_(store), runtime_(runtime), options_(options), pool_(options.warm_pool_size) {}

@@ -36,6 +36,10 @@ struct ServiceOptions {
   std::function<bool()> may_reap;
 };
 
+// Fills the limits a spec leaves empty from the server's defaults (spawns and pool specs alike,
+// so a default spawn matches the default pool).
+void apply_default_resources(sandbox::Resources& resources, const sandbox::Resources& defaults);
+
 // Where a call inside a sandbox goes, held for the call's length: while `busy` lives the
 // reaper counts the sandbox as active, and its end restarts the idle clock.
 struct AgentRoute {
@@ -82,7 +86,7 @@ class SandboxService {
   // are re-adopted instead).
   void drain_pools();
   // Keeps a pool for this spec from now on, before anyone asks for one.
-  void want_pool(const sandbox::SandboxSpec& spec);
+  void want_pool(sandbox::SandboxSpec spec);
   // Pools shared by every replica (kubernetes): see WarmPool::share.
   void share_pools(WarmPool::Lister lister) { pool_.share(std::move(lister)); }
   std::string runtime_name() const { return runtime_.name(); }
