@@ -53,6 +53,8 @@ struct Options {
   std::string log_format = "text";
   std::size_t max_streams_per_token = 4096;
   int request_timeout = 60;
+  std::size_t max_connections = 0;  // 0: derived from the descriptor limit
+  std::size_t max_connections_per_address = 0;
   hive::kube::BackendOptions kube;
 };
 
@@ -159,6 +161,38 @@ std::string default_agent_path() {
   std::error_code ec;
   auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
   return (self.parent_path() / "hive-agent").string();
+}
+
+// Each sandbox and connection costs the server descriptors: it takes all it may (the soft
+// limit raised to the hard one), and caps what clients may hold of them, unless told.
+hive::http::ConnectionCaps connection_caps(const Options& options) {
+  rlimit files{};
+  std::uint64_t descriptors = 1024;
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0) {
+    if (files.rlim_cur < files.rlim_max) {
+      files.rlim_cur = files.rlim_max;
+      setrlimit(RLIMIT_NOFILE, &files);
+      getrlimit(RLIMIT_NOFILE, &files);
+    }
+    descriptors = files.rlim_cur == RLIM_INFINITY ? std::uint64_t{1} << 20 : files.rlim_cur;
+  }
+  auto caps = hive::http::default_caps(descriptors);
+  if (options.max_connections > 0) {
+    caps.total = options.max_connections;
+    caps.per_address = std::max<std::size_t>(caps.total / 4, 1);
+  }
+  if (options.max_connections_per_address > 0) {
+    caps.per_address = options.max_connections_per_address;
+  }
+  if (auto safe = hive::http::default_caps(descriptors).total; caps.total > safe) {
+    spdlog::warn(
+        "--max-connections {} is past the {} that a limit of {} descriptors keeps "
+        "safe: a flood may leave the server without descriptors for its own work",
+        caps.total, safe, descriptors);
+  }
+  spdlog::info("descriptor limit {}: at most {} client connections, {} per address", descriptors,
+               caps.total, caps.per_address);
+  return caps;
 }
 
 // "127.0.0.1:7070" or "[::1]:7070" -> endpoint.
@@ -271,6 +305,15 @@ int main(int argc, char** argv) {
                  "seconds a client has to send a request's header and body (408 past it)")
       ->check(CLI::Range(1, 3600))
       ->capture_default_str();
+  app.add_option("--max-connections", options.max_connections,
+                 "client connections open at once; past it a new one is answered 503 and "
+                 "closed (default: from the descriptor limit, keeping a reserve for the "
+                 "server's own calls to agents, store and health checks)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 24));
+  app.add_option("--max-connections-per-address", options.max_connections_per_address,
+                 "client connections one address may hold open (default: a quarter of "
+                 "--max-connections)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 24));
   add_kube_options(app, options.kube);
   CLI11_PARSE(app, argc, argv);
   signal(SIGPIPE, SIG_IGN);
@@ -278,12 +321,7 @@ int main(int argc, char** argv) {
   spdlog::set_default_logger(spdlog::stderr_color_mt("hive-server"));
   hive::server::set_log_format(options.log_format == "json" ? hive::server::LogFormat::Json
                                                             : hive::server::LogFormat::Text);
-  // Each sandbox costs the server a few descriptors (agent connections); take what we may.
-  rlimit files{};
-  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
-    files.rlim_cur = files.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &files);
-  }
+  auto caps = connection_caps(options);
   if (options.agent_path.empty()) options.agent_path = default_agent_path();
 
   auto endpoint = parse_listen(options.listen);
@@ -351,8 +389,10 @@ int main(int argc, char** argv) {
   auto api = std::make_shared<hive::server::Api>(service, std::move(api_options), workers);
   hive::http::Limits limits;
   limits.request_timeout = std::chrono::seconds(options.request_timeout);
+  hive::http::Admission admission{std::make_shared<hive::http::ConnectionLimit>(caps),
+                                  [](const std::string& line) { spdlog::warn("{}", line); }};
   std::make_shared<hive::http::Listener<tcp>>(
-      std::move(acceptor), [&io] { return io.next(); }, api, limits)
+      std::move(acceptor), [&io] { return io.next(); }, api, limits, std::move(admission))
       ->start();
 
   asio::signal_set signals(io.first(), SIGTERM, SIGINT);

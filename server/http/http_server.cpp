@@ -90,15 +90,20 @@ std::string rejection_body(beast::error_code ec, bool too_large) {
   return sandbox::dump(sandbox::to_json(error));
 }
 
-asio::awaitable<void> serve(Stream stream, std::shared_ptr<Service> service, Limits limits) {
+asio::awaitable<void> serve(Stream stream, std::shared_ptr<Service> service, Limits limits,
+                            std::shared_ptr<void> slot) {
   beast::flat_buffer buffer;
+  bool first = true;
   try {
     for (;;) {
       bhttp::request_parser<bhttp::empty_body> parser;
       parser.header_limit(limits.header_bytes);
       parser.body_limit(boost::none);  // each route sets its own
       if (buffer.size() == 0) {        // idle until the next request's first bytes...
-        stream.expires_after(limits.idle_timeout);
+        // A connection that never says anything holds a descriptor: no longer than a request.
+        stream.expires_after(first ? std::min(limits.idle_timeout, limits.request_timeout)
+                                   : limits.idle_timeout);
+        first = false;
         auto [idle_ec, got] = co_await stream.async_read_some(buffer.prepare(4096), use_tuple);
         if (idle_ec) break;
         buffer.commit(got);
@@ -127,6 +132,7 @@ asio::awaitable<void> serve(Stream stream, std::shared_ptr<Service> service, Lim
   }
   beast::error_code ignored;
   stream.socket().shutdown(asio::socket_base::shutdown_send, ignored);
+  slot.reset();  // a moment before the socket closes (the frame's end): the reserve covers it
 }
 
 }  // namespace hive::http

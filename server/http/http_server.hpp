@@ -20,9 +20,12 @@
 #include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+
+#include "admission.hpp"
 
 namespace hive::http {
 
@@ -43,8 +46,10 @@ inline constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 struct Limits {
   std::uint64_t body_bytes = 16 << 20;  // for bodies read whole; streams set their own
   std::uint32_t header_bytes = 16 << 10;
-  std::chrono::seconds idle_timeout{60};     // waiting for the next request on a kept-alive socket
-  std::chrono::seconds request_timeout{60};  // for the body of a request read whole
+  std::chrono::seconds idle_timeout{60};  // waiting for the next request on a kept-alive socket
+  // For a request's header and a body read whole; also for the first bytes of a new
+  // connection, which is a slow client, not an idle one, while it says nothing.
+  std::chrono::seconds request_timeout{60};
 };
 
 // Whether the client asked to keep the connection (HTTP/1.1 unless "close", 1.0 if asked).
@@ -83,8 +88,16 @@ class Service {
 };
 
 // Serves requests on a connected socket until the peer closes, goes idle, or a response says
-// Connection: close.
-asio::awaitable<void> serve(Stream stream, std::shared_ptr<Service> service, Limits limits);
+// Connection: close. `slot` (a ConnectionLimit's) is held until then.
+asio::awaitable<void> serve(Stream stream, std::shared_ptr<Service> service, Limits limits,
+                            std::shared_ptr<void> slot = nullptr);
+
+// What a Listener admits: TCP connections within the caps (none: all of them), and where it
+// reports trouble, a line per episode (refusals past a cap, accept() out of descriptors).
+struct Admission {
+  std::shared_ptr<ConnectionLimit> connections;
+  std::function<void(const std::string&)> warn;
+};
 
 // io_contexts each run by one thread of their own, connections spread over them: a connection
 // lives on one thread from accept to close, so no handler waits on a lock or a wake-up of
@@ -106,17 +119,21 @@ class IoPool {
 };
 
 // Accepts connections on an open acceptor (TCP or Unix) and serves each on an executor from
-// `executors` (one context's, so one thread's).
+// `executors` (one context's, so one thread's). Past a cap of `admission` a connection is
+// answered 503 and closed at once rather than queued; when accept() fails for want of
+// descriptors it pauses (50 ms, doubling to 1 s) instead of spinning on the ready listener.
 template <class Protocol>
 class Listener : public std::enable_shared_from_this<Listener<Protocol>> {
  public:
   using Executors = std::function<asio::any_io_executor()>;
   Listener(typename Protocol::acceptor acceptor, Executors executors,
-           std::shared_ptr<Service> service, Limits limits = {})
+           std::shared_ptr<Service> service, Limits limits = {}, Admission admission = {})
       : acceptor_(std::move(acceptor)),
+        pause_(acceptor_.get_executor()),
         executors_(std::move(executors)),
         service_(std::move(service)),
-        limits_(limits) {}
+        limits_(limits),
+        admission_(std::move(admission)) {}
 
   void start() { do_accept(); }
 
@@ -126,8 +143,26 @@ class Listener : public std::enable_shared_from_this<Listener<Protocol>> {
         executors_(), beast::bind_front_handler(&Listener::on_accept, this->shared_from_this()));
   }
 
+  static constexpr auto kFirstPause = std::chrono::milliseconds(50);
+  static constexpr auto kLongestPause = std::chrono::seconds(1);
+
   void on_accept(beast::error_code ec, typename Protocol::socket socket) {
     if (ec == asio::error::operation_aborted) return;
+    if (ec && out_of_resources(ec)) return pause(ec);
+    pause_for_ = kFirstPause;
+    std::shared_ptr<void> slot;
+    if (!ec && !admit(socket, slot)) {
+      refuse(socket.native_handle());
+      if (refusals_.occur()) {
+        warn("connection cap reached (" + std::to_string(admission_.connections->open()) +
+             " open; at most " + std::to_string(admission_.connections->caps().total) +
+             " in total, " + std::to_string(admission_.connections->caps().per_address) +
+             " per address): new connections are answered 503 until it clears "
+             "(logged once per episode)");
+      }
+      do_accept();
+      return;  // the socket closes here
+    }
     if (!ec) {
       if constexpr (std::is_same_v<Protocol, asio::ip::tcp>) {
         socket.set_option(asio::ip::tcp::no_delay(true), ec);  // answers go out at once
@@ -138,17 +173,55 @@ class Listener : public std::enable_shared_from_this<Listener<Protocol>> {
           executor, asio::generic::stream_protocol(protocol.family(), protocol.protocol()),
           socket.release(ec));
       if (!ec) {
-        asio::co_spawn(executor, serve(Stream(std::move(generic)), service_, limits_),
+        asio::co_spawn(executor,
+                       serve(Stream(std::move(generic)), service_, limits_, std::move(slot)),
                        asio::detached);
       }
     }
     do_accept();
   }
 
+  // Takes a slot for a TCP connection within the caps; false past one.
+  bool admit(typename Protocol::socket& socket, std::shared_ptr<void>& slot) {
+    if constexpr (std::is_same_v<Protocol, asio::ip::tcp>) {
+      if (!admission_.connections) return true;
+      beast::error_code ec;
+      auto peer = socket.remote_endpoint(ec);
+      if (ec) return true;  // gone already: its first read ends it
+      slot = admission_.connections->admit(peer.address());
+      return slot != nullptr;
+    } else {
+      return true;
+    }
+  }
+
+  // The listener stays readable while accept() fails, so accepting again at once would spin
+  // at full CPU: wait for descriptors to free up, the pending connections kept in the backlog.
+  void pause(beast::error_code ec) {
+    if (exhausted_.occur()) {
+      warn("accept: " + ec.message() +
+           ": pausing accepts (50 ms, doubling to 1 s) until descriptors free up (logged once "
+           "per episode)");
+    }
+    pause_.expires_after(pause_for_);
+    pause_for_ = std::min<std::chrono::steady_clock::duration>(pause_for_ * 2, kLongestPause);
+    pause_.async_wait([self = this->shared_from_this()](beast::error_code wait_ec) {
+      if (!wait_ec) self->do_accept();
+    });
+  }
+
+  void warn(const std::string& line) {
+    if (admission_.warn) admission_.warn(line);
+  }
+
   typename Protocol::acceptor acceptor_;
+  asio::steady_timer pause_;
+  std::chrono::steady_clock::duration pause_for_ = kFirstPause;
   Executors executors_;
   std::shared_ptr<Service> service_;
   Limits limits_;
+  Admission admission_;
+  Episode refusals_, exhausted_;
 };
 
 }  // namespace hive::http

@@ -22,6 +22,11 @@ struct AgentEndpoint {
   std::string secret;
 };
 
+// Whether a sandbox's agent still exists. `unknown` when the runtime could not tell (out of
+// file descriptors, its view of the cluster stale): a sandbox is failed only on evidence that
+// its agent is gone, never because a probe could not be made.
+enum class Liveness { alive, gone, unknown };
+
 struct Placement {
   nlohmann::json runtime_data = nlohmann::json::object();  // stored with the record
   AgentEndpoint endpoint;
@@ -40,8 +45,9 @@ class Runtime {
   virtual Result<void> stop(const std::string& id, const nlohmann::json& runtime_data) = 0;
   virtual AgentEndpoint endpoint(const std::string& id,
                                  const nlohmann::json& runtime_data) const = 0;
-  // After a server restart: whether the sandbox's agent process still exists.
-  virtual bool alive(const std::string& id, const nlohmann::json& runtime_data) = 0;
+  // Whether the sandbox's agent process still exists (the reaper's check, and after a server
+  // restart).
+  virtual Liveness liveness(const std::string& id, const nlohmann::json& runtime_data) = 0;
   // Why a running sandbox is in trouble: "oom" (a process was killed at the memory limit),
   // "pids-limit" (a fork failed at the process limit), "disk-full"; "" when it is fine.
   virtual std::string condition(const std::string& id, const nlohmann::json& runtime_data) = 0;

@@ -2,7 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
+#include <string_view>
 
 #include "gateway/agent_client.hpp"
 #include "hive/sandbox/codec.hpp"
@@ -11,6 +13,7 @@
 namespace hive::server {
 namespace {
 
+using runtime::Liveness;
 using sandbox::Sandbox;
 using sandbox::State;
 using Clock = std::chrono::system_clock;
@@ -18,6 +21,16 @@ using Clock = std::chrono::system_clock;
 constexpr int kIdAttempts = 5;
 constexpr int kClaimAttempts = 8;
 constexpr auto kHealthTimeout = std::chrono::seconds(1);
+constexpr const char* kTeardownFailed = "teardown-failed";
+
+bool teardown_pending(const Record& record) {
+  return record.sandbox.state == State::Failed && record.sandbox.reason == kTeardownFailed;
+}
+
+// After the n-th failed teardown: 1 s, 2 s, 4 s ... up to a minute.
+std::chrono::seconds teardown_backoff(int attempts) {
+  return std::chrono::seconds(std::min(60, 1 << std::clamp(attempts - 1, 0, 6)));
+}
 
 }  // namespace
 
@@ -188,11 +201,22 @@ Result<void> SandboxService::tear_down(Record& record) {
   auto stopped = runtime_.stop(id, record.runtime_data);
   forget_activity(id);
   if (!stopped) {
-    record.sandbox.state = State::Failed;
-    record.sandbox.reason = "teardown-failed";
+    mark_teardown_failed(record, stopped.error());
     (void)store_.update(record);
   }
   return stopped;
+}
+
+// Kept, and retried by the reaper until the sandbox is gone; the reason it was being taken
+// down comes back once it is.
+void SandboxService::mark_teardown_failed(Record& record, const Error& error) {
+  record.runtime_data["teardown_reason"] =
+      record.sandbox.reason.empty() ? "deleted" : record.sandbox.reason;
+  record.runtime_data["teardown_attempts"] = 1;
+  record.runtime_data["teardown_retry_at"] = to_rfc3339(Clock::now() + teardown_backoff(1));
+  record.sandbox.state = State::Failed;
+  record.sandbox.reason = kTeardownFailed;
+  spdlog::warn("teardown of sandbox {} failed, will retry: {}", record.sandbox.id, error.message);
 }
 
 void SandboxService::forget_activity(const std::string& id) {
@@ -297,6 +321,10 @@ int SandboxService::reap_due(Clock::time_point now) {
   int reaped = 0;
   for (auto& record : *records) {
     const Sandbox& sb = record.sandbox;
+    if (teardown_pending(record)) {
+      retry_teardown(std::move(record), now);
+      continue;
+    }
     if (is_pooled(record)) continue;  // its clocks start when it is claimed
     if (sandbox::is_final(sb.state)) {
       auto reaped_at = from_rfc3339(record.runtime_data.value("reaped_at", ""));
@@ -321,8 +349,14 @@ int SandboxService::reap_due(Clock::time_point now) {
                now - last >= std::chrono::seconds(sb.spec.idle_timeout_seconds) &&
                idle_at_agent(record, now)) {
       reason = "idle";
-    } else if (check_agents && !runtime_.alive(sb.id, record.runtime_data)) {
-      reason = "agent-exit";
+    } else if (check_agents && runtime_.liveness(sb.id, record.runtime_data) == Liveness::gone) {
+      reason = "agent-exit";  // evidence only: a check that could not be made is no answer
+    }
+    if (reason != nullptr && reason != std::string_view("agent-exit") &&
+        runtime_.liveness(sb.id, record.runtime_data) == Liveness::unknown) {
+      // A teardown that cannot tell the agent's process from another would leave it running
+      // without its directory: wait for a tick that can (out of descriptors now, most likely).
+      continue;
     }
     if (reason != nullptr) {
       terminate(std::move(record), reason);
@@ -330,6 +364,41 @@ int SandboxService::reap_due(Clock::time_point now) {
     }
   }
   return reaped;
+}
+
+// A teardown that failed, tried again once its back-off has passed; on success the record
+// ends as the teardown meant it to (a tombstone with the reaper's reason, or gone for a
+// deprovision).
+void SandboxService::retry_teardown(Record record, Clock::time_point now) {
+  auto& data = record.runtime_data;
+  const std::string& id = record.sandbox.id;
+  auto due = from_rfc3339(data.value("teardown_retry_at", ""));
+  if (due && now < *due) return;
+  if (runtime_.liveness(id, data) == Liveness::unknown) return;  // see reap_due
+  const int attempts = data.value("teardown_attempts", 0) + 1;
+  forget_agent(runtime_.endpoint(id, data));
+  if (auto stopped = runtime_.stop(id, data); !stopped) {
+    data["teardown_attempts"] = attempts;
+    data["teardown_retry_at"] = to_rfc3339(now + teardown_backoff(attempts));
+    (void)store_.update(record);
+    spdlog::warn("teardown of sandbox {} failed again (attempt {}): {}", id, attempts,
+                 stopped.error().message);
+    return;
+  }
+  const std::string reason = data.value("teardown_reason", "deleted");
+  if (!data.contains("reaped_at")) {  // a deprovision's, which removes the record
+    (void)store_.remove(id);
+    spdlog::info("sandbox {} torn down (attempt {}), record removed", id, attempts);
+    return;
+  }
+  for (const char* key : {"teardown_reason", "teardown_attempts", "teardown_retry_at"}) {
+    data.erase(key);
+  }
+  record.sandbox.state = reason == "agent-exit" ? State::Failed : State::Terminated;
+  record.sandbox.reason = reason;
+  data["reaped_at"] = to_rfc3339(now);  // the tombstone's time starts now
+  (void)store_.update(record);
+  spdlog::info("sandbox {} torn down (attempt {}): {}", id, attempts, reason);
 }
 
 // The last word on idleness is the agent's: with several replicas (kubernetes) this one may
@@ -372,7 +441,12 @@ void SandboxService::adopt_all() {
   for (auto& record : *records) {
     const auto& sb = record.sandbox;
     if (sandbox::is_final(sb.state)) continue;
-    if (sb.state == State::Running && runtime_.alive(sb.id, record.runtime_data)) {
+    auto liveness =
+        sb.state == State::Running ? runtime_.liveness(sb.id, record.runtime_data) : Liveness::gone;
+    if (liveness == Liveness::unknown) {
+      spdlog::warn("cannot tell whether the agent of sandbox {} lives; kept for the reaper", sb.id);
+    }
+    if (liveness != Liveness::gone) {
       if (is_pooled(record)) {
         readopt_pooled(record);
         continue;
@@ -388,14 +462,19 @@ void SandboxService::adopt_all() {
       continue;
     }
     bool was_starting = sb.state == State::Starting || sb.state == State::Pending;
-    (void)runtime_.stop(sb.id, record.runtime_data);
-    if (was_starting) {
+    auto stopped = runtime_.stop(sb.id, record.runtime_data);
+    if (was_starting && stopped) {
       (void)store_.remove(sb.id);
       spdlog::warn("removed sandbox {}: its spawn was cut off", sb.id);
       continue;
     }
     record.sandbox.state = State::Failed;
-    record.sandbox.reason = sb.state == State::Terminating ? "deleted" : "agent-exit";
+    record.sandbox.reason =
+        was_starting || sb.state == State::Terminating ? "deleted" : "agent-exit";
+    if (!stopped) {
+      if (!was_starting) record.runtime_data["reaped_at"] = now_rfc3339();  // then a tombstone
+      mark_teardown_failed(record, stopped.error());
+    }
     (void)store_.update(record);
     spdlog::warn("sandbox {} is Failed ({}): its agent is gone", sb.id, record.sandbox.reason);
   }

@@ -130,8 +130,13 @@ class SandboxService {
   sandbox::Sandbox with_activity(sandbox::Sandbox sandbox);
   void terminate(Record record, const std::string& reason);
   // Marks the record Terminating and takes the sandbox down; on failure the record is Failed
-  // ("teardown-failed"). Its agent connections and idle clock are forgotten either way.
+  // ("teardown-failed") and the reaper retries until it is down. Its agent connections and idle
+  // clock are forgotten either way.
   Result<void> tear_down(Record& record);
+  // Leaves the record Failed ("teardown-failed") for the reaper to retry (not stored here).
+  void mark_teardown_failed(Record& record, const Error& error);
+  // The reaper's retry of a teardown that failed, after its back-off.
+  void retry_teardown(Record record, std::chrono::system_clock::time_point now);
   void forget_activity(const std::string& id);
   bool idle_at_agent(const Record& record, std::chrono::system_clock::time_point now);
 

@@ -4,12 +4,20 @@
 // sampling the server's descriptors and memory; afterwards nothing may be left. Prints the
 // figures and exits 1 on any error, leftover or growth, so the suite runs it as a test.
 // Hostile: one sandbox attacks while another's exec latency is sampled (bench_hostile.cpp).
+// Flood: N idle connections from 127.0.0.2-17 (a hostile tenant needs no token for that),
+// then an API call and an exec timed from 127.0.0.1 while they stay open; every sandbox must
+// survive.
 //   hive-load [--sandboxes 100] [--streams 1000] [--soak-seconds 60] [--soak-clients 8]
-//             [--hostile-seconds 0]
+//             [--hostile-seconds 0] [--flood N]   (alone: --flood 3000 --streams 0 --soak-seconds
+//             0)
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -184,10 +192,80 @@ bool soak(TestServer& server, int seconds, int clients) {
   return errors == 0 && leftover == 0 && dirs == 0 && fds_flat && rss_flat;
 }
 
+// Returns whether the sandboxes all came through a flood of `count` idle connections. Calls
+// refused while the flood fills the server's caps (a 503) are figures, not failures.
+bool flood(const TestServer& server, const std::vector<std::string>& ids, int count) {
+  const auto colon = server.url().rfind(':');
+  const int port = std::stoi(server.url().substr(colon + 1));
+  std::vector<int> fds;
+  const auto started = Clock::now();
+  for (int i = 0; i < count; ++i) {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) break;
+    fds.push_back(fd);
+    sockaddr_in from{}, to{};
+    from.sin_family = to.sin_family = AF_INET;
+    from.sin_addr.s_addr = htonl((127u << 24) | static_cast<std::uint32_t>(2 + i % 16));
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    to.sin_port = htons(static_cast<std::uint16_t>(port));
+    (void)bind(fd, reinterpret_cast<const sockaddr*>(&from), sizeof from);
+    (void)connect(fd, reinterpret_cast<const sockaddr*>(&to), sizeof to);
+  }
+  const double opening = std::chrono::duration<double>(Clock::now() - started).count();
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  int held = 0;  // neither answered nor closed by the server
+  for (int fd : fds) {
+    char byte = 0;
+    if (recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) < 0 && errno == EAGAIN) ++held;
+  }
+  auto client = server.client();
+  hive::bench::Micros health, exec;
+  int errors = 0;
+  std::string first_error;
+  ExecRequest echo;
+  echo.argv = {"echo", "ok"};
+  for (int round = 0; round < 10; ++round) {
+    auto at = Clock::now();
+    if (auto v = client.version(); !v) {
+      ++errors;
+      if (first_error.empty()) first_error = v.error().message;
+    }
+    health.push_back(std::chrono::duration<double, std::micro>(Clock::now() - at).count());
+    const auto& id = ids[static_cast<std::size_t>(round) % ids.size()];
+    at = Clock::now();
+    auto out = client.exec(id, echo);
+    if (!out || out->stdout_data != "ok\n") {
+      ++errors;
+      if (first_error.empty()) {
+        first_error = out ? "output '" + out->stdout_data + "'" : out.error().message;
+      }
+    }
+    exec.push_back(std::chrono::duration<double, std::micro>(Clock::now() - at).count());
+  }
+  const long fds_during = open_fds(server.pid());
+  for (int fd : fds) close(fd);
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  int lost = 0;
+  for (const auto& id : ids) {
+    auto sb = client.get(id);
+    if (!sb || sb->state != hive::sandbox::State::Running) ++lost;
+  }
+  std::printf("flood: %zu idle connections opened in %.2f s, %d held by the server (its fds %ld)\n",
+              fds.size(), opening, held, fds_during);
+  std::printf(
+      "      during it from 127.0.0.1: version p50 %.1f ms p99 %.1f ms, exec p50 %.1f ms "
+      "p99 %.1f ms, %d errors; after it %d of %zu sandboxes not Running\n",
+      percentile(health, 0.5) / 1000, percentile(health, 0.99) / 1000, percentile(exec, 0.5) / 1000,
+      percentile(exec, 0.99) / 1000, errors, lost, ids.size());
+  if (!first_error.empty()) std::printf("      first error: %s\n", first_error.c_str());
+  return lost == 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  int sandboxes = 100, streams = 1000, soak_seconds = 60, soak_clients = 8, hostile_seconds = 0;
+  int sandboxes = 100, streams = 1000, soak_seconds = 60, soak_clients = 8, hostile_seconds = 0,
+      flood_count = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
     int value = std::max(0, std::atoi(argv[i + 1]));
@@ -196,6 +274,7 @@ int main(int argc, char** argv) {
     if (flag == "--soak-seconds") soak_seconds = value;
     if (flag == "--soak-clients") soak_clients = std::max(1, value);
     if (flag == "--hostile-seconds") hostile_seconds = value;
+    if (flag == "--flood") flood_count = value;
   }
   rlimit files{};  // a thousand streams want a few thousand descriptors here
   if (getrlimit(RLIMIT_NOFILE, &files) == 0) {
@@ -204,6 +283,12 @@ int main(int argc, char** argv) {
   }
   bool ok = true;
   TestServer server;
+  if (flood_count > 0) {
+    auto ids = spawn_many(server, std::min(sandboxes, 8));
+    std::erase(ids, "");
+    ok = !ids.empty() && flood(server, ids, flood_count);
+    for (const auto& id : ids) (void)server.client().deprovision(id);
+  }
   if (streams > 0) {
     auto ids = spawn_many(server, sandboxes);
     std::erase(ids, "");
@@ -211,7 +296,7 @@ int main(int argc, char** argv) {
       std::printf("load: only %zu of %d sandboxes spawned\n", ids.size(), sandboxes);
       return 1;
     }
-    ok = load(server, ids, streams) == 0;
+    ok = load(server, ids, streams) == 0 && ok;
     for (const auto& id : ids) (void)server.client().deprovision(id);
   }
   if (soak_seconds > 0) ok = soak(server, soak_seconds, soak_clients) && ok;

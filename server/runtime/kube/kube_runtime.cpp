@@ -228,10 +228,11 @@ runtime::AgentEndpoint KubeRuntime::endpoint(const std::string& id,
   return endpoint;
 }
 
-bool KubeRuntime::alive(const std::string& id, const json&) {
-  if (!cache_.health()) return true;  // not knowing is not a reason to reap
+runtime::Liveness KubeRuntime::liveness(const std::string& id, const json&) {
+  using runtime::Liveness;
+  if (!cache_.health()) return Liveness::unknown;  // a stale cache is no evidence
   auto pod = cache_.get(id);
-  return pod && !terminal(*pod);
+  return pod && !terminal(*pod) ? Liveness::alive : Liveness::gone;
 }
 
 std::string KubeRuntime::condition(const std::string& id, const json&) {

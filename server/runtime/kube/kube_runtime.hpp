@@ -47,7 +47,7 @@ class KubeRuntime : public runtime::Runtime {
   Result<void> stop(const std::string& id, const nlohmann::json& runtime_data) override;
   runtime::AgentEndpoint endpoint(const std::string& id,
                                   const nlohmann::json& runtime_data) const override;
-  bool alive(const std::string& id, const nlohmann::json& runtime_data) override;
+  runtime::Liveness liveness(const std::string& id, const nlohmann::json& runtime_data) override;
   std::string condition(const std::string& id, const nlohmann::json& runtime_data) override;
 
   // The Pod a sandbox runs in (exposed for the tests' and the benchmark's checks).

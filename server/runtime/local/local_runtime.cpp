@@ -22,6 +22,7 @@
 
 #include "hive/sandbox/codec.hpp"
 #include "runtime/local/egress.hpp"
+#include "runtime/local/process_liveness.hpp"
 #include "runtime/local/spawn.hpp"
 #include "util/unique_fd.hpp"
 
@@ -350,12 +351,12 @@ std::string LocalRuntime::condition(const std::string&, const nlohmann::json& da
   return "";
 }
 
-bool LocalRuntime::alive(const std::string&, const nlohmann::json& data) {
-  int pid = data.value("pid", 0);
-  if (pid <= 0 || kill(pid, 0) != 0) return false;
-  // A zombie is dead; a different start time means the pid now belongs to someone else.
-  auto stat = proc_stat(pid);
-  return stat.state != "Z" && stat.start_time == data.value("start_time", "");
+Liveness LocalRuntime::liveness(const std::string&, const nlohmann::json& data) {
+  return process_liveness(data.value("pid", 0), data.value("start_time", ""));
+}
+
+bool LocalRuntime::alive(const std::string& id, const nlohmann::json& data) {
+  return liveness(id, data) == Liveness::alive;
 }
 
 }  // namespace hive::runtime

@@ -30,10 +30,12 @@ class LocalRuntime : public Runtime {
   Result<Placement> start(const sandbox::Sandbox& sandbox, const std::string& pool) override;
   Result<void> stop(const std::string& id, const nlohmann::json& runtime_data) override;
   AgentEndpoint endpoint(const std::string& id, const nlohmann::json& runtime_data) const override;
-  bool alive(const std::string& id, const nlohmann::json& runtime_data) override;
+  Liveness liveness(const std::string& id, const nlohmann::json& runtime_data) override;
   std::string condition(const std::string& id, const nlohmann::json& runtime_data) override;
 
  private:
+  // Known to be alive: stop() signals only a process it can tell is the sandbox's own.
+  bool alive(const std::string& id, const nlohmann::json& runtime_data);
   explicit LocalRuntime(LocalRuntimeOptions options) : options_(std::move(options)) {}
   Result<void> prepare();
   std::string sandbox_dir(const std::string& id) const;
