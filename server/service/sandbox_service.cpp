@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <set>
 
 #include "gateway/agent_client.hpp"
 #include "hive/sandbox/codec.hpp"
@@ -361,8 +362,10 @@ void SandboxService::adopt_all() {
     spdlog::error("cannot read the sandbox store: {}", records.error().message);
     return;
   }
+  std::set<std::string> known;
   for (auto& record : *records) {
     const auto& sb = record.sandbox;
+    known.insert(sb.id);
     if (sandbox::is_final(sb.state)) continue;
     if (sb.state == State::Running && runtime_.alive(sb.id, record.runtime_data)) {
       if (is_pooled(record)) {
@@ -390,6 +393,22 @@ void SandboxService::adopt_all() {
     record.sandbox.reason = sb.state == State::Terminating ? "deleted" : "agent-exit";
     (void)store_.update(record);
     spdlog::warn("sandbox {} is Failed ({}): its agent is gone", sb.id, record.sandbox.reason);
+  }
+  stop_orphans(known);
+}
+
+// Sandboxes the runtime has but the store does not: the store was moved aside or restored
+// from an older copy. Nobody can reach them and no TTL ends them, so they go now; the runtime
+// data is gone with the record, and stop() derives what it needs from the id.
+void SandboxService::stop_orphans(const std::set<std::string>& known) {
+  for (const auto& id : runtime_.list_placed()) {
+    if (known.count(id) != 0) continue;
+    if (auto r = runtime_.stop(id, nlohmann::json::object()); !r) {
+      spdlog::error("orphan sandbox {} (no record in the store) not torn down: {}", id,
+                    r.error().message);
+      continue;
+    }
+    spdlog::warn("tore down orphan sandbox {}: it ran with no record in the store", id);
   }
 }
 

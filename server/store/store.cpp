@@ -1,8 +1,10 @@
 #include "store/store.hpp"
 
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include "hive/sandbox/codec.hpp"
+#include "store/integrity.hpp"
 
 namespace hive::server {
 namespace {
@@ -48,6 +50,14 @@ Result<Record> read_row(sqlite3_stmt* stmt) {
 }  // namespace
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) {
+  // A fresh state directory has no hive.db at all; anything else must prove it is sound.
+  const bool existed = access(path.c_str(), F_OK) == 0;
+  std::string problem = db_file_damage(path);
+  if (problem.empty() && !existed && access((path + "-wal").c_str(), F_OK) == 0) {
+    problem = "it is missing, but its write-ahead log " + path + "-wal is there";
+  }
+  if (problem.empty()) problem = wal_file_damage(path + "-wal");
+  if (!problem.empty()) return make_error(Errc::internal, damaged_store_message(path, problem));
   sqlite3* db = nullptr;
   int rc =
       sqlite3_open_v2(path.c_str(), &db,
@@ -59,6 +69,14 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) 
   }
   std::unique_ptr<SqliteStore> store(new SqliteStore(db));
   sqlite3_busy_timeout(db, 5000);
+  if (existed) {
+    // Until it checks out, closing must not checkpoint the WAL into the file: the pair is the
+    // evidence (and what a salvage would start from).
+    sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
+    if (problem = store->verify(); !problem.empty()) {
+      return make_error(Errc::internal, damaged_store_message(path, problem));
+    }
+  }
   // WAL with synchronous=NORMAL: a commit is durable against a crash of the server process
   // (what restart safety needs) without an fsync per spawn.
   for (const char* sql : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL",
@@ -67,8 +85,55 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) 
                           " record TEXT NOT NULL, runtime_data TEXT NOT NULL)"}) {
     if (auto r = store->exec(sql); !r) return r.error();
   }
-  if (auto r = store->load(); !r) return r.error();
+  if (auto r = store->load(); !r) {
+    return make_error(Errc::internal, damaged_store_message(path, r.error().message));
+  }
+  sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 0, nullptr);
   return store;
+}
+
+// SQLite's own check of every page and index, then whether the file is Hive's store at all.
+std::string SqliteStore::verify() {
+  {
+    Statement stmt(db_, "PRAGMA quick_check");
+    if (!stmt.ok()) return sqlite3_errmsg(db_);
+    int rc = sqlite3_step(stmt.get());
+    if (rc != SQLITE_ROW) return sqlite3_errmsg(db_);
+    const auto* first = reinterpret_cast<const char*>(sqlite3_column_text(stmt.get(), 0));
+    std::string verdict = first ? first : "";
+    if (verdict != "ok") return "SQLite's quick_check finds: " + verdict;
+  }
+  Statement tables(db_, "SELECT count(*), sum(name = 'sandboxes') FROM sqlite_master");
+  if (!tables.ok() || sqlite3_step(tables.get()) != SQLITE_ROW) return sqlite3_errmsg(db_);
+  // No table at all: a first start cut off before it made one. Others but not ours: not Hive's.
+  if (sqlite3_column_int(tables.get(), 0) > 0 && sqlite3_column_int(tables.get(), 1) != 1) {
+    return "it holds no sandboxes table: it is not a Hive store";
+  }
+  return "";
+}
+
+Result<void> SqliteStore::backup(const std::string& to) {
+  std::lock_guard lock(mutex_);
+  const std::string part = to + ".part";
+  sqlite3* copy = nullptr;
+  if (sqlite3_open(part.c_str(), &copy) != SQLITE_OK) {
+    Error error = db_error(copy, "open '" + part + "'");
+    sqlite3_close(copy);
+    return error;
+  }
+  sqlite3_backup* job = sqlite3_backup_init(copy, "main", db_, "main");
+  int rc = job ? sqlite3_backup_step(job, -1) : SQLITE_ERROR;
+  sqlite3_backup_finish(job);
+  Error error = db_error(copy, "backup to '" + part + "'");
+  sqlite3_close(copy);
+  // Written aside and renamed, so a copy cut off by a crash or a full disk never replaces
+  // the last good one.
+  if (rc != SQLITE_DONE) {
+    unlink(part.c_str());
+    return error;
+  }
+  if (rename(part.c_str(), to.c_str()) != 0) return sys_error("rename", part, errno);
+  return {};
 }
 
 SqliteStore::~SqliteStore() { sqlite3_close(db_); }

@@ -39,6 +39,7 @@ class Store {
 
 class SqliteStore : public Store {
  public:
+  // Refuses a damaged file (see integrity.hpp), naming the problem and the recovery.
   static Result<std::unique_ptr<SqliteStore>> open(const std::string& path);
   ~SqliteStore() override;
 
@@ -47,11 +48,14 @@ class SqliteStore : public Store {
   Result<Record> get(const std::string& id_or_name) override;
   Result<std::vector<Record>> list() override;
   Result<void> remove(const std::string& id) override;
+  // A consistent copy of the store at `to` (SQLite's backup API), for an operator to restore.
+  Result<void> backup(const std::string& to);
 
  private:
   explicit SqliteStore(sqlite3* db) : db_(db) {}
   Result<void> exec(const char* sql);
   Result<void> load();
+  std::string verify();  // what is wrong with the open database, "" when nothing
   Result<void> write(const char* sql, const Record& record);
   void remember(const Record& record);
 

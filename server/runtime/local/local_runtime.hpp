@@ -31,6 +31,7 @@ class LocalRuntime : public Runtime {
   AgentEndpoint endpoint(const std::string& id, const nlohmann::json& runtime_data) const override;
   bool alive(const std::string& id, const nlohmann::json& runtime_data) override;
   std::string condition(const std::string& id, const nlohmann::json& runtime_data) override;
+  std::vector<std::string> list_placed() override;
 
  private:
   explicit LocalRuntime(LocalRuntimeOptions options) : options_(std::move(options)) {}
