@@ -29,7 +29,14 @@ Result<Sandbox> SandboxService::spawn(sandbox::SandboxSpec spec) {
   return spawn(std::move(spec), {});
 }
 
+Result<void> SandboxService::ready() {
+  if (auto r = runtime_.check(); !r) return r;
+  return store_.check();
+}
+
 Result<Sandbox> SandboxService::spawn(sandbox::SandboxSpec spec, const RunLater& run_later) {
+  // On a full disk the record might still fit, the sandbox's files would not: say why now.
+  if (auto r = store_.check(); !r) return r.error().context("cannot spawn");
   if (spec.ttl_seconds == 0) spec.ttl_seconds = options_.default_ttl_seconds;
   if (spec.idle_timeout_seconds == 0) {
     spec.idle_timeout_seconds = options_.default_idle_timeout_seconds;
@@ -176,7 +183,13 @@ Result<Sandbox> SandboxService::deprovision(const std::string& id_or_name) {
 Result<void> SandboxService::tear_down(Record& record) {
   const std::string& id = record.sandbox.id;
   record.sandbox.state = State::Terminating;
-  if (auto r = store_.update(record); !r) return r;  // removed meanwhile
+  if (auto r = store_.update(record); !r) {
+    if (r.error().code == Errc::not_found) return r;  // removed meanwhile
+    // Not recorded (a full disk): stop it all the same, for stopping it is what frees the
+    // space. A crash before the record goes leaves a dead Running sandbox, which the next
+    // start marks Failed.
+    spdlog::warn("tearing down {} without recording it Terminating: {}", id, r.error().message);
+  }
   forget_agent(runtime_.endpoint(id, record.runtime_data));
   auto stopped = runtime_.stop(id, record.runtime_data);
   forget_activity(id);

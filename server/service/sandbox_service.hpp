@@ -87,8 +87,9 @@ class SandboxService {
   std::string runtime_name() const { return runtime_.name(); }
   // Sandboxes this replica reaped since it started, by reason (ttl, idle, agent-exit).
   std::map<std::string, std::uint64_t> reaped_by_reason() const;
-  // Whether spawns can succeed now (the runtime's own check), and why not.
-  Result<void> ready() { return runtime_.check(); }
+  // Whether spawns can succeed now (the runtime's own check, then the store's: a full disk),
+  // and why not.
+  Result<void> ready();
 
  private:
   mutable std::mutex reaped_mutex_;

@@ -1,7 +1,12 @@
 #include "store/store.hpp"
 
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
 #include <sqlite3.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
+
+#include <filesystem>
 
 #include "hive/sandbox/codec.hpp"
 #include "store/integrity.hpp"
@@ -10,7 +15,12 @@ namespace hive::server {
 namespace {
 
 Error db_error(sqlite3* db, const std::string& what) {
-  return make_error(Errc::internal, "sqlite " + what + ": " + sqlite3_errmsg(db));
+  std::string message = "sqlite " + what + ": " + sqlite3_errmsg(db);
+  // A full disk is the machine's state, not a bug: 503, as /readyz then says.
+  if (sqlite3_errcode(db) == SQLITE_FULL) {
+    return make_error(Errc::unavailable, message + " (the state directory's disk is full)");
+  }
+  return make_error(Errc::internal, message);
 }
 
 // A prepared statement that finalizes itself.
@@ -67,7 +77,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) 
     sqlite3_close(db);
     return error;
   }
-  std::unique_ptr<SqliteStore> store(new SqliteStore(db));
+  std::unique_ptr<SqliteStore> store(new SqliteStore(db, path));
   sqlite3_busy_timeout(db, 5000);
   if (existed) {
     // Until it checks out, closing must not checkpoint the WAL into the file: the pair is the
@@ -89,7 +99,52 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) 
     return make_error(Errc::internal, damaged_store_message(path, r.error().message));
   }
   sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 0, nullptr);
+  store->make_reserve();
   return store;
+}
+
+void SqliteStore::make_reserve() {
+  const std::string reserve = path_ + ".reserve";
+  int fd = ::open(reserve.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return;
+  int rc = posix_fallocate(fd, 0, kReserveBytes);
+  close(fd);
+  if (rc != 0) unlink(reserve.c_str());  // a part of a reserve is space taken for nothing
+}
+
+int SqliteStore::step_write(sqlite3_stmt* stmt) {
+  int rc = sqlite3_step(stmt);
+  // The statement was rolled back: with the reserve's space it can go through. This is what
+  // lets a deprovision commit, and so the culprit's files be freed, on a disk a tenant filled.
+  if (rc == SQLITE_FULL && unlink((path_ + ".reserve").c_str()) == 0) {
+    spdlog::warn("the state directory's disk is full: gave the store's {} MiB reserve back",
+                 kReserveBytes >> 20);
+    sqlite3_reset(stmt);
+    rc = sqlite3_step(stmt);
+  }
+  last_write_full_ = rc == SQLITE_FULL;
+  return rc;
+}
+
+Result<void> SqliteStore::check() {
+  const std::string dir = std::filesystem::path(path_).parent_path().string();
+  struct statvfs vfs {};
+  if (statvfs(dir.c_str(), &vfs) != 0) return {};  // the runtime's check reports a bad dir
+  const std::uint64_t free = std::uint64_t{vfs.f_bavail} * vfs.f_frsize;
+  std::lock_guard lock(mutex_);
+  if (free >= kLowSpace) {
+    last_write_full_ = false;
+    if (access((path_ + ".reserve").c_str(), F_OK) != 0 && free >= kLowSpace + kReserveBytes) {
+      make_reserve();
+    }
+    return {};
+  }
+  return make_error(Errc::unavailable,
+                    "the disk of the state directory " + dir + " is full (" +
+                        std::to_string(free >> 10) + " KiB free" +
+                        (last_write_full_ ? "; the last store write found no space" : "") +
+                        "): deprovision sandboxes to free it (a sandbox spawned without --disk "
+                        "keeps its /workspace there)");
 }
 
 // SQLite's own check of every page and index, then whether the file is Hive's store at all.
@@ -188,7 +243,7 @@ Result<void> SqliteStore::write(const char* sql, const Record& record) {
   }
   stmt.bind(3, sandbox::dump(sandbox::to_json(record.sandbox)));
   stmt.bind(4, sandbox::dump(record.runtime_data));
-  int rc = sqlite3_step(stmt.get());
+  int rc = step_write(stmt.get());
   if (rc == SQLITE_CONSTRAINT) {
     return make_error(Errc::conflict,
                       record.sandbox.spec.name.empty()
@@ -238,7 +293,7 @@ Result<void> SqliteStore::remove(const std::string& id) {
   Statement stmt(db_, "DELETE FROM sandboxes WHERE id = ?1");
   if (!stmt.ok()) return db_error(db_, "prepare");
   stmt.bind(1, id);
-  if (sqlite3_step(stmt.get()) != SQLITE_DONE) return db_error(db_, "delete");
+  if (step_write(stmt.get()) != SQLITE_DONE) return db_error(db_, "delete");
   if (auto it = by_id_.find(id); it != by_id_.end()) {
     by_name_.erase(it->second.second.sandbox.spec.name);
     order_.erase(it->second.first);

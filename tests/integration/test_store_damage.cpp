@@ -1,8 +1,10 @@
-// What a bad disk or a stray write does to the control plane's own state: a damaged hive.db
-// stops the start with the way out, and that way leaves no orphan running.
+// What a hostile tenant or a bad disk does to the control plane's own state: a damaged
+// hive.db stops the start with the way out (and that way leaves no orphan running), and a
+// state directory filled through a sandbox's /workspace is reported, and can be emptied again.
 #include <catch2/catch.hpp>
 
 #include <signal.h>
+#include <sys/mount.h>
 
 #include <filesystem>
 #include <fstream>
@@ -47,6 +49,10 @@ std::set<std::string> cgroups_of(const std::set<std::string>& ids) {
     if (it->path().parent_path().filename() == "hive" && ids.count(name) != 0) found.insert(name);
   }
   return found;
+}
+
+std::string curl(const std::string& url) {
+  return hive::test::run({"/usr/bin/curl", "-s", "-o", "-", "-w", " %{http_code}", url}).out;
 }
 
 }  // namespace
@@ -130,4 +136,62 @@ TEST_CASE("the copy kept at a clean stop restores every sandbox", "[integration]
   auto out = server.client().exec(sb->id, echo);
   REQUIRE(out);
   CHECK(out->stdout_data == "back\n");
+}
+
+TEST_CASE("a tenant filling the state directory's disk: not ready, and its deprovision works",
+          "[integration][store]") {
+  struct Unmount {  // declared first: the server is gone before the tmpfs goes
+    std::string path;
+    ~Unmount() {
+      if (path.empty()) return;
+      umount2(path.c_str(), MNT_DETACH);
+      std::error_code ec;
+      fs::remove_all(path, ec);
+    }
+  } unmount;
+  TestServer server;
+  REQUIRE(server.stop() == 0);
+  // The state directory on a disk of its own, small enough to fill in a second.
+  REQUIRE(mount("tmpfs", server.state_dir().c_str(), "tmpfs", 0, "size=48m,mode=0700") == 0);
+  unmount.path = server.state_dir();
+  server.start();
+  auto client = server.client();
+  CHECK_THAT(curl(server.url() + "/readyz"), Catch::EndsWith(" 200"));
+  SandboxSpec spec;
+  spec.resources.memory = "512Mi";  // tmpfs pages are charged to the writer: room for 48m
+  auto culprit = client.spawn(spec);
+  auto bystander = client.spawn({});
+  REQUIRE(culprit);
+  REQUIRE(bystander);
+
+  ExecRequest fill;
+  fill.command = "dd if=/dev/zero of=/workspace/fill bs=1M";
+  auto filled = client.exec(culprit->id, fill);
+  REQUIRE(filled);
+  CHECK(filled->exit_code != 0);
+  CHECK_THAT(filled->stderr_data, Catch::Contains("No space left on device"));
+
+  auto not_ready = curl(server.url() + "/readyz");
+  CHECK_THAT(not_ready, Catch::EndsWith(" 503"));
+  CHECK_THAT(not_ready,
+             Catch::Contains("the disk of the state directory " + server.state_dir() + " is full"));
+  CHECK_THAT(curl(server.url() + "/healthz"), Catch::EndsWith(" 200"));
+  auto refused = client.spawn({});
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == hive::Errc::unavailable);
+  CHECK_THAT(refused.error().message, Catch::Contains("cannot spawn: the disk of the state"));
+  CHECK(client.keepalive(bystander->id));  // the reserve keeps the store writable meanwhile
+
+  auto deleted = client.deprovision(culprit->id);
+  REQUIRE(deleted);
+  CHECK(deleted->state == State::Terminated);
+  CHECK_FALSE(fs::exists(server.state_dir() + "/sandboxes/" + culprit->id));
+  CHECK_THAT(curl(server.url() + "/readyz"), Catch::EndsWith(" 200"));
+  auto after = client.spawn({});
+  REQUIRE(after);
+  ExecRequest echo;
+  echo.argv = {"echo", "ok"};
+  auto out = client.exec(bystander->id, echo);
+  REQUIRE(out);
+  CHECK(out->stdout_data == "ok\n");
 }
