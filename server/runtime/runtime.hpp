@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -51,6 +52,11 @@ class Runtime {
   // Why a running sandbox is in trouble: "oom" (a process was killed at the memory limit),
   // "pids-limit" (a fork failed at the process limit), "disk-full"; "" when it is fine.
   virtual std::string condition(const std::string& id, const nlohmann::json& runtime_data) = 0;
+  // The ids of the sandboxes this runtime has on the machine, whatever the store says: at
+  // start-up, those without a record are orphans (a store lost or restored from a copy) and
+  // are stopped. Empty where the runtime's objects are the records themselves (kubernetes: a
+  // sandbox's Pod is its record, so none can outlive it).
+  virtual std::vector<std::string> list_placed() { return {}; }
 };
 
 }  // namespace hive::runtime

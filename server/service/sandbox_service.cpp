@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <set>
 #include <string_view>
 
 #include "gateway/agent_client.hpp"
@@ -48,7 +49,14 @@ Result<Sandbox> SandboxService::spawn(sandbox::SandboxSpec spec) {
   return spawn(std::move(spec), {});
 }
 
+Result<void> SandboxService::ready() {
+  if (auto r = runtime_.check(); !r) return r;
+  return store_.check();
+}
+
 Result<Sandbox> SandboxService::spawn(sandbox::SandboxSpec spec, const RunLater& run_later) {
+  // On a full disk the record might still fit, the sandbox's files would not: say why now.
+  if (auto r = store_.check(); !r) return r.error().context("cannot spawn");
   if (spec.ttl_seconds == 0) spec.ttl_seconds = options_.default_ttl_seconds;
   if (spec.idle_timeout_seconds == 0) {
     spec.idle_timeout_seconds = options_.default_idle_timeout_seconds;
@@ -196,7 +204,13 @@ Result<Sandbox> SandboxService::deprovision(const std::string& id_or_name) {
 Result<void> SandboxService::tear_down(Record& record) {
   const std::string& id = record.sandbox.id;
   record.sandbox.state = State::Terminating;
-  if (auto r = store_.update(record); !r) return r;  // removed meanwhile
+  if (auto r = store_.update(record); !r) {
+    if (r.error().code == Errc::not_found) return r;  // removed meanwhile
+    // Not recorded (a full disk): stop it all the same, for stopping it is what frees the
+    // space. A crash before the record goes leaves a dead Running sandbox, which the next
+    // start marks Failed.
+    spdlog::warn("tearing down {} without recording it Terminating: {}", id, r.error().message);
+  }
   forget_agent(runtime_.endpoint(id, record.runtime_data));
   auto stopped = runtime_.stop(id, record.runtime_data);
   forget_activity(id);
@@ -438,8 +452,10 @@ void SandboxService::adopt_all() {
     spdlog::error("cannot read the sandbox store: {}", records.error().message);
     return;
   }
+  std::set<std::string> known;
   for (auto& record : *records) {
     const auto& sb = record.sandbox;
+    known.insert(sb.id);
     if (sandbox::is_final(sb.state)) continue;
     auto liveness =
         sb.state == State::Running ? runtime_.liveness(sb.id, record.runtime_data) : Liveness::gone;
@@ -477,6 +493,22 @@ void SandboxService::adopt_all() {
     }
     (void)store_.update(record);
     spdlog::warn("sandbox {} is Failed ({}): its agent is gone", sb.id, record.sandbox.reason);
+  }
+  stop_orphans(known);
+}
+
+// Sandboxes the runtime has but the store does not: the store was moved aside or restored
+// from an older copy. Nobody can reach them and no TTL ends them, so they go now; the runtime
+// data is gone with the record, and stop() derives what it needs from the id.
+void SandboxService::stop_orphans(const std::set<std::string>& known) {
+  for (const auto& id : runtime_.list_placed()) {
+    if (known.count(id) != 0) continue;
+    if (auto r = runtime_.stop(id, nlohmann::json::object()); !r) {
+      spdlog::error("orphan sandbox {} (no record in the store) not torn down: {}", id,
+                    r.error().message);
+      continue;
+    }
+    spdlog::warn("tore down orphan sandbox {}: it ran with no record in the store", id);
   }
 }
 

@@ -9,6 +9,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -78,7 +79,8 @@ class SandboxService {
   // keeping a Terminated record, and every one whose agent died (Failed, "agent-exit");
   // forgets records reaped longer ago than tombstone_seconds. Returns how many it reaped.
   int reap_due(std::chrono::system_clock::time_point now);
-  // After a restart: keeps what is alive, marks the rest Failed and cleans it up.
+  // After a restart: keeps what is alive, marks the rest Failed and cleans it up, and stops
+  // the sandboxes the runtime has that no record names (orphans).
   void adopt_all();
   // Starts pooled sandboxes until every wanted pool is full (the refiller's tick).
   void refill_pools();
@@ -92,8 +94,9 @@ class SandboxService {
   std::string runtime_name() const { return runtime_.name(); }
   // Sandboxes this replica reaped since it started, by reason (ttl, idle, agent-exit).
   std::map<std::string, std::uint64_t> reaped_by_reason() const;
-  // Whether spawns can succeed now (the runtime's own check), and why not.
-  Result<void> ready() { return runtime_.check(); }
+  // Whether spawns can succeed now (the runtime's own check, then the store's: a full disk),
+  // and why not.
+  Result<void> ready();
 
  private:
   mutable std::mutex reaped_mutex_;
@@ -124,6 +127,7 @@ class SandboxService {
   Result<void> configure_agent(const std::string& id, const nlohmann::json& runtime_data,
                                const nlohmann::json& body);
   void readopt_pooled(const Record& record);
+  void stop_orphans(const std::set<std::string>& known);
   static bool is_pooled(const Record& record) { return record.runtime_data.contains("pool"); }
   void touch(const std::string& id);
   // The sandbox with its in-memory last activity filled in.

@@ -1,14 +1,26 @@
 #include "store/store.hpp"
 
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
 #include <sqlite3.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <filesystem>
 
 #include "hive/sandbox/codec.hpp"
+#include "store/integrity.hpp"
 
 namespace hive::server {
 namespace {
 
 Error db_error(sqlite3* db, const std::string& what) {
-  return make_error(Errc::internal, "sqlite " + what + ": " + sqlite3_errmsg(db));
+  std::string message = "sqlite " + what + ": " + sqlite3_errmsg(db);
+  // A full disk is the machine's state, not a bug: 503, as /readyz then says.
+  if (sqlite3_errcode(db) == SQLITE_FULL) {
+    return make_error(Errc::unavailable, message + " (the state directory's disk is full)");
+  }
+  return make_error(Errc::internal, message);
 }
 
 // A prepared statement that finalizes itself.
@@ -48,6 +60,14 @@ Result<Record> read_row(sqlite3_stmt* stmt) {
 }  // namespace
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) {
+  // A fresh state directory has no hive.db at all; anything else must prove it is sound.
+  const bool existed = access(path.c_str(), F_OK) == 0;
+  std::string problem = db_file_damage(path);
+  if (problem.empty() && !existed && access((path + "-wal").c_str(), F_OK) == 0) {
+    problem = "it is missing, but its write-ahead log " + path + "-wal is there";
+  }
+  if (problem.empty()) problem = wal_file_damage(path + "-wal");
+  if (!problem.empty()) return make_error(Errc::internal, damaged_store_message(path, problem));
   sqlite3* db = nullptr;
   int rc =
       sqlite3_open_v2(path.c_str(), &db,
@@ -57,8 +77,16 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) 
     sqlite3_close(db);
     return error;
   }
-  std::unique_ptr<SqliteStore> store(new SqliteStore(db));
+  std::unique_ptr<SqliteStore> store(new SqliteStore(db, path));
   sqlite3_busy_timeout(db, 5000);
+  if (existed) {
+    // Until it checks out, closing must not checkpoint the WAL into the file: the pair is the
+    // evidence (and what a salvage would start from).
+    sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
+    if (problem = store->verify(); !problem.empty()) {
+      return make_error(Errc::internal, damaged_store_message(path, problem));
+    }
+  }
   // WAL with synchronous=NORMAL: a commit is durable against a crash of the server process
   // (what restart safety needs) without an fsync per spawn.
   for (const char* sql : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL",
@@ -67,8 +95,100 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) 
                           " record TEXT NOT NULL, runtime_data TEXT NOT NULL)"}) {
     if (auto r = store->exec(sql); !r) return r.error();
   }
-  if (auto r = store->load(); !r) return r.error();
+  if (auto r = store->load(); !r) {
+    return make_error(Errc::internal, damaged_store_message(path, r.error().message));
+  }
+  sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 0, nullptr);
+  store->make_reserve();
   return store;
+}
+
+void SqliteStore::make_reserve() {
+  const std::string reserve = path_ + ".reserve";
+  int fd = ::open(reserve.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return;
+  int rc = posix_fallocate(fd, 0, kReserveBytes);
+  close(fd);
+  if (rc != 0) unlink(reserve.c_str());  // a part of a reserve is space taken for nothing
+}
+
+int SqliteStore::step_write(sqlite3_stmt* stmt) {
+  int rc = sqlite3_step(stmt);
+  // The statement was rolled back: with the reserve's space it can go through. This is what
+  // lets a deprovision commit, and so the culprit's files be freed, on a disk a tenant filled.
+  if (rc == SQLITE_FULL && unlink((path_ + ".reserve").c_str()) == 0) {
+    spdlog::warn("the state directory's disk is full: gave the store's {} MiB reserve back",
+                 kReserveBytes >> 20);
+    sqlite3_reset(stmt);
+    rc = sqlite3_step(stmt);
+  }
+  last_write_full_ = rc == SQLITE_FULL;
+  return rc;
+}
+
+Result<void> SqliteStore::check() {
+  const std::string dir = std::filesystem::path(path_).parent_path().string();
+  struct statvfs vfs {};
+  if (statvfs(dir.c_str(), &vfs) != 0) return {};  // the runtime's check reports a bad dir
+  const std::uint64_t free = std::uint64_t{vfs.f_bavail} * vfs.f_frsize;
+  std::lock_guard lock(mutex_);
+  if (free >= kLowSpace) {
+    last_write_full_ = false;
+    if (access((path_ + ".reserve").c_str(), F_OK) != 0 && free >= kLowSpace + kReserveBytes) {
+      make_reserve();
+    }
+    return {};
+  }
+  return make_error(Errc::unavailable,
+                    "the disk of the state directory " + dir + " is full (" +
+                        std::to_string(free >> 10) + " KiB free" +
+                        (last_write_full_ ? "; the last store write found no space" : "") +
+                        "): deprovision sandboxes to free it (a sandbox spawned without --disk "
+                        "keeps its /workspace there)");
+}
+
+// SQLite's own check of every page and index, then whether the file is Hive's store at all.
+std::string SqliteStore::verify() {
+  {
+    Statement stmt(db_, "PRAGMA quick_check");
+    if (!stmt.ok()) return sqlite3_errmsg(db_);
+    int rc = sqlite3_step(stmt.get());
+    if (rc != SQLITE_ROW) return sqlite3_errmsg(db_);
+    const auto* first = reinterpret_cast<const char*>(sqlite3_column_text(stmt.get(), 0));
+    std::string verdict = first ? first : "";
+    if (verdict != "ok") return "SQLite's quick_check finds: " + verdict;
+  }
+  Statement tables(db_, "SELECT count(*), sum(name = 'sandboxes') FROM sqlite_master");
+  if (!tables.ok() || sqlite3_step(tables.get()) != SQLITE_ROW) return sqlite3_errmsg(db_);
+  // No table at all: a first start cut off before it made one. Others but not ours: not Hive's.
+  if (sqlite3_column_int(tables.get(), 0) > 0 && sqlite3_column_int(tables.get(), 1) != 1) {
+    return "it holds no sandboxes table: it is not a Hive store";
+  }
+  return "";
+}
+
+Result<void> SqliteStore::backup(const std::string& to) {
+  std::lock_guard lock(mutex_);
+  const std::string part = to + ".part";
+  sqlite3* copy = nullptr;
+  if (sqlite3_open(part.c_str(), &copy) != SQLITE_OK) {
+    Error error = db_error(copy, "open '" + part + "'");
+    sqlite3_close(copy);
+    return error;
+  }
+  sqlite3_backup* job = sqlite3_backup_init(copy, "main", db_, "main");
+  int rc = job ? sqlite3_backup_step(job, -1) : SQLITE_ERROR;
+  sqlite3_backup_finish(job);
+  Error error = db_error(copy, "backup to '" + part + "'");
+  sqlite3_close(copy);
+  // Written aside and renamed, so a copy cut off by a crash or a full disk never replaces
+  // the last good one.
+  if (rc != SQLITE_DONE) {
+    unlink(part.c_str());
+    return error;
+  }
+  if (rename(part.c_str(), to.c_str()) != 0) return sys_error("rename", part, errno);
+  return {};
 }
 
 SqliteStore::~SqliteStore() { sqlite3_close(db_); }
@@ -123,7 +243,7 @@ Result<void> SqliteStore::write(const char* sql, const Record& record) {
   }
   stmt.bind(3, sandbox::dump(sandbox::to_json(record.sandbox)));
   stmt.bind(4, sandbox::dump(record.runtime_data));
-  int rc = sqlite3_step(stmt.get());
+  int rc = step_write(stmt.get());
   if (rc == SQLITE_CONSTRAINT) {
     return make_error(Errc::conflict,
                       record.sandbox.spec.name.empty()
@@ -173,7 +293,7 @@ Result<void> SqliteStore::remove(const std::string& id) {
   Statement stmt(db_, "DELETE FROM sandboxes WHERE id = ?1");
   if (!stmt.ok()) return db_error(db_, "prepare");
   stmt.bind(1, id);
-  if (sqlite3_step(stmt.get()) != SQLITE_DONE) return db_error(db_, "delete");
+  if (step_write(stmt.get()) != SQLITE_DONE) return db_error(db_, "delete");
   if (auto it = by_id_.find(id); it != by_id_.end()) {
     by_name_.erase(it->second.second.sandbox.spec.name);
     order_.erase(it->second.first);

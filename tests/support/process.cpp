@@ -193,6 +193,16 @@ void TestServer::kill9() {
   }
 }
 
+int TestServer::stop() {
+  int status = 0;
+  if (pid_ > 0) {
+    kill(pid_, SIGTERM);
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
 TestServer::~TestServer() {
   int status = 0;
   if (pid_ > 0) {

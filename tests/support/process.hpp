@@ -53,6 +53,7 @@ class TestServer {
 
   void start();
   void kill9();  // SIGKILL, as a crash would
+  int stop();    // SIGTERM, as an operator would; its exit status (sandboxes keep running)
   const std::string& url() const { return url_; }
   pid_t pid() const { return pid_; }
   const std::string& token() const { return token_; }

@@ -359,4 +359,19 @@ bool LocalRuntime::alive(const std::string& id, const nlohmann::json& data) {
   return liveness(id, data) == Liveness::alive;
 }
 
+// The directories under STATE/sandboxes/, each made by start() before anything else and
+// removed by stop() after the cgroups: every sandbox this state directory has placed, and only
+// those. The cgroup parent alone would not do: every server started from the same cgroup
+// (another state directory, a test run) shares it, and their sandboxes are not ours to stop.
+std::vector<std::string> LocalRuntime::list_placed() {
+  std::vector<std::string> ids;
+  std::error_code ec;
+  for (fs::directory_iterator it(options_.state_dir + "/sandboxes", ec), end; !ec && it != end;
+       it.increment(ec)) {
+    std::string name = it->path().filename().string();
+    if (name.rfind("sb-", 0) == 0 && it->is_directory(ec)) ids.push_back(std::move(name));
+  }
+  return ids;
+}
+
 }  // namespace hive::runtime

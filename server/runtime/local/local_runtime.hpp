@@ -32,6 +32,7 @@ class LocalRuntime : public Runtime {
   AgentEndpoint endpoint(const std::string& id, const nlohmann::json& runtime_data) const override;
   Liveness liveness(const std::string& id, const nlohmann::json& runtime_data) override;
   std::string condition(const std::string& id, const nlohmann::json& runtime_data) override;
+  std::vector<std::string> list_placed() override;
 
  private:
   // Known to be alive: stop() signals only a process it can tell is the sandbox's own.

@@ -1,5 +1,9 @@
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+#include <fstream>
+#include <random>
+
 #include "process.hpp"
 #include "store/store.hpp"
 
@@ -16,6 +20,40 @@ Record make_record(const std::string& id, const std::string& name = "") {
   record.sandbox.state = State::Running;
   record.runtime_data = {{"pid", 42}};
   return record;
+}
+
+// Overwrites `length` bytes at `offset` with noise, as a bad disk or a stray write would.
+void overwrite_with_noise(const std::string& path, std::size_t offset, std::size_t length) {
+  std::mt19937 random(42);
+  std::string noise(length, '\0');
+  for (auto& c : noise) c = static_cast<char>(random());
+  std::fstream file(path, std::ios::in | std::ios::out | std::ios::binary);
+  file.seekp(static_cast<std::streamoff>(offset));
+  file.write(noise.data(), static_cast<std::streamsize>(noise.size()));
+}
+
+// A store of `n` records, closed (checkpointed: no WAL) when this returns.
+void make_store(const std::string& path, int n) {
+  auto store = SqliteStore::open(path);
+  REQUIRE(store);
+  for (int i = 0; i < n; ++i) REQUIRE((*store)->insert(make_record("sb-" + std::to_string(i))));
+}
+
+// The files of a store still open, with its WAL, as a server killed with -9 leaves them.
+void copy_open_store(const std::string& from, const std::string& to) {
+  namespace fs = std::filesystem;
+  fs::copy_file(from, to);
+  fs::copy_file(from + "-wal", to + "-wal");
+}
+
+void check_refused(const std::string& path, const std::string& problem) {
+  auto store = SqliteStore::open(path);
+  REQUIRE_FALSE(store);
+  const auto& message = store.error().message;
+  CHECK_THAT(message, Catch::StartsWith("the sandbox store " + path + " is damaged: "));
+  CHECK_THAT(message, Catch::Contains(problem));
+  CHECK_THAT(message, Catch::Contains("move " + path + " (with its -wal and -shm files) aside"));
+  CHECK_THAT(message, Catch::Contains(path + ".bak"));
 }
 
 }  // namespace
@@ -77,4 +115,71 @@ TEST_CASE("updating a record that is gone is not_found, not a resurrection", "[u
   REQUIRE_FALSE(missing);
   CHECK(missing.error().code == Errc::not_found);
   CHECK_FALSE((*store)->get("sb-9"));
+}
+
+TEST_CASE("a store truncated to 0 bytes is damaged, not a fresh empty one", "[unit]") {
+  hive::test::TempDir dir;
+  const std::string path = dir.path() + "/hive.db";
+  make_store(path, 3);
+  std::filesystem::resize_file(path, 0);
+  check_refused(path, "it is empty (0 bytes)");
+  CHECK(std::filesystem::file_size(path) == 0);  // refusing changed nothing
+  const std::string cut = dir.path() + "/cut.db";
+  make_store(cut, 3);
+  REQUIRE(std::filesystem::file_size(cut) > 4096 + 100);
+  std::filesystem::resize_file(cut, 4096 + 100);
+  check_refused(cut, "is not a whole number of 4096-byte pages");
+}
+
+TEST_CASE("noise over the store's header or its pages is damage", "[unit]") {
+  hive::test::TempDir dir;
+  const std::string path = dir.path() + "/hive.db";
+  make_store(path, 40);
+  SECTION("the header") {
+    overwrite_with_noise(path, 0, 4096);
+    check_refused(path, "it does not start with the SQLite header");
+  }
+  SECTION("the sandboxes table's first page") {
+    overwrite_with_noise(path, 4096, 4096);
+    check_refused(path, "quick_check finds");
+  }
+}
+
+TEST_CASE("a store whose WAL is damaged is refused; a sound WAL is read", "[unit]") {
+  hive::test::TempDir dir;
+  const std::string live = dir.path() + "/live.db", path = dir.path() + "/hive.db";
+  auto store = SqliteStore::open(live);
+  REQUIRE(store);
+  for (int i = 0; i < 6; ++i) REQUIRE((*store)->insert(make_record("sb-" + std::to_string(i))));
+  copy_open_store(live, path);
+  SECTION("sound: every record is there") {
+    auto reopened = SqliteStore::open(path);
+    REQUIRE(reopened);
+    CHECK((*reopened)->list()->size() == 6);
+  }
+  SECTION("noise over the WAL's header") {
+    overwrite_with_noise(path + "-wal", 0, 4096);
+    check_refused(path, "its write-ahead log " + path + "-wal does not start with a WAL header");
+  }
+  SECTION("noise in a frame with committed frames after it") {
+    overwrite_with_noise(path + "-wal", 32 + 24 + 1000, 2000);  // the first frame's page
+    check_refused(path, "is damaged at frame 1, before frames that were written after it");
+  }
+  SECTION("the database gone, its WAL left") {
+    std::filesystem::remove(path);
+    check_refused(path, "it is missing, but its write-ahead log " + path + "-wal is there");
+  }
+}
+
+TEST_CASE("a backup of the store opens with every record", "[unit]") {
+  hive::test::TempDir dir;
+  const std::string path = dir.path() + "/hive.db";
+  auto store = SqliteStore::open(path);
+  REQUIRE(store);
+  REQUIRE((*store)->insert(make_record("sb-1", "first")));
+  REQUIRE((*store)->backup(path + ".bak"));
+  CHECK_FALSE(std::filesystem::exists(path + ".bak.part"));
+  auto copy = SqliteStore::open(path + ".bak");
+  REQUIRE(copy);
+  CHECK((*copy)->get("first")->sandbox.id == "sb-1");
 }
