@@ -41,7 +41,12 @@ CgroupLayout parse_cgroup_layout(const std::string& mountinfo, const std::string
 // shows in a burst of spawns.)
 std::string agent_group(const CgroupLayout& layout, const std::string& sandbox_dir);
 // The sandbox group as a whole (agent and work) may use this much memory past the limit.
+#if defined(__SANITIZE_ADDRESS__)
+// An ASan build's agent (built with the server) carries shadow memory and a quarantine.
+inline constexpr std::int64_t kAgentMemoryAllowance = 1LL << 30;
+#else
 inline constexpr std::int64_t kAgentMemoryAllowance = 64 << 20;
+#endif
 std::string work_group(const std::string& sandbox_dir);
 
 // Creates the sandbox's groups and applies the spec's limits to "work"; returns the sandbox
