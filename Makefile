@@ -1,6 +1,7 @@
 # The two set-up commands of a fresh machine (see README.md):
 #   make demo   install what is missing, build, and walk spawn -> exec -> deprovision
-#   make test   install what is missing, build, and run the whole suite (also under ASan+UBSan)
+#   make test   install what is missing, build, and run the whole suite (also under ASan+UBSan),
+#               then print what each step and suite took (scripts/test.sh)
 SHELL := /bin/bash
 .PHONY: all deps interop-deps k8s-deps build build-asan test test-release test-asan demo bench format clean
 
@@ -25,7 +26,8 @@ build-asan: deps
 	@cmake --preset asan >/dev/null
 	@cmake --build --preset asan
 
-test: test-release test-asan
+test:
+	@scripts/test.sh
 
 test-release: build interop-deps k8s-deps
 	@ctest --preset default

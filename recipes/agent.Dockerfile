@@ -1,5 +1,5 @@
 # The agent image: only the static hive-agent. Every sandbox Pod's init container runs
-# `/hive-agent --install-to /hive` to copy it into the Pod (k8s runtime, DESIGN.md §7).
+# `/hive-agent --install-to /hive` to copy it into the Pod (k8s runtime, docs/runtimes.md).
 #   docker build -f recipes/agent.Dockerfile -t ghcr.io/hive-sandbox/hive-agent .
 FROM debian:bookworm AS build
 WORKDIR /src

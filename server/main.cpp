@@ -55,20 +55,20 @@ struct Options {
   int request_timeout = 60;
   std::size_t max_connections = 0;  // 0: derived from the descriptor limit
   std::size_t max_connections_per_address = 0;
-  hive::kube::BackendOptions kube;
+  hive::server::kube::BackendOptions kube;
 };
 
 // Where records live and sandboxes run: SQLite + namespaces, or the Pod cache + Pods.
 struct Backend {
   std::unique_ptr<hive::server::Store> store;
-  std::unique_ptr<hive::runtime::Runtime> runtime;
-  std::optional<hive::kube::Backend> kube;
+  std::unique_ptr<hive::server::Runtime> runtime;
+  std::optional<hive::server::kube::Backend> kube;
   hive::server::SqliteStore* sqlite = nullptr;  // the local runtime's store, for its backups
   hive::server::Store& the_store() { return kube ? *kube->store : *store; }
-  hive::runtime::Runtime& the_runtime() { return kube ? *kube->runtime : *runtime; }
+  hive::server::Runtime& the_runtime() { return kube ? *kube->runtime : *runtime; }
 };
 
-void add_kube_options(CLI::App& app, hive::kube::BackendOptions& kube) {
+void add_kube_options(CLI::App& app, hive::server::kube::BackendOptions& kube) {
   const char* group = "Kubernetes runtime (--runtime kubernetes)";
   app.add_option("--kubeconfig", kube.kubeconfig,
                  "kubeconfig file (default: in-cluster service account)")
@@ -117,14 +117,14 @@ hive::Result<Backend> make_backend(const Options& options) {
   if (options.runtime == "kubernetes") {
     auto kube_options = options.kube;
     if (kube_options.identity.empty()) kube_options.identity = replica_identity();
-    auto kube = hive::kube::make_backend(kube_options);
+    auto kube = hive::server::kube::make_backend(kube_options);
     if (!kube) return kube.error().context("kubernetes runtime");
     backend.kube = std::move(*kube);
     return backend;
   }
   auto store = hive::server::SqliteStore::open(options.state_dir + "/hive.db");
   if (!store) return store.error();
-  auto runtime = hive::runtime::LocalRuntime::create(
+  auto runtime = hive::server::local::LocalRuntime::create(
       {options.state_dir, options.agent_path, 2000, options.default_nofile});
   if (!runtime) return runtime.error().context("local runtime");
   backend.sqlite = store->get();

@@ -1,6 +1,6 @@
-// Client::attach: the WebSocket side of DESIGN.md §6, on Boost.Beast with an io_context of its
-// own. The input fd is read on a thread (a terminal, a pipe or a file alike) that hands what
-// it reads to the io thread; every write to the socket happens on the io thread, in order.
+// Client::attach: the WebSocket side of attach (docs/api.md), on Boost.Beast with an io_context of
+// its own. The input fd is read on a thread (a terminal, a pipe or a file alike) that hands what it
+// reads to the io thread; every write to the socket happens on the io thread, in order.
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <unistd.h>

@@ -1,4 +1,4 @@
-// Client side of the agent's /files surface (DESIGN.md §4), and cp over tar.
+// Client side of the agent's /files surface (docs/api.md), and cp over tar.
 #include <sys/stat.h>
 
 #include <filesystem>

@@ -1,4 +1,4 @@
-// Client side of the agent's background processes (DESIGN.md §4).
+// Client side of the agent's background processes (docs/api.md).
 #include <optional>
 
 #include "hive/sandbox/client.hpp"

@@ -10,8 +10,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/ids.hpp"
 #include "hive/sandbox/codec.hpp"
-#include "service/ids.hpp"
 
 namespace hive::server {
 

@@ -1,4 +1,4 @@
-// Auth (DESIGN.md §8). A local server creates its admin token on first start and keeps it in
+// Auth (docs/security.md). A local server creates its admin token on first start and keeps it in
 // STATE_DIR/token, mode 0600; clients send "Authorization: Bearer <token>". Spawn hands out a
 // per-sandbox token, "hsb.<id>.<expiry>.<mac>" with mac = HMAC-SHA256 over id and expiry under
 // a key derived from the admin token (so every replica sharing the admin token checks it, and

@@ -11,10 +11,10 @@
 #include "api/router.hpp"
 #include "api/seed_api.hpp"
 #include "api/watch.hpp"
+#include "common/ids.hpp"
 #include "gateway/proxy.hpp"
 #include "hive/sandbox/codec.hpp"
 #include "hive/sandbox/selector.hpp"
-#include "service/ids.hpp"
 
 namespace hive::server {
 namespace {

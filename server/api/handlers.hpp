@@ -15,8 +15,8 @@
 #include "api/request_log.hpp"
 #include "api/router.hpp"
 #include "api/stream_slots.hpp"
+#include "common/http/exchange.hpp"
 #include "hive/sandbox/codec.hpp"
-#include "http/exchange.hpp"
 #include "service/sandbox_service.hpp"
 
 namespace hive::server {

@@ -1,4 +1,4 @@
-// /metrics in Prometheus text format (DESIGN.md §4): latency histograms of spawn, exec and the
+// /metrics in Prometheus text format (docs/api.md): latency histograms of spawn, exec and the
 // gateway's proxying, errors by kind, requests by status class; sandboxes by state and reaped
 // by reason are read from the service at scrape time. No label names a sandbox: a fleet of
 // 10,000 short-lived sandboxes must not become 10,000 series.

@@ -6,7 +6,7 @@
 #include <atomic>
 #include <nlohmann/json.hpp>
 
-#include "service/ids.hpp"
+#include "common/ids.hpp"
 
 namespace hive::server {
 namespace {

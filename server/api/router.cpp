@@ -22,7 +22,7 @@ RouteKind by_method(Route& route, verb method,
   return RouteKind::MethodNotAllowed;
 }
 
-// The parts of a sandbox the agent serves (DESIGN.md §4-§6).
+// The parts of a sandbox the agent serves (docs/api.md).
 bool is_agent_surface(std::string_view segment) {
   return segment == "exec" || segment == "processes" || segment == "files" || segment == "attach" ||
          segment == "mcp";
@@ -63,7 +63,7 @@ Route route(verb method, std::string_view target) {
                   {{verb::get, segments[0] == "healthz" ? RouteKind::Healthz : RouteKind::Readyz}});
     return result;
   }
-  if (n == 1 && segments[0] == "mcp") {  // the seeds' MCP endpoint (DESIGN.md §4)
+  if (n == 1 && segments[0] == "mcp") {  // the seeds' MCP endpoint (docs/api.md)
     result.kind = RouteKind::Mcp;
     result.agent_target = agent_target(*url, 0);
     result.basic_auth = true;

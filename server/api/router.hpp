@@ -23,7 +23,7 @@ enum class RouteKind {
   Keepalive,
   Metrics,  // Prometheus text
   OpenApi,  // /openapi.json
-  // The seeds' control plane (Ash / StationHive), for their clients unchanged (DESIGN.md §4).
+  // The seeds' control plane (Ash / StationHive), for their clients unchanged (docs/api.md).
   SeedSpawn,           // POST /spawn
   SeedDeprovision,     // DELETE /deprovision/{uuid}
   SeedDeprovisionAll,  // DELETE /deprovision-all

@@ -1,4 +1,4 @@
-// The seeds' control-plane API (Ash / StationHive, DESIGN.md §4), so their clients work against
+// The seeds' control-plane API (Ash / StationHive, docs/api.md), so their clients work against
 // Hive unchanged: POST /spawn, DELETE /deprovision/{uuid}, DELETE /deprovision-all, with their
 // field names, answers and `{"error": "..."}` bodies. A sandbox spawned here is a Hive sandbox
 // like any other, labelled from=control-plane,type=sandbox as the seed labelled its

@@ -7,8 +7,8 @@
 
 #include <optional>
 
+#include "common/http/exchange.hpp"
 #include "hive/sandbox/selector.hpp"
-#include "http/exchange.hpp"
 #include "service/sandbox_service.hpp"
 
 namespace hive::server {

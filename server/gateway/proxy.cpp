@@ -14,7 +14,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
-#include "gateway/agent_client.hpp"
+#include "agent_client/agent_client.hpp"
 #include "hive/sandbox/codec.hpp"
 #include "hive/sandbox/mcp.hpp"
 
@@ -31,7 +31,7 @@ using namespace asio::experimental::awaitable_operators;
 // Small enough that 1,000 concurrent streams cost little, large enough for a file's speed.
 constexpr std::size_t kRelayChunk = 64 << 10;
 
-asio::generic::stream_protocol::endpoint agent_address(const runtime::AgentEndpoint& endpoint) {
+asio::generic::stream_protocol::endpoint agent_address(const AgentEndpoint& endpoint) {
   if (!endpoint.unix_path.empty()) {
     return asio::local::stream_protocol::endpoint(endpoint.unix_path);
   }
@@ -99,8 +99,7 @@ asio::awaitable<void> pipe(Stream& from, beast::flat_buffer& pending, Stream& to
 }
 
 // Names the Pod address (kubernetes) so an operator can look; a local socket path is ours.
-Error unreachable(const runtime::AgentEndpoint& endpoint, const std::string& what,
-                  beast::error_code ec) {
+Error unreachable(const AgentEndpoint& endpoint, const std::string& what, beast::error_code ec) {
   std::string at =
       endpoint.host.empty() ? "" : " at " + endpoint.host + ":" + std::to_string(endpoint.port);
   return make_error(Errc::agent_error,
@@ -117,7 +116,7 @@ struct Probe {
 
 // One health check on a connection of its own, detached: its reads need no cancelling (the
 // stream's own deadline ends them), and the call's watchdog only ever waits on a timer.
-asio::awaitable<void> probe_agent(runtime::AgentEndpoint endpoint, std::shared_ptr<Probe> probe) {
+asio::awaitable<void> probe_agent(AgentEndpoint endpoint, std::shared_ptr<Probe> probe) {
   Stream stream(co_await asio::this_coro::executor);
   stream.expires_after(kProbePeriod);
   auto [ec] = co_await stream.async_connect(agent_address(endpoint), use_tuple);
@@ -137,7 +136,7 @@ asio::awaitable<void> probe_agent(runtime::AgentEndpoint endpoint, std::shared_p
 
 // Runs beside a call until the call's agent stops answering its health check; then calls
 // on_stuck (which closes the call's connection) and returns.
-asio::awaitable<void> until_agent_stuck(const runtime::AgentEndpoint& endpoint,
+asio::awaitable<void> until_agent_stuck(const AgentEndpoint& endpoint,
                                         std::function<void()> on_stuck) {
   auto executor = co_await asio::this_coro::executor;
   asio::steady_timer tick(executor);
@@ -153,7 +152,7 @@ asio::awaitable<void> until_agent_stuck(const runtime::AgentEndpoint& endpoint,
   on_stuck();
 }
 
-Error stuck(const runtime::AgentEndpoint& endpoint) {
+Error stuck(const AgentEndpoint& endpoint) {
   std::string at =
       endpoint.host.empty() ? "" : " at " + endpoint.host + ":" + std::to_string(endpoint.port);
   return make_error(Errc::timeout, "the sandbox's agent" + at +
@@ -175,7 +174,7 @@ http::Response gateway_error(const http::RequestHeader& header, const Error& err
 }
 
 asio::awaitable<ProxyOutcome> proxy_to_agent(http::Exchange& exchange,
-                                             const runtime::AgentEndpoint& endpoint,
+                                             const AgentEndpoint& endpoint,
                                              std::string agent_target, ErrorStyle style) {
   Stream upstream(co_await asio::this_coro::executor);
   beast::error_code ec;

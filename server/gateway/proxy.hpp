@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "http/exchange.hpp"
+#include "common/http/exchange.hpp"
 #include "runtime/runtime.hpp"
 
 namespace hive::server {
@@ -27,7 +27,7 @@ http::Response gateway_error(const http::RequestHeader& header, const Error& err
 
 // `agent_target` is the agent's own path and query (the client's, less /v1/sandboxes/{id}).
 boost::asio::awaitable<ProxyOutcome> proxy_to_agent(http::Exchange& exchange,
-                                                    const runtime::AgentEndpoint& endpoint,
+                                                    const AgentEndpoint& endpoint,
                                                     std::string agent_target,
                                                     ErrorStyle style = ErrorStyle::Hive);
 

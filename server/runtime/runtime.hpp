@@ -1,4 +1,4 @@
-// The one interface behind which sandboxes run (DESIGN.md §7). The API, gateway and CLI never
+// The one interface behind which sandboxes run (docs/runtimes.md). The API, gateway and CLI never
 // know which implementation is in use: `local` (namespaces + cgroups on this machine) or
 // `kubernetes` (a Pod per sandbox). A runtime owns placement and teardown; the gateway only
 // needs an AgentEndpoint to reach the sandbox's hive-agent.
@@ -12,7 +12,7 @@
 #include "hive/error.hpp"
 #include "hive/sandbox/types.hpp"
 
-namespace hive::runtime {
+namespace hive::server {
 
 // How the gateway reaches a sandbox's agent: a Unix socket (local) or host:port (a Pod IP),
 // with a shared secret header where the network is not private to the server.
@@ -59,4 +59,4 @@ class Runtime {
   virtual std::vector<std::string> list_placed() { return {}; }
 };
 
-}  // namespace hive::runtime
+}  // namespace hive::server

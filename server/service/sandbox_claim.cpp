@@ -2,9 +2,9 @@
 // pooled sandboxes back after a restart.
 #include <spdlog/spdlog.h>
 
-#include "gateway/agent_client.hpp"
+#include "agent_client/agent_client.hpp"
+#include "common/ids.hpp"
 #include "hive/sandbox/codec.hpp"
-#include "service/ids.hpp"
 #include "service/sandbox_service.hpp"
 
 namespace hive::server {

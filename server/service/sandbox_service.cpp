@@ -7,14 +7,13 @@
 #include <set>
 #include <string_view>
 
-#include "gateway/agent_client.hpp"
+#include "agent_client/agent_client.hpp"
+#include "common/ids.hpp"
 #include "hive/sandbox/codec.hpp"
-#include "service/ids.hpp"
 
 namespace hive::server {
 namespace {
 
-using runtime::Liveness;
 using sandbox::Sandbox;
 using sandbox::State;
 using Clock = std::chrono::system_clock;
@@ -42,7 +41,7 @@ void apply_default_resources(sandbox::Resources& resources, const sandbox::Resou
   if (resources.disk.empty()) resources.disk = defaults.disk;
 }
 
-SandboxService::SandboxService(Store& store, runtime::Runtime& runtime, ServiceOptions options)
+SandboxService::SandboxService(Store& store, Runtime& runtime, ServiceOptions options)
     : store_(store), runtime_(runtime), options_(options), pool_(options.warm_pool_size) {}
 
 Result<Sandbox> SandboxService::spawn(sandbox::SandboxSpec spec) {

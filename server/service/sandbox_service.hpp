@@ -45,13 +45,13 @@ void apply_default_resources(sandbox::Resources& resources, const sandbox::Resou
 // reaper counts the sandbox as active, and its end restarts the idle clock.
 struct AgentRoute {
   std::string id;
-  runtime::AgentEndpoint endpoint;
+  AgentEndpoint endpoint;
   std::shared_ptr<void> busy;
 };
 
 class SandboxService {
  public:
-  SandboxService(Store& store, runtime::Runtime& runtime, ServiceOptions options);
+  SandboxService(Store& store, Runtime& runtime, ServiceOptions options);
 
   // Creates a sandbox and returns it Running, or an error with nothing left behind.
   Result<sandbox::Sandbox> spawn(sandbox::SandboxSpec spec);
@@ -145,7 +145,7 @@ class SandboxService {
   bool idle_at_agent(const Record& record, std::chrono::system_clock::time_point now);
 
   Store& store_;
-  runtime::Runtime& runtime_;
+  Runtime& runtime_;
   ServiceOptions options_;
   WarmPool pool_;
   // Last exec/keepalive per sandbox. In memory only: after a restart the idle clock restarts.

@@ -1,4 +1,4 @@
-// hive-load: the load and soak figures of DESIGN.md §8. Load: N exec streams open at once
+// hive-load: the load and soak figures of docs/performance.md. Load: N exec streams open at once
 // across M sandboxes, each printing, sleeping and printing again, so all are open together;
 // every one must finish with the right output. Soak: mixed spawn/exec/deprovision for a while,
 // sampling the server's descriptors and memory; afterwards nothing may be left. Prints the

@@ -1,6 +1,6 @@
 // MCP message parsing as the agent does it on POST /mcp, with a protocol-version header taken
 // from the input's first line.
-#include "mcp/message.hpp"
+#include "agent/mcp/message.hpp"
 
 using namespace hive::agent::mcp;
 

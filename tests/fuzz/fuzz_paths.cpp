@@ -8,7 +8,7 @@
 
 #include <filesystem>
 
-#include "file_ops.hpp"
+#include "agent/file_ops.hpp"
 #include "hive/sandbox/tar.hpp"
 
 namespace fs = std::filesystem;

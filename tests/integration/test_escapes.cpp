@@ -1,4 +1,4 @@
-// The escapes a hostile command would try (DESIGN.md §8): each must fail inside the sandbox and
+// The escapes a hostile command would try (docs/security.md): each must fail inside the sandbox and
 // leave the host, the server and other sandboxes untouched.
 #include <catch2/catch.hpp>
 

@@ -18,6 +18,7 @@
 #include "runtime/kube/pod_cache.hpp"
 
 using namespace hive;
+namespace kube = hive::server::kube;
 using bench::Micros;
 using nlohmann::json;
 

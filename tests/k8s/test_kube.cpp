@@ -155,7 +155,7 @@ TEST_CASE("kubernetes: the gateway reaches the agent at the Pod IP with the sand
   CHECK(refused.exit_code != 0);
   CHECK_THAT(refused.err, Catch::Contains(ip));
 
-  AgentStandIn agent(ip, hive::kube::hmac_hex(ns.agent_key(), "hive-agent:" + id));
+  AgentStandIn agent(ip, hive::hmac_hex(ns.agent_key(), "hive-agent:" + id));
   REQUIRE(eventually(
       [&] {
         return server.hivectl({"exec", id, "--", "true"}).exit_code == 0;
@@ -167,11 +167,10 @@ TEST_CASE("kubernetes: the gateway reaches the agent at the Pod IP with the sand
 
   // Another sandbox's secret does not open this agent.
   AgentStandIn other(ip.substr(0, ip.rfind('.')) + ".250",
-                     hive::kube::hmac_hex(ns.agent_key(), "hive-agent:sb-other"));
-  auto wrong =
-      run({"/usr/bin/curl", "-s", "-XPOST", "-H",
-           "X-Hive-Agent-Secret: " + hive::kube::hmac_hex(ns.agent_key(), "hive-agent:sb-other"),
-           "http://" + ip + ":7777/exec", "-d", R"({"argv":["true"]})"});
+                     hive::hmac_hex(ns.agent_key(), "hive-agent:sb-other"));
+  auto wrong = run({"/usr/bin/curl", "-s", "-XPOST", "-H",
+                    "X-Hive-Agent-Secret: " + hive::hmac_hex(ns.agent_key(), "hive-agent:sb-other"),
+                    "http://" + ip + ":7777/exec", "-d", R"({"argv":["true"]})"});
   CHECK_THAT(wrong.out, Catch::Contains("unauthorized"));
 }
 
@@ -365,7 +364,7 @@ TEST_CASE(
   REQUIRE(spawned.exit_code == 0);
   const std::string id = trim(spawned.out);
   AgentStandIn agent(ns.pod(id)["status"]["podIP"],
-                     hive::kube::hmac_hex(ns.agent_key(), "hive-agent:" + id));
+                     hive::hmac_hex(ns.agent_key(), "hive-agent:" + id));
   REQUIRE(eventually([&] { return b.hivectl({"exec", id, "--", "true"}).exit_code == 0; }, 10));
 
   // Busy through replica b only, for twice the idle timeout: the leader (a) must not reap it.

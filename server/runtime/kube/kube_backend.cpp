@@ -5,7 +5,7 @@
 #include <fstream>
 #include <sstream>
 
-namespace hive::kube {
+namespace hive::server::kube {
 namespace {
 
 Result<std::string> read_key(const std::string& path) {
@@ -57,4 +57,4 @@ Result<Backend> make_backend(BackendOptions options) {
   return backend;
 }
 
-}  // namespace hive::kube
+}  // namespace hive::server::kube

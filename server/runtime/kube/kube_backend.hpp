@@ -10,7 +10,7 @@
 #include "runtime/kube/leader.hpp"
 #include "runtime/kube/pod_store.hpp"
 
-namespace hive::kube {
+namespace hive::server::kube {
 
 struct BackendOptions {
   std::string kubeconfig;  // empty: in-cluster config
@@ -36,4 +36,4 @@ struct Backend {
 // election. Fails with a message that names the flag to fix.
 Result<Backend> make_backend(BackendOptions options);
 
-}  // namespace hive::kube
+}  // namespace hive::server::kube

@@ -11,7 +11,7 @@
 
 #include "hive/sandbox/codec.hpp"
 
-namespace hive::kube {
+namespace hive::server::kube {
 namespace {
 
 using nlohmann::json;
@@ -398,4 +398,4 @@ Result<void> KubeClient::watch(const std::string& path, const std::function<bool
   return {};  // the server ended the watch (its timeout)
 }
 
-}  // namespace hive::kube
+}  // namespace hive::server::kube

@@ -1,4 +1,4 @@
-// A small Kubernetes API client on libcurl (DESIGN.md §7): in-cluster config or a kubeconfig,
+// A small Kubernetes API client on libcurl (docs/runtimes.md): in-cluster config or a kubeconfig,
 // bearer token or client certificate, the API's errors turned into Hive's, a client-side rate
 // limit, and line-by-line watch streams. Thread-safe: each thread keeps its own connection.
 #pragma once
@@ -15,7 +15,7 @@
 
 #include "hive/error.hpp"
 
-namespace hive::kube {
+namespace hive::server::kube {
 
 struct KubeConfig {
   std::string server;  // https://host:port
@@ -86,4 +86,4 @@ class KubeClient {
 // "pods \"x\" is forbidden: ..." style messages come from the API's Status object.
 Error status_error(long http_status, const nlohmann::json& body, const std::string& what);
 
-}  // namespace hive::kube
+}  // namespace hive::server::kube

@@ -4,7 +4,7 @@
 
 #include "hive/sandbox/codec.hpp"
 
-namespace hive::kube {
+namespace hive::server::kube {
 namespace {
 
 using nlohmann::json;
@@ -174,8 +174,7 @@ std::string KubeRuntime::stuck_reason(const json& pod) {
   return "phase " + (pod_phase(pod).empty() ? std::string("unknown") : pod_phase(pod));
 }
 
-Result<runtime::Placement> KubeRuntime::start(const sandbox::Sandbox& sandbox,
-                                              const std::string& pool) {
+Result<Placement> KubeRuntime::start(const sandbox::Sandbox& sandbox, const std::string& pool) {
   json manifest = pod_manifest(sandbox, pool);
   if (auto created = client_.call("POST", pods_path(), &manifest); !created) {
     return created.error().context("creating Pod " + sandbox.id);
@@ -190,7 +189,7 @@ Result<runtime::Placement> KubeRuntime::start(const sandbox::Sandbox& sandbox,
       },
       options_.start_timeout);
   if (ready && pod_ready(last) && !terminal(last) && !pod_deleting(last)) {
-    runtime::Placement placement;
+    Placement placement;
     placement.runtime_data = {
         {"pod", sandbox.id}, {"ip", pod_ip(last)}, {"node", last["spec"].value("nodeName", "")}};
     placement.endpoint = endpoint(sandbox.id, placement.runtime_data);
@@ -216,9 +215,8 @@ Result<void> KubeRuntime::stop(const std::string& id, const json&) {
   return {};
 }
 
-runtime::AgentEndpoint KubeRuntime::endpoint(const std::string& id,
-                                             const json& runtime_data) const {
-  runtime::AgentEndpoint endpoint;
+AgentEndpoint KubeRuntime::endpoint(const std::string& id, const json& runtime_data) const {
+  AgentEndpoint endpoint;
   endpoint.host = runtime_data.value("ip", "");
   if (endpoint.host.empty()) {
     if (auto pod = cache_.get(id)) endpoint.host = pod_ip(*pod);
@@ -228,8 +226,7 @@ runtime::AgentEndpoint KubeRuntime::endpoint(const std::string& id,
   return endpoint;
 }
 
-runtime::Liveness KubeRuntime::liveness(const std::string& id, const json&) {
-  using runtime::Liveness;
+Liveness KubeRuntime::liveness(const std::string& id, const json&) {
   if (!cache_.health()) return Liveness::unknown;  // a stale cache is no evidence
   auto pod = cache_.get(id);
   return pod && !terminal(*pod) ? Liveness::alive : Liveness::gone;
@@ -259,4 +256,4 @@ Result<void> KubeRuntime::set_expiry(const std::string& id, const std::string& e
   return {};
 }
 
-}  // namespace hive::kube
+}  // namespace hive::server::kube

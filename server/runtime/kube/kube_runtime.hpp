@@ -1,11 +1,11 @@
-// The kubernetes runtime (DESIGN.md §7): one bare Pod per sandbox, named by the sandbox id.
+// The kubernetes runtime (docs/runtimes.md): one bare Pod per sandbox, named by the sandbox id.
 // An init container copies the static hive-agent into an emptyDir; the agent is the sandbox
 // container's command, listens on the Pod IP at 7777 and admits the gateway by a per-sandbox
 // secret (HMAC of the id under the server's key, so every replica can derive it). The sandbox
 // record lives in the Pod's labels and annotations; the Pod cache answers reads.
 #pragma once
 
-#include "service/ids.hpp"
+#include "common/ids.hpp"
 
 #include <memory>
 #include <string>
@@ -14,7 +14,7 @@
 #include "runtime/kube/pod_cache.hpp"
 #include "runtime/runtime.hpp"
 
-namespace hive::kube {
+namespace hive::server::kube {
 
 struct KubeOptions {
   std::string namespace_name = "hive";
@@ -37,17 +37,15 @@ inline constexpr const char* kPoolLabel = "hive.dev/pool";
 // A pool key (image|network|resources) as a label value: a short hash.
 std::string pool_label(const std::string& pool);
 
-class KubeRuntime : public runtime::Runtime {
+class KubeRuntime : public Runtime {
  public:
   KubeRuntime(KubeClient& client, PodCache& cache, KubeOptions options);
   std::string name() const override { return "kubernetes"; }
   Result<void> check() override;
-  Result<runtime::Placement> start(const sandbox::Sandbox& sandbox,
-                                   const std::string& pool) override;
+  Result<Placement> start(const sandbox::Sandbox& sandbox, const std::string& pool) override;
   Result<void> stop(const std::string& id, const nlohmann::json& runtime_data) override;
-  runtime::AgentEndpoint endpoint(const std::string& id,
-                                  const nlohmann::json& runtime_data) const override;
-  runtime::Liveness liveness(const std::string& id, const nlohmann::json& runtime_data) override;
+  AgentEndpoint endpoint(const std::string& id, const nlohmann::json& runtime_data) const override;
+  Liveness liveness(const std::string& id, const nlohmann::json& runtime_data) override;
   std::string condition(const std::string& id, const nlohmann::json& runtime_data) override;
 
   // The Pod a sandbox runs in (exposed for the tests' and the benchmark's checks).
@@ -74,6 +72,4 @@ class KubeRuntime : public runtime::Runtime {
   KubeOptions options_;
 };
 
-using server::hmac_hex;
-
-}  // namespace hive::kube
+}  // namespace hive::server::kube

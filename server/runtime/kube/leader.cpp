@@ -4,7 +4,7 @@
 
 #include <ctime>
 
-namespace hive::kube {
+namespace hive::server::kube {
 namespace {
 
 using nlohmann::json;
@@ -125,4 +125,4 @@ void LeaderElector::release() {
   (void)client_.call("PUT", path_ + "/" + lease_name_, &*lease);
 }
 
-}  // namespace hive::kube
+}  // namespace hive::server::kube

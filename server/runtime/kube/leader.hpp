@@ -14,7 +14,7 @@
 
 #include "runtime/kube/kube_client.hpp"
 
-namespace hive::kube {
+namespace hive::server::kube {
 
 class LeaderElector {
  public:
@@ -47,4 +47,4 @@ class LeaderElector {
   std::thread thread_;
 };
 
-}  // namespace hive::kube
+}  // namespace hive::server::kube

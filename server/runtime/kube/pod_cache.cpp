@@ -4,7 +4,7 @@
 
 #include "hive/sandbox/url.hpp"
 
-namespace hive::kube {
+namespace hive::server::kube {
 namespace {
 
 using nlohmann::json;
@@ -216,4 +216,4 @@ void PodCache::apply(const json& event) {
   if (type != "BOOKMARK") changed_.notify_all();
 }
 
-}  // namespace hive::kube
+}  // namespace hive::server::kube

@@ -18,7 +18,7 @@
 
 #include "runtime/kube/kube_client.hpp"
 
-namespace hive::kube {
+namespace hive::server::kube {
 
 class PodCache {
  public:
@@ -72,4 +72,4 @@ std::string pod_ip(const nlohmann::json& pod);
 bool pod_deleting(const nlohmann::json& pod);
 std::string pod_phase(const nlohmann::json& pod);
 
-}  // namespace hive::kube
+}  // namespace hive::server::kube

@@ -4,7 +4,7 @@
 
 #include "hive/sandbox/codec.hpp"
 
-namespace hive::kube {
+namespace hive::server::kube {
 namespace {
 
 using nlohmann::json;
@@ -202,4 +202,4 @@ Result<void> PodStore::remove(const std::string& id) {
   return {};
 }
 
-}  // namespace hive::kube
+}  // namespace hive::server::kube

@@ -13,7 +13,7 @@
 #include "runtime/kube/kube_runtime.hpp"
 #include "store/store.hpp"
 
-namespace hive::kube {
+namespace hive::server::kube {
 
 class PodStore : public server::Store {
  public:
@@ -43,4 +43,4 @@ class PodStore : public server::Store {
 // A Hive Pod as the sandbox record it carries; nullopt for a Pod that is not one of ours.
 std::optional<server::Record> record_from_pod(const nlohmann::json& pod);
 
-}  // namespace hive::kube
+}  // namespace hive::server::kube

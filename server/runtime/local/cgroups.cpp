@@ -15,7 +15,7 @@
 
 #include "hive/sandbox/codec.hpp"
 
-namespace hive::runtime {
+namespace hive::server::local {
 namespace {
 
 namespace fs = std::filesystem;
@@ -244,4 +244,4 @@ Result<void> remove_cgroups(const std::vector<std::string>& dirs) {
   return {};
 }
 
-}  // namespace hive::runtime
+}  // namespace hive::server::local

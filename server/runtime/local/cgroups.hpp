@@ -10,7 +10,7 @@
 #include "hive/error.hpp"
 #include "hive/sandbox/types.hpp"
 
-namespace hive::runtime {
+namespace hive::server::local {
 
 struct CgroupHierarchy {
   std::string controller;  // "memory", "cpu", "pids" (v1) or "unified" (v2)
@@ -64,4 +64,4 @@ std::int64_t cgroup_counter(const std::string& text, const std::string& key);
 // to let go.
 Result<void> remove_cgroups(const std::vector<std::string>& dirs);
 
-}  // namespace hive::runtime
+}  // namespace hive::server::local

@@ -9,11 +9,11 @@
 
 #include <fstream>
 
-#include "util/unique_fd.hpp"
+#include "common/unique_fd.hpp"
 
 extern char** environ;
 
-namespace hive::runtime {
+namespace hive::server::local {
 namespace {
 
 constexpr const char* kSlirp = "/usr/bin/slirp4netns";
@@ -73,4 +73,4 @@ Result<pid_t> start_egress(pid_t sandbox_pid, const std::vector<std::string>& cg
   return slirp;
 }
 
-}  // namespace hive::runtime
+}  // namespace hive::server::local

@@ -12,7 +12,7 @@
 
 #include "hive/error.hpp"
 
-namespace hive::runtime {
+namespace hive::server::local {
 
 inline constexpr const char* kEgressResolvConf = "nameserver 10.0.2.3\n";
 
@@ -20,4 +20,4 @@ inline constexpr const char* kEgressResolvConf = "nameserver 10.0.2.3\n";
 // Returns slirp4netns's pid.
 Result<pid_t> start_egress(pid_t sandbox_pid, const std::vector<std::string>& cgroup_dirs);
 
-}  // namespace hive::runtime
+}  // namespace hive::server::local

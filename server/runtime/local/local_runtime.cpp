@@ -20,13 +20,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/unique_fd.hpp"
 #include "hive/sandbox/codec.hpp"
 #include "runtime/local/egress.hpp"
 #include "runtime/local/process_liveness.hpp"
 #include "runtime/local/spawn.hpp"
-#include "util/unique_fd.hpp"
 
-namespace hive::runtime {
+namespace hive::server::local {
 namespace {
 
 namespace fs = std::filesystem;
@@ -374,4 +374,4 @@ std::vector<std::string> LocalRuntime::list_placed() {
   return ids;
 }
 
-}  // namespace hive::runtime
+}  // namespace hive::server::local

@@ -9,10 +9,10 @@
 #include <string>
 
 #include "runtime/local/cgroups.hpp"
-#include "runtime/local/mount_plan.hpp"
+#include "runtime/local/host_root_plan.hpp"
 #include "runtime/runtime.hpp"
 
-namespace hive::runtime {
+namespace hive::server::local {
 
 struct LocalRuntimeOptions {
   std::string state_dir;
@@ -59,4 +59,4 @@ ProcStat proc_stat(int pid);
 // The agent's stderr, beside (not inside) the sandbox's workspace: what it says before it dies.
 std::string agent_log(const std::string& sandbox_dir);
 
-}  // namespace hive::runtime
+}  // namespace hive::server::local

@@ -6,9 +6,9 @@
 
 #include <cerrno>
 
-#include "util/unique_fd.hpp"
+#include "common/unique_fd.hpp"
 
-namespace hive::runtime {
+namespace hive::server::local {
 
 bool parse_proc_stat(const std::string& text, std::string& state, std::string& start_time) {
   // The command name (field 2) may hold spaces and parentheses; count from the last ')'.
@@ -49,4 +49,4 @@ Liveness process_liveness(int pid, const std::string& start_time) {
   return started == start_time ? Liveness::alive : Liveness::gone;
 }
 
-}  // namespace hive::runtime
+}  // namespace hive::server::local

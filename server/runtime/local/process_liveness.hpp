@@ -7,7 +7,7 @@
 
 #include "runtime/runtime.hpp"
 
-namespace hive::runtime {
+namespace hive::server::local {
 
 // `start_time` is field 22 of /proc/PID/stat as it was when the agent started: another value
 // means the pid now belongs to someone else. A zombie is gone; a /proc file that cannot be
@@ -18,4 +18,4 @@ Liveness process_liveness(int pid, const std::string& start_time);
 // the text does not hold them.
 bool parse_proc_stat(const std::string& text, std::string& state, std::string& start_time);
 
-}  // namespace hive::runtime
+}  // namespace hive::server::local

@@ -9,7 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
-namespace hive::runtime {
+namespace hive::server::local {
 namespace {
 
 // Async-signal-safe: formats "error: <step>: errno <n>\n" by hand and exits.
@@ -96,4 +96,4 @@ Result<pid_t> launch_agent(const AgentLaunch& launch) {
   return static_cast<pid_t>(pid);
 }
 
-}  // namespace hive::runtime
+}  // namespace hive::server::local

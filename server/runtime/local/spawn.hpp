@@ -11,9 +11,9 @@
 
 #include "hive/error.hpp"
 
-namespace hive::runtime {
+namespace hive::server::local {
 
-// The agent finds its fds here (see server/agent/main.cpp).
+// The agent finds its fds here (see agent/main.cpp).
 inline constexpr int kAgentListenFd = 3;
 inline constexpr int kAgentReadyFd = 4;
 inline constexpr int kAgentPlanFd = 5;
@@ -38,4 +38,4 @@ struct AgentLaunch {
 // Returns the agent's pid (in the host's pid namespace).
 Result<pid_t> launch_agent(const AgentLaunch& launch);
 
-}  // namespace hive::runtime
+}  // namespace hive::server::local

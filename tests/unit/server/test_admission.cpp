@@ -6,7 +6,7 @@
 
 #include <chrono>
 
-#include "http/admission.hpp"
+#include "common/http/admission.hpp"
 
 TEST_CASE("connection caps derive from the descriptor limit, with a reserve", "[unit]") {
   auto small = hive::http::default_caps(1024);

@@ -8,10 +8,11 @@
 
 #include "api/auth.hpp"
 #include "api/handlers.hpp"
+#include "common/ids.hpp"
 #include "hive/sandbox/codec.hpp"
 #include "process.hpp"
-#include "service/ids.hpp"
 
+using namespace hive;
 using namespace hive::server;
 using hive::Errc;
 

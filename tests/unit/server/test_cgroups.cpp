@@ -2,7 +2,7 @@
 
 #include "runtime/local/cgroups.hpp"
 
-using namespace hive::runtime;
+using namespace hive::server::local;
 
 TEST_CASE("cgroup v1 hierarchies nest below the server's own group", "[unit]") {
   const std::string mountinfo =

@@ -3,9 +3,10 @@
 #include <algorithm>
 #include <filesystem>
 
-#include "runtime/local/mount_plan.hpp"
+#include "runtime/local/host_root_plan.hpp"
 
-using namespace hive::runtime;
+using namespace hive;
+using namespace hive::server::local;
 using Kind = MountOp::Kind;
 
 namespace {

@@ -16,8 +16,8 @@
 #include "store/store.hpp"
 
 using namespace hive::server;
-using hive::runtime::Liveness;
 using hive::sandbox::State;
+using hive::server::Liveness;
 using std::chrono::seconds;
 
 namespace {
@@ -25,12 +25,12 @@ namespace {
 std::string start_time_of(int pid) {
   std::string text = hive::test::slurp("/proc/" + std::to_string(pid) + "/stat");
   std::string state, started;
-  REQUIRE(hive::runtime::parse_proc_stat(text, state, started));
+  REQUIRE(hive::server::local::parse_proc_stat(text, state, started));
   return started;
 }
 
 // A runtime whose answers the test sets.
-class FakeRuntime : public hive::runtime::Runtime {
+class FakeRuntime : public hive::server::Runtime {
  public:
   Liveness answer = Liveness::alive;
   int stop_failures = 0;  // stops that fail before one succeeds
@@ -38,9 +38,9 @@ class FakeRuntime : public hive::runtime::Runtime {
 
   std::string name() const override { return "fake"; }
   hive::Result<void> check() override { return {}; }
-  hive::Result<hive::runtime::Placement> start(const hive::sandbox::Sandbox&,
-                                               const std::string&) override {
-    hive::runtime::Placement placement;
+  hive::Result<hive::server::Placement> start(const hive::sandbox::Sandbox&,
+                                              const std::string&) override {
+    hive::server::Placement placement;
     placement.runtime_data = {{"pid", 1}};
     return placement;
   }
@@ -52,7 +52,7 @@ class FakeRuntime : public hive::runtime::Runtime {
     }
     return {};
   }
-  hive::runtime::AgentEndpoint endpoint(const std::string&, const nlohmann::json&) const override {
+  hive::server::AgentEndpoint endpoint(const std::string&, const nlohmann::json&) const override {
     return {};
   }
   Liveness liveness(const std::string&, const nlohmann::json&) override { return answer; }
@@ -81,20 +81,21 @@ struct Fixture {
 }  // namespace
 
 TEST_CASE("a live process is alive, a dead, zombie or reused one gone", "[unit]") {
-  CHECK(hive::runtime::process_liveness(getpid(), start_time_of(getpid())) == Liveness::alive);
-  CHECK(hive::runtime::process_liveness(getpid(), "1") == Liveness::gone);  // pid reused
-  CHECK(hive::runtime::process_liveness(0, "") == Liveness::gone);
+  CHECK(hive::server::local::process_liveness(getpid(), start_time_of(getpid())) ==
+        Liveness::alive);
+  CHECK(hive::server::local::process_liveness(getpid(), "1") == Liveness::gone);  // pid reused
+  CHECK(hive::server::local::process_liveness(0, "") == Liveness::gone);
   pid_t child = fork();
   if (child == 0) _exit(0);
   REQUIRE(child > 0);
   const std::string started = start_time_of(child);  // may already be a zombie: same fields
-  for (int i = 0; i < 100 && hive::runtime::process_liveness(child, started) != Liveness::gone;
-       ++i) {
+  for (int i = 0;
+       i < 100 && hive::server::local::process_liveness(child, started) != Liveness::gone; ++i) {
     usleep(10'000);
   }
-  CHECK(hive::runtime::process_liveness(child, started) == Liveness::gone);  // a zombie
+  CHECK(hive::server::local::process_liveness(child, started) == Liveness::gone);  // a zombie
   waitpid(child, nullptr, 0);
-  CHECK(hive::runtime::process_liveness(child, started) == Liveness::gone);  // reaped
+  CHECK(hive::server::local::process_liveness(child, started) == Liveness::gone);  // reaped
 }
 
 TEST_CASE("out of descriptors, whether a process lives is unknown, not gone", "[unit]") {
@@ -104,7 +105,7 @@ TEST_CASE("out of descriptors, whether a process lives is unknown, not gone", "[
   rlimit none = saved;
   none.rlim_cur = 0;  // every open() fails with EMFILE
   REQUIRE(setrlimit(RLIMIT_NOFILE, &none) == 0);
-  Liveness seen = hive::runtime::process_liveness(getpid(), started);
+  Liveness seen = hive::server::local::process_liveness(getpid(), started);
   REQUIRE(setrlimit(RLIMIT_NOFILE, &saved) == 0);
   CHECK(seen == Liveness::unknown);
 }
@@ -112,11 +113,11 @@ TEST_CASE("out of descriptors, whether a process lives is unknown, not gone", "[
 TEST_CASE("/proc/PID/stat is read from after the command name", "[unit]") {
   std::string state, started;
   std::string text = "42 (a) b (c)) S 1 42 42 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 12345 0\n";
-  REQUIRE(hive::runtime::parse_proc_stat(text, state, started));
+  REQUIRE(hive::server::local::parse_proc_stat(text, state, started));
   CHECK(state == "S");
   CHECK(started == "12345");
-  CHECK_FALSE(hive::runtime::parse_proc_stat("42 (x) S 1 2", state, started));
-  CHECK_FALSE(hive::runtime::parse_proc_stat("", state, started));
+  CHECK_FALSE(hive::server::local::parse_proc_stat("42 (x) S 1 2", state, started));
+  CHECK_FALSE(hive::server::local::parse_proc_stat("", state, started));
 }
 
 TEST_CASE("the reaper leaves a sandbox alone while its agent's liveness is unknown", "[unit]") {

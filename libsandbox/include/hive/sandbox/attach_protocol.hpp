@@ -1,4 +1,4 @@
-// The attach WebSocket's framing (DESIGN.md §6), shared by hive-agent and libsandbox: each
+// The attach WebSocket's framing (docs/api.md), shared by hive-agent and libsandbox: each
 // binary message starts with a channel byte, as in Kubernetes' v5.channel.k8s.io.
 #pragma once
 

@@ -67,7 +67,7 @@ struct ProcessInfo {
   std::int64_t duration_ms = 0, started_at = 0;  // started_at: Unix seconds
 };
 
-// An interactive process over a WebSocket (DESIGN.md §6).
+// An interactive process over a WebSocket (docs/api.md).
 struct AttachOptions {
   std::vector<std::string> command;  // empty: the sandbox's shell
   bool tty = true;                   // a PTY; false gives plain pipes

@@ -56,7 +56,7 @@ Result<void> validate_label_value(std::string_view key, std::string_view value);
 Result<std::int64_t> parse_byte_quantity(std::string_view text);
 Result<std::int64_t> parse_cpu_millis(std::string_view text);
 
-// Bytes that are not valid UTF-8 travel base64-encoded (DESIGN.md §4).
+// Bytes that are not valid UTF-8 travel base64-encoded (docs/api.md).
 bool is_valid_utf8(std::string_view bytes);
 // The length of the longest prefix that does not end inside a multi-byte UTF-8 sequence, so a
 // stream cut into chunks keeps its characters whole.

@@ -1,4 +1,4 @@
-// The typed shapes of Hive's API (DESIGN.md §3–§4): what a client sends to spawn and exec, and
+// The typed shapes of Hive's API (docs/api.md): what a client sends to spawn and exec, and
 // what the server answers. Plain structs; JSON conversion lives in codec.hpp.
 #pragma once
 
@@ -46,7 +46,7 @@ struct SandboxSpec {
   nlohmann::json mcp_servers = nlohmann::json::object();
 };
 
-// The sandbox resource of DESIGN.md §3.
+// The sandbox resource (docs/api.md).
 struct Sandbox {
   std::string id;
   SandboxSpec spec;
@@ -80,7 +80,7 @@ struct ExecResult {
   std::string error;  // set when the command could not be started at all
 };
 
-// One event of a streamed exec (DESIGN.md §4), sent as one JSON object per line.
+// One event of a streamed exec (docs/api.md), sent as one JSON object per line.
 struct ExecEvent {
   enum class Kind { Start, Stdout, Stderr, Exit };
   Kind kind = Kind::Start;

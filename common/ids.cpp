@@ -1,4 +1,4 @@
-#include "service/ids.hpp"
+#include "common/ids.hpp"
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -9,7 +9,7 @@
 #include <ctime>
 #include <stdexcept>
 
-namespace hive::server {
+namespace hive {
 namespace {
 
 template <std::size_t N>
@@ -91,4 +91,4 @@ std::optional<std::chrono::system_clock::time_point> from_rfc3339(const std::str
   return std::chrono::system_clock::from_time_t(timegm(&utc)) + std::chrono::milliseconds(millis);
 }
 
-}  // namespace hive::server
+}  // namespace hive

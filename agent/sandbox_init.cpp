@@ -24,7 +24,7 @@ namespace hive::agent {
 namespace {
 
 namespace fs = std::filesystem;
-using runtime::MountOp;
+using hive::MountOp;
 
 Result<void> make_dirs(const std::string& path) {
   std::error_code ec;
@@ -112,7 +112,7 @@ Result<void> apply_op(const std::string& root, const MountOp& op) {
 
 }  // namespace
 
-Result<void> apply_mount_plan(const runtime::MountPlan& plan) {
+Result<void> apply_mount_plan(const hive::MountPlan& plan) {
   // Nothing mounted below may propagate back to the host's mount namespace.
   if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
     return sys_error("make-rprivate", "/", errno);

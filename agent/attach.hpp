@@ -1,4 +1,4 @@
-// GET /attach: an interactive process over a WebSocket (DESIGN.md §6). Binary messages whose
+// GET /attach: an interactive process over a WebSocket (docs/api.md). Binary messages whose
 // first byte is a channel, as Kubernetes' v5.channel.k8s.io: 0 stdin, 1 stdout, 2 stderr,
 // 3 status (JSON {"exit_code","signal"}, sent last, before the close), 4 resize
 // ({"cols","rows"}), 255 close a channel (255 0 = stdin EOF; under a PTY it sends ^D).
@@ -9,9 +9,9 @@
 #pragma once
 
 #include "children.hpp"
+#include "common/http/exchange.hpp"
 #include "exec.hpp"
 #include "hive/sandbox/url.hpp"
-#include "http/exchange.hpp"
 
 namespace hive::agent {
 

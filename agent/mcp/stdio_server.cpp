@@ -12,7 +12,7 @@
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/write.hpp>
 
-#include "http/http_server.hpp"
+#include "common/http/http_server.hpp"
 #include "spawn_command.hpp"
 
 namespace hive::agent::mcp {

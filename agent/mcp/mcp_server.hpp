@@ -9,7 +9,7 @@
 #include <map>
 #include <memory>
 
-#include "http/exchange.hpp"
+#include "common/http/exchange.hpp"
 #include "toolbox.hpp"
 
 namespace hive::agent::mcp {

@@ -5,13 +5,13 @@
 
 #include <string>
 
+#include "common/mount_plan.hpp"
 #include "hive/error.hpp"
-#include "runtime/local/mount_plan.hpp"
 
 namespace hive::agent {
 
 // Runs in the sandbox's own mount namespace; on success "/" is plan.root.
-Result<void> apply_mount_plan(const runtime::MountPlan& plan);
+Result<void> apply_mount_plan(const hive::MountPlan& plan);
 Result<void> set_hostname(const std::string& name);
 Result<void> bring_up_loopback();
 // Drops every capability outside Docker's default set from the bounding set, so no command

@@ -5,7 +5,7 @@
 #include <optional>
 #include <string>
 
-namespace hive::server {
+namespace hive {
 
 // "sb-" + 8 characters of [a-z0-9]: a DNS-1123 label, so it can be a hostname and a Pod name.
 std::string new_sandbox_id();
@@ -19,4 +19,4 @@ std::string now_rfc3339();
 // The inverse of to_rfc3339; nullopt for anything else.
 std::optional<std::chrono::system_clock::time_point> from_rfc3339(const std::string& text);
 
-}  // namespace hive::server
+}  // namespace hive

@@ -7,7 +7,7 @@
 #include <memory>
 #include <string>
 
-#include "http/http_server.hpp"
+#include "common/http/http_server.hpp"
 
 namespace hive::agent {
 

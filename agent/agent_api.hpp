@@ -1,4 +1,4 @@
-// hive-agent's HTTP surface (DESIGN.md §5): GET /healthz, POST /configure (env and workdir for
+// hive-agent's HTTP surface (docs/api.md): GET /healthz, POST /configure (env and workdir for
 // a warm-pool claim), POST /exec (waited JSON, or NDJSON events with
 // Accept: application/x-ndjson), processes, files, attach and MCP (/mcp).
 #pragma once
@@ -8,8 +8,8 @@
 #include <boost/asio/io_context.hpp>
 
 #include "children.hpp"
+#include "common/http/exchange.hpp"
 #include "exec.hpp"
-#include "http/exchange.hpp"
 #include "mcp/mcp_server.hpp"
 #include "processes.hpp"
 

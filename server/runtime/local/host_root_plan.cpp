@@ -1,4 +1,4 @@
-#include "mount_plan.hpp"
+#include "runtime/local/host_root_plan.hpp"
 
 #include <algorithm>
 #include <array>
@@ -6,7 +6,7 @@
 #include <string_view>
 #include <system_error>
 
-namespace hive::runtime {
+namespace hive::server::local {
 namespace {
 
 namespace fs = std::filesystem;
@@ -19,18 +19,6 @@ constexpr std::array<std::string_view, 7> kSystemDirs{"usr",   "bin",   "sbin", 
 // Device nodes a sandbox may use; bound from the host one by one, never the whole /dev.
 constexpr std::array<std::string_view, 6> kDevices{"null",   "zero",    "full",
                                                    "random", "urandom", "tty"};
-
-constexpr std::array<std::pair<Kind, std::string_view>, 9> kKindNames{{
-    {Kind::Bind, "bind"},
-    {Kind::Overlay, "overlay"},
-    {Kind::Tmpfs, "tmpfs"},
-    {Kind::Proc, "proc"},
-    {Kind::Devpts, "devpts"},
-    {Kind::Mkdir, "mkdir"},
-    {Kind::Symlink, "symlink"},
-    {Kind::ReadOnly, "read-only"},
-    {Kind::Mask, "mask"},
-}};
 
 MountOp op(Kind kind, std::string source, std::string target, std::string data = "",
            bool read_only = false) {
@@ -145,48 +133,4 @@ std::vector<std::string> etc_secrets(const std::string& etc_dir) {
   return secrets;
 }
 
-nlohmann::json to_json(const MountPlan& plan) {
-  nlohmann::json ops = nlohmann::json::array();
-  for (const auto& o : plan.ops) {
-    std::string_view kind = "mkdir";
-    for (const auto& [k, name] : kKindNames) {
-      if (k == o.kind) kind = name;
-    }
-    ops.push_back({{"kind", kind},
-                   {"source", o.source},
-                   {"target", o.target},
-                   {"data", o.data},
-                   {"read_only", o.read_only}});
-  }
-  return {{"root", plan.root}, {"ops", ops}};
-}
-
-Result<MountPlan> mount_plan_from_json(const nlohmann::json& body) {
-  try {
-    MountPlan plan;
-    plan.root = body.at("root").get<std::string>();
-    for (const auto& item : body.at("ops")) {
-      MountOp o;
-      auto kind = item.at("kind").get<std::string>();
-      auto found = std::find_if(kKindNames.begin(), kKindNames.end(),
-                                [&](const auto& entry) { return entry.second == kind; });
-      if (found == kKindNames.end()) {
-        return make_error(Errc::invalid_argument, "mount plan: unknown kind '" + kind + "'");
-      }
-      o.kind = found->first;
-      o.source = item.at("source").get<std::string>();
-      o.target = item.at("target").get<std::string>();
-      o.data = item.at("data").get<std::string>();
-      o.read_only = item.at("read_only").get<bool>();
-      if (o.target.empty() || o.target.front() != '/' || o.target.find("..") != std::string::npos) {
-        return make_error(Errc::invalid_argument, "mount plan: bad target '" + o.target + "'");
-      }
-      plan.ops.push_back(std::move(o));
-    }
-    return plan;
-  } catch (const nlohmann::json::exception& e) {
-    return make_error(Errc::invalid_argument, std::string("mount plan: ") + e.what());
-  }
-}
-
-}  // namespace hive::runtime
+}  // namespace hive::server::local

@@ -7,7 +7,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
-#include "http/http_server.hpp"
+#include "common/http/http_server.hpp"
 #include "tools.hpp"
 
 namespace hive::agent::mcp {

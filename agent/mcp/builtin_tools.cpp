@@ -8,8 +8,8 @@
 #include <boost/asio/experimental/channel.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "common/http/http_server.hpp"
 #include "file_ops.hpp"
-#include "http/http_server.hpp"
 #include "tools.hpp"
 
 namespace hive::agent::mcp {

@@ -6,9 +6,9 @@
 #include <chrono>
 #include <string>
 
+#include "common/unique_fd.hpp"
 #include "hive/error.hpp"
 #include "runtime/runtime.hpp"
-#include "util/unique_fd.hpp"
 
 namespace hive::server {
 
@@ -19,16 +19,16 @@ struct AgentReply {
 
 enum class Method { Get, Post, Delete, Put };
 
-Result<AgentReply> call_agent(const runtime::AgentEndpoint& endpoint, Method method,
+Result<AgentReply> call_agent(const AgentEndpoint& endpoint, Method method,
                               const std::string& target, const std::string& body,
                               std::chrono::milliseconds timeout);
 
 // Kept-alive connections to agents, shared with the gateway's proxy: a live idle one (invalid
 // when none), and one given back after a complete exchange.
-UniqueFd take_idle_connection(const runtime::AgentEndpoint& endpoint);
-void give_idle_connection(const runtime::AgentEndpoint& endpoint, UniqueFd fd);
+UniqueFd take_idle_connection(const AgentEndpoint& endpoint);
+void give_idle_connection(const AgentEndpoint& endpoint, UniqueFd fd);
 
 // Closes the idle connections to an agent that is going away.
-void forget_agent(const runtime::AgentEndpoint& endpoint);
+void forget_agent(const AgentEndpoint& endpoint);
 
 }  // namespace hive::server

@@ -1,4 +1,4 @@
-// The agent's /files surface (DESIGN.md §4): read, write, list, stat, mkdir and delete inside
+// The agent's /files surface (docs/api.md): read, write, list, stat, mkdir and delete inside
 // the sandbox, every body streamed (a 1 GiB file passes through a 64 KiB buffer), and tar in
 // both directions for `hivectl cp`. The agent runs in the sandbox's own root, so every path
 // resolves inside it; a relative path is taken from the sandbox's workdir.
@@ -12,9 +12,9 @@
 //   DELETE /files?path=P[&recursive=true]
 #pragma once
 
+#include "common/http/exchange.hpp"
 #include "exec.hpp"
 #include "hive/sandbox/url.hpp"
-#include "http/exchange.hpp"
 
 namespace hive::agent {
 

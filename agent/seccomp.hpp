@@ -1,4 +1,4 @@
-// The seccomp filter every command in a sandbox runs under (DESIGN.md §8). It refuses, with
+// The seccomp filter every command in a sandbox runs under (docs/security.md). It refuses, with
 // EPERM, what a sandboxed program never needs and what would widen the kernel surface it can
 // reach: kernel modules, mounting and pivoting, new namespaces (user namespaces above all:
 // inside one a process gets back every capability the agent dropped), keyrings, bpf, perf,

@@ -1,4 +1,4 @@
-#include "gateway/agent_client.hpp"
+#include "agent_client/agent_client.hpp"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -15,7 +15,7 @@
 
 #include <boost/beast/http.hpp>
 
-#include "util/unique_fd.hpp"
+#include "common/unique_fd.hpp"
 
 namespace hive::server {
 namespace {
@@ -42,7 +42,7 @@ bhttp::verb to_verb(Method method) {
   return bhttp::verb::post;
 }
 
-std::string where(const runtime::AgentEndpoint& endpoint) {
+std::string where(const AgentEndpoint& endpoint) {
   if (!endpoint.unix_path.empty()) return "'" + endpoint.unix_path + "'";
   return endpoint.host + ":" + std::to_string(endpoint.port);
 }
@@ -105,7 +105,7 @@ bool wait_for(int fd, short events, Deadline deadline) {
   }
 }
 
-Result<UniqueFd> connect_agent(const runtime::AgentEndpoint& endpoint, Deadline deadline) {
+Result<UniqueFd> connect_agent(const AgentEndpoint& endpoint, Deadline deadline) {
   if (!endpoint.unix_path.empty()) {
     sockaddr_un addr{};
     if (endpoint.unix_path.size() >= sizeof addr.sun_path) {
@@ -194,17 +194,17 @@ Outcome exchange(int fd, const std::string& wire, Deadline deadline,
 
 }  // namespace
 
-void forget_agent(const runtime::AgentEndpoint& endpoint) { pool().forget(where(endpoint)); }
+void forget_agent(const AgentEndpoint& endpoint) { pool().forget(where(endpoint)); }
 
-UniqueFd take_idle_connection(const runtime::AgentEndpoint& endpoint) {
+UniqueFd take_idle_connection(const AgentEndpoint& endpoint) {
   return pool().take(where(endpoint));
 }
 
-void give_idle_connection(const runtime::AgentEndpoint& endpoint, UniqueFd fd) {
+void give_idle_connection(const AgentEndpoint& endpoint, UniqueFd fd) {
   pool().give(where(endpoint), std::move(fd));
 }
 
-Result<AgentReply> call_agent(const runtime::AgentEndpoint& endpoint, Method method,
+Result<AgentReply> call_agent(const AgentEndpoint& endpoint, Method method,
                               const std::string& target, const std::string& body,
                               std::chrono::milliseconds timeout) {
   const Deadline deadline = std::chrono::steady_clock::now() + timeout;

@@ -1,4 +1,4 @@
-// One stdio MCP server the agent bridges (DESIGN.md §5): started in the sandbox like any
+// One stdio MCP server the agent bridges (docs/api.md): started in the sandbox like any
 // command (in the `work` cgroup), spoken to in newline-delimited JSON-RPC on its stdin and
 // stdout. Requests from many HTTP sessions share it, each under an id of the bridge's own, so
 // responses, progress (the progress token is rewritten too) and cancellation find their way

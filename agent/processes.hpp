@@ -1,4 +1,4 @@
-// Background processes (DESIGN.md §4): started by POST /exec with "background": true, which
+// Background processes (docs/api.md): started by POST /exec with "background": true, which
 // answers at once with the pid; then, until the sandbox ends:
 //
 //   GET  /processes                      every process, running or exited
@@ -16,9 +16,9 @@
 #include <map>
 #include <memory>
 
+#include "common/http/exchange.hpp"
 #include "exec.hpp"
 #include "hive/sandbox/url.hpp"
-#include "http/exchange.hpp"
 
 namespace hive::agent {
 

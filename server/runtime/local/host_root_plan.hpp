@@ -1,43 +1,14 @@
-// The mount plan of a local sandbox (bubblewrap's idea): the server builds a list of MountOps
-// as data — pure, unit-tested without root — and hive-agent applies it inside the sandbox's
-// fresh mount namespace before pivot_root. Targets are paths inside the sandbox.
+// The plan for image "host", as data: pure, so it is unit-tested without root. The local
+// runtime sends it to hive-agent as JSON (common/mount_plan.hpp).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include "common/mount_plan.hpp"
 
-#include "hive/error.hpp"
-
-namespace hive::runtime {
-
-struct MountOp {
-  enum class Kind {
-    Bind,      // bind source onto target (creating target as file or dir like the source)
-    Overlay,   // read-only overlay; source holds the "lowerdir=..." list
-    Tmpfs,     // fresh tmpfs; data holds options such as "mode=1777"
-    Proc,      // fresh procfs (the sandbox's own pid namespace)
-    Devpts,    // a private devpts instance
-    Mkdir,     // an empty directory
-    Symlink,   // target -> source
-    ReadOnly,  // make what is mounted at target read-only (skipped if target does not exist)
-    Mask,      // hide target: /dev/null over a file, an empty read-only tmpfs over a directory
-               // (skipped if target does not exist)
-  };
-  Kind kind = Kind::Mkdir;
-  std::string source;
-  std::string target;
-  std::string data;
-  bool read_only = false;
-
-  bool operator==(const MountOp&) const = default;
-};
-
-struct MountPlan {
-  std::string root;  // host path that becomes the sandbox's /
-  std::vector<MountOp> ops;
-};
+namespace hive::server::local {
 
 // One top-level entry of the host's root, as the builder needs to know it.
 struct HostEntry {
@@ -79,7 +50,4 @@ std::vector<HostEntry> scan_host_root();
 // Files under /etc that a sandbox must never see; each becomes a whiteout in etc_mask.
 std::vector<std::string> etc_secrets(const std::string& etc_dir);
 
-nlohmann::json to_json(const MountPlan& plan);
-Result<MountPlan> mount_plan_from_json(const nlohmann::json& body);
-
-}  // namespace hive::runtime
+}  // namespace hive::server::local

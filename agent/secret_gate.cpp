@@ -1,7 +1,7 @@
 #include "secret_gate.hpp"
 
+#include "common/http/exchange.hpp"
 #include "hive/sandbox/codec.hpp"
-#include "http/exchange.hpp"
 
 namespace hive::agent {
 namespace {

@@ -66,7 +66,7 @@ Result<void> prepare_sandbox(const Options& options) {
     if (!text) return text.error();
     auto json = hive::sandbox::parse_json(*text, 8);
     if (!json) return json.error();
-    auto plan = hive::runtime::mount_plan_from_json(*json);
+    auto plan = hive::mount_plan_from_json(*json);
     if (!plan) return plan.error();
     if (auto r = hive::agent::apply_mount_plan(*plan); !r) return r;
   }
