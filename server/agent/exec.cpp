@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
 #include <map>
 
@@ -22,6 +23,14 @@ using sandbox::ExecRequest;
 // After the command exits, output still in flight gets this long to arrive. A background
 // grandchild holding the pipes open must not keep the call waiting forever.
 constexpr auto kDrainGrace = std::chrono::milliseconds(250);
+
+// Closing a pipe we are done with: nothing is lost if it fails, but agent.log should say so.
+void close_pipe(asio::posix::stream_descriptor& pipe, const char* which) {
+  boost::system::error_code ec;
+  pipe.close(ec);
+  if (ec)
+    std::fprintf(stderr, "hive-agent: closing a command's %s: %s\n", which, ec.message().c_str());
+}
 
 std::vector<std::string> command_argv(const ExecRequest& request) {
   if (!request.argv.empty()) return request.argv;
@@ -125,8 +134,7 @@ void ExecJob::on_read(Output& out, bool eof, std::size_t n) {
   auto next = [self, &out, eof] {
     if (!eof) return self->read(out);
     out.open = false;
-    boost::system::error_code ignored;
-    out.pipe.close(ignored);
+    close_pipe(out.pipe, out.kind == sandbox::ExecEvent::Kind::Stdout ? "stdout" : "stderr");
     self->finish_if_done();
   };
   const std::size_t ready = eof ? out.pending.size() : sandbox::utf8_boundary(out.pending);
@@ -139,8 +147,7 @@ void ExecJob::on_read(Output& out, bool eof, std::size_t n) {
 void ExecJob::pump_stdin() {
   if (stdin_writing_ || !stdin_.is_open()) return;
   if (stdin_queue_.empty()) {
-    boost::system::error_code ignored;
-    if (stdin_eof_) stdin_.close(ignored);  // EOF: a command reading stdin must not hang
+    if (stdin_eof_) close_pipe(stdin_, "stdin");  // EOF: a command reading stdin must not hang
     return;
   }
   stdin_writing_ = true;
@@ -151,8 +158,7 @@ void ExecJob::pump_stdin() {
                       self->stdin_queue_.pop_front();
                       if (ec) {  // EPIPE: the command stopped reading; the rest is moot
                         self->stdin_queue_.clear();
-                        boost::system::error_code ignored;
-                        self->stdin_.close(ignored);
+                        close_pipe(self->stdin_, "stdin");
                         return;
                       }
                       self->pump_stdin();
@@ -207,8 +213,7 @@ void ExecJob::finish_if_done() {
   if (done_ || !exited_ || stdout_.open || stderr_.open) return;
   timeout_.cancel();
   drain_.cancel();
-  boost::system::error_code ignored;
-  stdin_.close(ignored);
+  close_pipe(stdin_, "stdin");
   complete();
 }
 

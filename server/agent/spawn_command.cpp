@@ -70,10 +70,12 @@ void set_command_nofile(int limit) { g_command_nofile = limit; }
 
 void protect_from_oom_killer() {
   int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return;
-  ssize_t ignored = write(fd, "-1000", 5);
-  (void)ignored;
-  close(fd);
+  // Some hosts refuse even root a negative score: the commands' 500 still protects us.
+  if (fd < 0 || write(fd, "-1000", 5) != 5) {
+    std::fprintf(stderr, "hive-agent: oom_score_adj -1000: %s (the agent keeps 0)\n",
+                 std::strerror(errno));
+  }
+  if (fd >= 0) close(fd);
 }
 
 void signal_session(pid_t sid, int sig) {
