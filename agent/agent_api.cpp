@@ -38,6 +38,12 @@ http::Response error_response(const http::Request& request, bhttp::status status
   return http::make_response(request, status, sandbox::dump(sandbox::to_json(error)));
 }
 
+Result<sandbox::ExecRequest> decode_exec(const std::string& body) {
+  auto json = sandbox::parse_json(body);
+  if (!json) return json.error();
+  return sandbox::exec_request_from_json(*json);
+}
+
 }  // namespace
 
 AgentApi::AgentApi(boost::asio::io_context& io, Children& children, ExecDefaults defaults)
@@ -85,20 +91,9 @@ boost::asio::awaitable<bool> AgentApi::stream(http::Exchange& exchange) {
 boost::asio::awaitable<bool> AgentApi::exec_stream(http::Exchange& exchange) {
   auto request = co_await http::read_whole(exchange, exchange.limits.body_bytes);
   if (!request) co_return false;
-  auto body = sandbox::parse_json(request->body());
-  auto exec_request =
-      body ? sandbox::exec_request_from_json(*body) : Result<sandbox::ExecRequest>(body.error());
-  if (!exec_request) {
-    co_return co_await http::send(
-        exchange.stream,
-        error_response(*request, bhttp::status::bad_request, exec_request.error()));
-  }
-  if (exec_request->background) {  // nothing to stream: it answers with the pid at once
-    auto started = processes_.start(std::move(*exec_request), defaults_);
-    co_return co_await http::send(
-        exchange.stream,
-        started ? http::make_response(*request, bhttp::status::created, started->dump())
-                : http::error_response(*request, started.error()));
+  auto exec_request = decode_exec(request->body());
+  if (auto answer = answer_unless_run(*request, exec_request)) {
+    co_return co_await http::send(exchange.stream, std::move(*answer));
   }
   http::ChunkedWriter writer(exchange.stream);
   if (co_await writer.start(*request, bhttp::status::ok, "application/x-ndjson")) co_return false;
@@ -196,20 +191,20 @@ http::Response AgentApi::configure(const http::Request& request) {
   return http::make_response(request, bhttp::status::ok, R"({"ok":true})");
 }
 
+std::optional<http::Response> AgentApi::answer_unless_run(
+    const http::Request& request, Result<sandbox::ExecRequest>& exec_request) {
+  if (!exec_request)
+    return error_response(request, bhttp::status::bad_request, exec_request.error());
+  if (!exec_request->background) return std::nullopt;
+  // Nothing to wait for or stream: a background process answers with its pid at once.
+  auto started = processes_.start(std::move(*exec_request), defaults_);
+  if (!started) return http::error_response(request, started.error());
+  return http::make_response(request, bhttp::status::created, started->dump());
+}
+
 void AgentApi::exec(const http::Request& request, http::Reply reply) {
-  auto body = sandbox::parse_json(request.body());
-  if (!body) return reply(error_response(request, bhttp::status::bad_request, body.error()));
-  auto exec_request = sandbox::exec_request_from_json(*body);
-  if (!exec_request) {
-    return reply(error_response(request, bhttp::status::bad_request, exec_request.error()));
-  }
-  if (exec_request->background) {
-    auto started = processes_.start(std::move(*exec_request), defaults_);
-    if (!started) {
-      return reply(http::error_response(request, started.error()));
-    }
-    return reply(http::make_response(request, bhttp::status::created, started->dump()));
-  }
+  auto exec_request = decode_exec(request.body());
+  if (auto answer = answer_unless_run(request, exec_request)) return reply(std::move(*answer));
   // A waited exec holds its output in the agent until the end, and the agent's memory is the
   // sandbox's: past the cap, the streamed exec is the way.
   if (exec_request->max_output_bytes > kMaxWaitedOutput) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 
 #include <boost/asio/io_context.hpp>
 
@@ -35,6 +36,10 @@ class AgentApi : public http::Service {
     ~Activity();
   };
   http::Response health(const http::Request& request) const;
+  // Either form of POST /exec: the answer when there is nothing to run here (the request does
+  // not decode, or it starts a background process), else nullopt.
+  std::optional<http::Response> answer_unless_run(const http::Request& request,
+                                                  Result<sandbox::ExecRequest>& exec_request);
   void exec(const http::Request& request, http::Reply reply);
   boost::asio::awaitable<bool> exec_stream(http::Exchange& exchange);
   http::Response configure(const http::Request& request);

@@ -15,9 +15,9 @@
 #include <boost/beast/websocket.hpp>
 #include <optional>
 
+#include "child_process.hpp"
 #include "hive/sandbox/attach_protocol.hpp"
 #include "hive/sandbox/codec.hpp"
-#include "spawn_command.hpp"
 
 namespace hive::agent {
 namespace {
@@ -34,36 +34,22 @@ using namespace asio::experimental::awaitable_operators;
 // hold them open forever).
 constexpr auto kDrainGrace = std::chrono::milliseconds(250);
 
-struct Fd {
-  int fd = -1;
-  ~Fd() {
-    if (fd >= 0) close(fd);
-  }
-  int release() { return std::exchange(fd, -1); }
-};
-
 // The process and the fds the session talks to it through.
 struct Session {
-  explicit Session(asio::any_io_executor executor)
+  Session(asio::any_io_executor executor, Children& children)
       : input(executor),
         output(executor),
         errors(executor),
         exit(executor, 1),
-        queue(executor, 64) {}
+        queue(executor, 64),
+        child(children) {}
   bool tty = true;
-  pid_t pid = -1;
-  Descriptor input, output, errors;  // under a PTY, input and output are the master (one fd)
+  Descriptor input, output, errors;  // under a PTY, input and output are the master
   std::optional<int> status;         // wait status, once reaped
   Queue exit;                        // signalled when reaped
   Queue queue;                       // messages to the client, in order; "" ends
+  ChildProcess child;  // last, so gone first: a client that left first gets its process killed
 };
-
-void set_window(int fd, int cols, int rows) {
-  struct winsize size {};
-  size.ws_col = static_cast<unsigned short>(std::clamp(cols, 1, 1000));
-  size.ws_row = static_cast<unsigned short>(std::clamp(rows, 1, 1000));
-  ioctl(fd, TIOCSWINSZ, &size);
-}
 
 std::string default_shell() {
   struct stat st {};
@@ -95,43 +81,16 @@ Result<void> start(Session& s, const sandbox::Target& target, const ExecDefaults
   spec.env = command_environment(env);
   spec.cwd = target.value("cwd", defaults.cwd);
   spec.cgroup_fds = defaults.cgroup_fds;
-  Fd master, slave, in_r, in_w, out_r, out_w, err_r, err_w;
-  if (s.tty) {
-    master.fd = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-    if (master.fd < 0 || grantpt(master.fd) != 0 || unlockpt(master.fd) != 0) {
-      return sys_error("posix_openpt", "", errno);
-    }
-    char name[128];
-    if (ptsname_r(master.fd, name, sizeof name) != 0) return sys_error("ptsname", "", errno);
-    slave.fd = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
-    if (slave.fd < 0) return sys_error("open", name, errno);
-    set_window(master.fd, number(target, "cols", 80), number(target, "rows", 24));
-    spec.stdin_fd = spec.stdout_fd = spec.stderr_fd = slave.fd;
-    spec.controlling_tty = true;
-  } else {
-    int p[2];
-    if (pipe2(p, O_CLOEXEC) != 0) return sys_error("pipe", "", errno);
-    in_r.fd = p[0], in_w.fd = p[1];
-    if (pipe2(p, O_CLOEXEC) != 0) return sys_error("pipe", "", errno);
-    out_r.fd = p[0], out_w.fd = p[1];
-    if (pipe2(p, O_CLOEXEC) != 0) return sys_error("pipe", "", errno);
-    err_r.fd = p[0], err_w.fd = p[1];
-    spec.stdin_fd = in_r.fd, spec.stdout_fd = out_w.fd, spec.stderr_fd = err_w.fd;
-  }
-  int rc = spawn_command(spec, s.pid);
-  if (rc != 0) {
-    return make_error(rc == ENOENT ? Errc::not_found : Errc::invalid_argument,
-                      "exec '" + spec.argv.front() + "': " + std::strerror(rc));
-  }
-  if (s.tty) {
-    int dup = fcntl(master.fd, F_DUPFD_CLOEXEC, 3);  // read and write ends, one terminal
-    s.output.assign(master.release());
-    s.input.assign(dup);
-  } else {
-    s.input.assign(in_w.release());
-    s.output.assign(out_r.release());
-    s.errors.assign(err_r.release());
-  }
+  std::optional<Terminal> terminal;
+  if (s.tty) terminal = Terminal{number(target, "cols", 80), number(target, "rows", 24)};
+  auto stdio = s.child.spawn(std::move(spec), terminal, [&s](int status) {
+    s.status = status;
+    s.exit.try_send(boost::system::error_code{}, std::string());
+  });
+  if (!stdio) return stdio.error();
+  s.input.assign(stdio->input.release());
+  s.output.assign(stdio->output.release());
+  if (!s.tty) s.errors.assign(stdio->errors.release());
   return {};
 }
 
@@ -231,18 +190,11 @@ asio::awaitable<bool> serve_attach(http::Exchange& exchange, const sandbox::Targ
         make_error(Errc::invalid_argument, "/attach is a WebSocket: send Upgrade: websocket"));
   }
   auto executor = co_await asio::this_coro::executor;
-  auto session = std::make_shared<Session>(executor);
+  auto session = std::make_shared<Session>(executor, children);
   session->tty = target.value("tty", "true") != "false";
   if (auto started = start(*session, target, defaults); !started) {
     co_return co_await http::answer_error(exchange, started.error());
   }
-  std::weak_ptr<Session> weak = session;
-  children.watch(session->pid, [weak](int status) {
-    if (auto s = weak.lock()) {
-      s->status = status;
-      s->exit.try_send(boost::system::error_code{}, std::string());
-    }
-  });
   websocket::stream<http::Stream&> ws(exchange.stream);
   ws.binary(true);
   ws.set_option(websocket::stream_base::decorator([](websocket::response_type& response) {
@@ -253,9 +205,7 @@ asio::awaitable<bool> serve_attach(http::Exchange& exchange, const sandbox::Targ
     co_await ((produce(*session) && write_to_client(*session, ws)) ||
               read_from_client(*session, ws));
   }
-  if (!session->status) {  // the client went away first: end what it started
-    signal_session(session->pid, SIGKILL);
-  }
+  // A client that went away first: the session's end (its ChildProcess) kills what it started.
   co_return false;  // a WebSocket connection carries nothing after it
 }
 

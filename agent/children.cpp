@@ -3,14 +3,16 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <boost/asio/post.hpp>
+
 namespace hive::agent {
 
 Children::Children(boost::asio::io_context& io) : sigchld_(io, SIGCHLD) { arm(); }
 
 void Children::watch(pid_t pid, OnExit on_exit) {
   waiting_[pid] = std::move(on_exit);
-  // The child may have died before we registered it; the next reap() finds it either way.
-  reap();
+  // The child may have died before we registered it: a reap from the io loop finds it.
+  boost::asio::post(sigchld_.get_executor(), [this] { reap(); });
 }
 
 void Children::arm() {

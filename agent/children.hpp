@@ -17,7 +17,8 @@ class Children {
   using OnExit = std::function<void(int wait_status)>;
 
   explicit Children(boost::asio::io_context& io);
-  // Calls on_exit (on the io thread) when pid has been reaped.
+  // Calls on_exit (on the io thread) when pid has been reaped; never before watch() returns,
+  // so its caller can finish setting up what on_exit will touch.
   void watch(pid_t pid, OnExit on_exit);
   // Reaps everything that has exited so far.
   void reap();

@@ -1,14 +1,12 @@
 #include "exec.hpp"
 
 #include "hive/sandbox/codec.hpp"
-#include "spawn_command.hpp"
 
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
 #include <map>
 
@@ -25,6 +23,14 @@ using sandbox::ExecRequest;
 // After the command exits, output still in flight gets this long to arrive. A background
 // grandchild holding the pipes open must not keep the call waiting forever.
 constexpr auto kDrainGrace = std::chrono::milliseconds(250);
+
+// Closing a pipe we are done with: nothing is lost if it fails, but agent.log should say so.
+void close_pipe(asio::posix::stream_descriptor& pipe, const char* which) {
+  boost::system::error_code ec;
+  pipe.close(ec);
+  if (ec)
+    std::fprintf(stderr, "hive-agent: closing a command's %s: %s\n", which, ec.message().c_str());
+}
 
 std::vector<std::string> command_argv(const ExecRequest& request) {
   if (!request.argv.empty()) return request.argv;
@@ -50,7 +56,6 @@ std::vector<std::string> command_environment(const std::map<std::string, std::st
 ExecJob::ExecJob(asio::io_context& io, Children& children, ExecRequest request,
                  ExecDefaults defaults, OnDone on_done, Emit emit)
     : io_(io),
-      children_(children),
       request_(std::move(request)),
       defaults_(std::move(defaults)),
       on_done_(std::move(on_done)),
@@ -59,7 +64,8 @@ ExecJob::ExecJob(asio::io_context& io, Children& children, ExecRequest request,
       stderr_(io),
       stdin_(io),
       timeout_(io),
-      drain_(io) {
+      drain_(io),
+      child_(children) {
   if (request_.max_output_bytes > 0) cap_ = request_.max_output_bytes;
   stdout_.sink = &result_.stdout_data;
   stderr_.sink = &result_.stderr_data;
@@ -77,37 +83,25 @@ std::string ndjson(const sandbox::ExecEvent& event) {
 
 void ExecJob::start() {
   started_ = std::chrono::steady_clock::now();
-  const std::string cwd = request_.cwd.empty() ? defaults_.cwd : request_.cwd;
-  struct stat st {};
-  if (stat(cwd.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-    result_.exit_code = 126;
-    result_.error = "cwd '" + cwd + "' is not a directory in the sandbox";
+  CommandSpec command;
+  command.argv = command_argv(request_);
+  command.env = command_environment(request_.env);
+  command.cwd = request_.cwd.empty() ? defaults_.cwd : request_.cwd;
+  command.cgroup_fds = defaults_.cgroup_fds;
+  auto self = shared_from_this();
+  auto stdio =
+      child_.spawn(std::move(command), std::nullopt, [self](int status) { self->on_exit(status); });
+  if (!stdio) {
+    result_.exit_code = stdio.error().exit_code;
+    result_.error = stdio.error().message;
     return complete();
   }
-  Pipe in, out, err;
-  if (!in.open() || !out.open() || !err.open()) {
-    result_.exit_code = 126;
-    result_.error = std::string("pipe: ") + std::strerror(errno);
-    return complete();
-  }
-  CommandSpec command{
-      command_argv(request_), command_environment(request_.env), cwd, in.read, out.write, err.write,
-      defaults_.cgroup_fds};
-  int rc = spawn_command(command, pid_);
-  if (rc != 0) {
-    const auto argv = command_argv(request_);
-    result_.exit_code = rc == ENOENT ? 127 : 126;
-    result_.error = "exec '" + argv.front() + "': " + std::strerror(rc);
-    return complete();
-  }
-  stdout_.pipe.assign(out.release_read());
-  stderr_.pipe.assign(err.release_read());
-  stdin_.assign(in.release_write());
+  stdout_.pipe.assign(stdio->output.release());
+  stderr_.pipe.assign(stdio->errors.release());
+  stdin_.assign(stdio->input.release());
   stdout_.open = stderr_.open = true;
 
-  auto self = shared_from_this();
-  children_.watch(pid_, [self](int status) { self->on_exit(status); });
-  if (emit_) emit_(ndjson({.kind = sandbox::ExecEvent::Kind::Start, .pid = pid_}), [] {});
+  if (emit_) emit_(ndjson({.kind = sandbox::ExecEvent::Kind::Start, .pid = pid()}), [] {});
   read(stdout_);
   read(stderr_);
   if (!request_.stdin_data.empty()) stdin_queue_.push_back(request_.stdin_data);
@@ -140,8 +134,7 @@ void ExecJob::on_read(Output& out, bool eof, std::size_t n) {
   auto next = [self, &out, eof] {
     if (!eof) return self->read(out);
     out.open = false;
-    boost::system::error_code ignored;
-    out.pipe.close(ignored);
+    close_pipe(out.pipe, out.kind == sandbox::ExecEvent::Kind::Stdout ? "stdout" : "stderr");
     self->finish_if_done();
   };
   const std::size_t ready = eof ? out.pending.size() : sandbox::utf8_boundary(out.pending);
@@ -154,8 +147,7 @@ void ExecJob::on_read(Output& out, bool eof, std::size_t n) {
 void ExecJob::pump_stdin() {
   if (stdin_writing_ || !stdin_.is_open()) return;
   if (stdin_queue_.empty()) {
-    boost::system::error_code ignored;
-    if (stdin_eof_) stdin_.close(ignored);  // EOF: a command reading stdin must not hang
+    if (stdin_eof_) close_pipe(stdin_, "stdin");  // EOF: a command reading stdin must not hang
     return;
   }
   stdin_writing_ = true;
@@ -166,8 +158,7 @@ void ExecJob::pump_stdin() {
                       self->stdin_queue_.pop_front();
                       if (ec) {  // EPIPE: the command stopped reading; the rest is moot
                         self->stdin_queue_.clear();
-                        boost::system::error_code ignored;
-                        self->stdin_.close(ignored);
+                        close_pipe(self->stdin_, "stdin");
                         return;
                       }
                       self->pump_stdin();
@@ -182,10 +173,7 @@ bool ExecJob::send_stdin(std::string data, bool eof) {
   return true;
 }
 
-bool ExecJob::signal(int sig) {
-  if (pid_ <= 0 || exited_) return false;
-  return kill(-pid_, sig) == 0 || kill(pid_, sig) == 0;
-}
+bool ExecJob::signal(int sig) { return child_.signal(sig); }
 
 void ExecJob::on_exit(int status) {
   exited_ = true;
@@ -216,19 +204,16 @@ void ExecJob::on_exit(int status) {
 void ExecJob::on_timeout() {
   if (exited_) return;
   result_.timed_out = true;
-  kill(-pid_, SIGKILL);  // the whole process group the command leads (setsid)
+  child_.signal(SIGKILL);  // the whole process group the command leads (setsid)
 }
 
-void ExecJob::cancel() {
-  if (pid_ > 0 && !exited_) signal_session(pid_, SIGKILL);
-}
+void ExecJob::cancel() { child_.kill_session(); }
 
 void ExecJob::finish_if_done() {
   if (done_ || !exited_ || stdout_.open || stderr_.open) return;
   timeout_.cancel();
   drain_.cancel();
-  boost::system::error_code ignored;
-  stdin_.close(ignored);
+  close_pipe(stdin_, "stdin");
   complete();
 }
 

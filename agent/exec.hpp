@@ -17,6 +17,7 @@
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "child_process.hpp"
 #include "children.hpp"
 #include "hive/sandbox/types.hpp"
 
@@ -53,7 +54,7 @@ class ExecJob : public std::enable_shared_from_this<ExecJob> {
   // More stdin for a background process (its stdin stays open until eof); false when stdin is
   // closed already.
   bool send_stdin(std::string data, bool eof);
-  pid_t pid() const { return pid_; }
+  pid_t pid() const { return child_.pid(); }
   const sandbox::ExecRequest& request() const { return request_; }
 
  private:
@@ -77,7 +78,6 @@ class ExecJob : public std::enable_shared_from_this<ExecJob> {
   void finish_if_done();
 
   boost::asio::io_context& io_;
-  Children& children_;
   sandbox::ExecRequest request_;
   ExecDefaults defaults_;
   OnDone on_done_;
@@ -90,7 +90,7 @@ class ExecJob : public std::enable_shared_from_this<ExecJob> {
   boost::asio::steady_timer timeout_, drain_;
   std::chrono::steady_clock::time_point started_;
   std::int64_t cap_ = kDefaultOutputCap;
-  pid_t pid_ = -1;
+  ChildProcess child_;
   bool exited_ = false, done_ = false;
 };
 

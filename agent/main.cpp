@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -86,8 +87,10 @@ Result<void> prepare_sandbox(const Options& options) {
 
 void report(int fd, const std::string& line) {
   if (fd < 0) return;
-  ssize_t ignored = write(fd, line.data(), line.size());
-  (void)ignored;
+  if (write(fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
+    // The runtime then times out waiting for us; this says why.
+    std::fprintf(stderr, "hive-agent: report to fd %d: %s\n", fd, std::strerror(errno));
+  }
   close(fd);
 }
 

@@ -122,8 +122,10 @@ Result<Json> Processes::start(sandbox::ExecRequest request, const ExecDefaults& 
   *in_start = false;
   if (*not_started) {
     const auto& failed = **not_started;
-    return make_error(failed.exit_code == 127 ? Errc::not_found : Errc::invalid_argument,
-                      failed.error);
+    Error error = make_error(failed.exit_code == 127 ? Errc::not_found : Errc::invalid_argument,
+                             failed.error);
+    error.exit_code = failed.exit_code;
+    return error;
   }
   forget_oldest_exited();
   processes_[process->job->pid()] = process;

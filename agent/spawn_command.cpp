@@ -32,9 +32,12 @@ std::string path_of(const std::vector<std::string>& env) {
 }
 
 // Resolves a bare command name against PATH, as execvp would, but here in the parent where
-// allocating is allowed. "" when nothing executable is found.
+// allocating is allowed. Like execvp, a file found but not executable is kept when nothing
+// executable is (its execve then fails with EACCES: the shell's 126, not 127); "" when there
+// is no such file at all.
 std::string resolve(const std::string& name, const std::string& path) {
   if (name.find('/') != std::string::npos) return name;
+  std::string not_executable;
   std::size_t start = 0;
   while (start <= path.size()) {
     auto colon = path.find(':', start);
@@ -42,13 +45,13 @@ std::string resolve(const std::string& name, const std::string& path) {
     std::string dir = path.substr(start, colon - start);
     std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
     struct stat st {};
-    if (stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
-        access(candidate.c_str(), X_OK) == 0) {
-      return candidate;
+    if (stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+      if (access(candidate.c_str(), X_OK) == 0) return candidate;
+      if (not_executable.empty()) not_executable = candidate;
     }
     start = colon + 1;
   }
-  return "";
+  return not_executable;
 }
 
 std::vector<char*> c_strings(std::vector<std::string>& items) {
@@ -67,10 +70,12 @@ void set_command_nofile(int limit) { g_command_nofile = limit; }
 
 void protect_from_oom_killer() {
   int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return;
-  ssize_t ignored = write(fd, "-1000", 5);
-  (void)ignored;
-  close(fd);
+  // Some hosts refuse even root a negative score: the commands' 500 still protects us.
+  if (fd < 0 || write(fd, "-1000", 5) != 5) {
+    std::fprintf(stderr, "hive-agent: oom_score_adj -1000: %s (the agent keeps 0)\n",
+                 std::strerror(errno));
+  }
+  if (fd >= 0) close(fd);
 }
 
 void signal_session(pid_t sid, int sig) {
@@ -103,9 +108,9 @@ void signal_session(pid_t sid, int sig) {
   closedir(proc);
 }
 
-int spawn_command(const CommandSpec& spec, pid_t& pid) {
+std::optional<SpawnFailure> spawn_command(const CommandSpec& spec, pid_t& pid) {
   std::string path = resolve(spec.argv.front(), path_of(spec.env));
-  if (path.empty()) return ENOENT;
+  if (path.empty()) return SpawnFailure{"exec", spec.argv.front(), ENOENT};
   auto argv_strings = spec.argv;
   auto env_strings = spec.env;
   auto argv = c_strings(argv_strings);
@@ -118,29 +123,33 @@ int spawn_command(const CommandSpec& spec, pid_t& pid) {
   sigset_t all, saved;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &saved);
-  volatile int child_errno = 0;  // vfork: the child writes it into our memory
+  // vfork: the child writes these into our memory. A string literal, so no allocation.
+  const char* volatile step_failed = nullptr;
+  volatile int child_errno = 0;
   pid = vfork();
   if (pid == 0) {
     // Only system calls from here to execve.
     struct sigaction defaults {};
     defaults.sa_handler = SIG_DFL;
     for (int sig = 1; sig < NSIG; ++sig) sigaction(sig, &defaults, nullptr);
-    const char* step_failed = nullptr;
-    if (setsid() < 0 || dup2(spec.stdin_fd, 0) < 0 || dup2(spec.stdout_fd, 1) < 0 ||
-        dup2(spec.stderr_fd, 2) < 0) {
-      step_failed = "fds";
+    if (setsid() < 0) {
+      step_failed = "setsid";
+    } else if (dup2(spec.stdin_fd, 0) < 0 || dup2(spec.stdout_fd, 1) < 0 ||
+               dup2(spec.stderr_fd, 2) < 0) {
+      step_failed = "dup2";
     } else if (spec.controlling_tty && ioctl(0, TIOCSCTTY, 0) != 0) {
-      step_failed = "tty";
+      step_failed = "ioctl TIOCSCTTY";
     } else if (chdir(spec.cwd.c_str()) != 0) {
       step_failed = "chdir";
     }
     for (int fd : spec.cgroup_fds) {
       // Out of the agent's group, into the limited one (see runtime/local/cgroups.hpp).
-      if (step_failed == nullptr && write(fd, "0", 1) != 1) step_failed = "cgroup";
+      if (step_failed == nullptr && write(fd, "0", 1) != 1) step_failed = "cgroup.procs";
     }
     if (step_failed == nullptr) {
       int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
       if (fd >= 0) {
+        // Not fatal, and nothing here may log: the command just keeps the agent's score.
         ssize_t ignored = write(fd, kCommandOomScoreAdj, sizeof kCommandOomScoreAdj - 1);
         (void)ignored;
         close(fd);
@@ -151,24 +160,25 @@ int spawn_command(const CommandSpec& spec, pid_t& pid) {
       sigemptyset(&none);
       sigprocmask(SIG_SETMASK, &none, nullptr);
       if (int err = confined ? 0 : confine_command(filter); err != 0) {
+        step_failed = "seccomp";
         child_errno = err;
         _exit(127);
       }
       execve(path.c_str(), argv.data(), envp.data());
+      step_failed = "exec";
     }
     child_errno = errno;
     _exit(127);
   }
   int vfork_errno = errno;
   pthread_sigmask(SIG_SETMASK, &saved, nullptr);
-  if (pid < 0) return vfork_errno;
-  if (child_errno != 0) {
-    // The child has exited; the reaper will collect it, nobody waits for it.
-    int err = child_errno;
-    pid = -1;
-    return err;
-  }
-  return 0;
+  if (pid < 0) return SpawnFailure{"vfork", "", vfork_errno};
+  if (step_failed == nullptr) return std::nullopt;
+  // The child has exited; the reaper will collect it, nobody waits for it.
+  pid = -1;
+  std::string step = step_failed;
+  std::string subject = step == "chdir" ? spec.cwd : step == "exec" ? spec.argv.front() : "";
+  return SpawnFailure{step_failed, subject, child_errno};
 }
 
 }  // namespace hive::agent

@@ -4,12 +4,10 @@
 // sandbox's memory limit the kernel's OOM killer takes a runaway command, never the agent.
 #pragma once
 
-#include <fcntl.h>
 #include <sys/types.h>
-#include <unistd.h>
 
+#include <optional>
 #include <string>
-#include <utility>
 #include <vector>
 
 namespace hive::agent {
@@ -23,23 +21,16 @@ struct CommandSpec {
   bool controlling_tty = false;  // stdin is a pty slave: make it the session's terminal
 };
 
-// A pipe whose ends close with it unless released (to a stream descriptor, say).
-struct Pipe {
-  int read = -1, write = -1;
-  Pipe() = default;
-  Pipe(const Pipe&) = delete;
-  Pipe& operator=(const Pipe&) = delete;
-  ~Pipe() {
-    if (read >= 0) close(read);
-    if (write >= 0) close(write);
-  }
-  bool open() { return pipe2(&read, O_CLOEXEC) == 0; }
-  int release_read() { return std::exchange(read, -1); }
-  int release_write() { return std::exchange(write, -1); }
+// The step of a spawn that failed ("chdir", "exec", ...), what it was about (a path, the
+// command's name; may be empty) and its errno.
+struct SpawnFailure {
+  const char* step = "";
+  std::string subject;
+  int err = 0;
 };
 
-// Returns 0 and the pid, or the errno of the step that failed (ENOENT: no such command).
-int spawn_command(const CommandSpec& spec, pid_t& pid);
+// Starts the command and sets pid; or says which step failed (exec, ENOENT: no such command).
+std::optional<SpawnFailure> spawn_command(const CommandSpec& spec, pid_t& pid);
 
 // Signals every process of the session `sid` (a command is its session's leader): its process
 // group, and the other groups an interactive shell puts its jobs in.

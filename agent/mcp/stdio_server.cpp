@@ -12,8 +12,8 @@
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/write.hpp>
 
+#include "child_process.hpp"
 #include "common/http/http_server.hpp"
-#include "spawn_command.hpp"
 
 namespace hive::agent::mcp {
 namespace {
@@ -51,9 +51,7 @@ StdioServer::StdioServer(asio::io_context& io, const ExecContext& context,
                          sandbox::mcp::StdioServerConfig config)
     : io_(io), context_(context), config_(std::move(config)), started_(io) {}
 
-StdioServer::~StdioServer() {
-  if (pid_ > 0) signal_session(pid_, SIGKILL);
-}
+StdioServer::~StdioServer() = default;  // the child's owner kills a server still running
 
 asio::awaitable<Result<void>> StdioServer::ensure_running() {
   if (state_ == State::Running) co_return Result<void>{};
@@ -80,37 +78,28 @@ asio::awaitable<Result<void>> StdioServer::start() {
     return make_error(Errc::unavailable, last_error_);
   };
 
-  Pipe in, out, err;
-  if (!in.open() || !out.open() || !err.open())
-    co_return fail(std::string("pipe: ") + strerror(errno));
   CommandSpec spec;
   spec.argv.push_back(config_.command);
   spec.argv.insert(spec.argv.end(), config_.args.begin(), config_.args.end());
   spec.env = command_environment(config_.env);
   spec.cwd = config_.cwd;  // (no ?: in coroutines: GCC 12 mishandles their temporaries)
   if (spec.cwd.empty()) spec.cwd = context_.defaults.cwd;
-  spec.stdin_fd = in.read;
-  spec.stdout_fd = out.write;
-  spec.stderr_fd = err.write;
   spec.cgroup_fds = context_.defaults.cgroup_fds;
-  if (int rc = spawn_command(spec, pid_); rc != 0) {
-    pid_ = -1;
-    co_return fail("could not start '" + config_.command + "': " + strerror(rc));
-  }
-  stdin_ = std::make_unique<asio::posix::stream_descriptor>(io_, in.release_write());
-  stdout_ = std::make_unique<asio::posix::stream_descriptor>(io_, out.release_read());
-  stderr_ = std::make_unique<asio::posix::stream_descriptor>(io_, err.release_read());
-  stderr_tail_.clear();
-  exit_reason_.clear();
-  context_.children.watch(pid_, [self, generation](int status) {
+  child_ = std::make_unique<ChildProcess>(context_.children);
+  auto stdio = child_->spawn(std::move(spec), std::nullopt, [self, generation](int status) {
     if (self->generation_ != generation || self->state_ == State::Stopped) return;
-    self->pid_ = -1;  // reaped: its pid may be reused
     self->exit_reason_ = describe_exit(status);
     auto grace = std::make_shared<asio::steady_timer>(self->io_, kExitGrace);
     grace->async_wait([self, generation, grace](auto) {
       if (self->generation_ == generation) self->stopped(self->exit_reason_);
     });
   });
+  if (!stdio) co_return fail("could not start: " + stdio.error().message);
+  stdin_ = std::make_unique<asio::posix::stream_descriptor>(io_, stdio->input.release());
+  stdout_ = std::make_unique<asio::posix::stream_descriptor>(io_, stdio->output.release());
+  stderr_ = std::make_unique<asio::posix::stream_descriptor>(io_, stdio->errors.release());
+  stderr_tail_.clear();
+  exit_reason_.clear();
   asio::co_spawn(io_, read_stdout(), asio::detached);
   asio::co_spawn(io_, read_stderr(), asio::detached);
 
@@ -144,8 +133,8 @@ asio::awaitable<Result<void>> StdioServer::start() {
     co_return fail("exited while starting");
   tools_ = std::move(tools);
   state_ = State::Running;
-  log_line("MCP server '" + config_.name + "' running (pid " + std::to_string(pid_) + ", " +
-           std::to_string(tools_.size()) + " tools)");
+  log_line("MCP server '" + config_.name + "' running (pid " + std::to_string(child_->pid()) +
+           ", " + std::to_string(tools_.size()) + " tools)");
   started_.cancel();
   co_return Result<void>{};
 }
@@ -275,8 +264,8 @@ asio::awaitable<void> StdioServer::read_stdout() {
     }
   }
   // Its stdout is gone: it cannot answer any more.
-  if (pid_ > 0) {
-    signal_session(pid_, SIGKILL);  // the exit then reports why
+  if (child_ && child_->running()) {
+    child_->kill_session();  // the exit then reports why
   } else {
     if (exit_reason_.empty()) exit_reason_ = "closed its stdout";
     stopped(exit_reason_);
@@ -299,9 +288,8 @@ asio::awaitable<void> StdioServer::read_stderr() {
 void StdioServer::stopped(const std::string& why) {
   if (state_ == State::Stopped) return;
   state_ = State::Stopped;
-  ++generation_;  // readers and exit watchers of this run stand down
-  if (pid_ > 0) signal_session(pid_, SIGKILL);
-  pid_ = -1;
+  ++generation_;   // readers and exit watchers of this run stand down
+  child_.reset();  // killed if it runs still; its exit, if it comes, tells nobody
   std::string message = "MCP server '" + config_.name + "' " + why;
   if (!stderr_tail_.empty()) message += "; its last stderr: " + stderr_tail_;
   log_line(message);

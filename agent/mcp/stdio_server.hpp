@@ -12,6 +12,7 @@
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "child_process.hpp"
 #include "hive/sandbox/mcp.hpp"
 #include "tools.hpp"
 
@@ -54,7 +55,7 @@ class StdioServer : public std::enable_shared_from_this<StdioServer> {
   boost::asio::steady_timer started_;  // cancelled when a start ends, waking its waiters
   std::chrono::steady_clock::time_point retry_after_{};
   std::string last_error_;
-  pid_t pid_ = -1;
+  std::unique_ptr<ChildProcess> child_;  // the current run's; a new one for each start
   int generation_ = 0;  // which run of the server; a stale reader or exit changes nothing
   std::unique_ptr<boost::asio::posix::stream_descriptor> stdin_, stdout_, stderr_;
   std::deque<std::string> outbox_;

@@ -26,6 +26,13 @@ int usage(const Invocation& inv, const std::string& message) {
   return kExitExecHive;
 }
 
+// A command that could not start exits as a shell's would (127 not found, 126 not runnable);
+// any other failure is Hive's own, before the command ran.
+int exec_failed(const Invocation& inv, const Error& error) {
+  inv.fail(error);
+  return error.exit_code != 0 ? error.exit_code : kExitExecHive;
+}
+
 }  // namespace
 
 int run_interactive(Invocation& inv, const std::string& id, sandbox::AttachOptions attach) {
@@ -43,10 +50,7 @@ int run_interactive(Invocation& inv, const std::string& id, sandbox::AttachOptio
     RawTerminal raw(attach.tty && attach.input_fd >= 0 ? attach.input_fd : -1);
     result = inv.client().attach(id, attach);
   }  // the terminal is back before anything is printed
-  if (!result) {
-    inv.fail(result.error());
-    return kExitExecHive;
-  }
+  if (!result) return exec_failed(inv, result.error());
   return result->exit_code;
 }
 
@@ -79,10 +83,7 @@ int run_exec(Invocation& inv, const ExecOptions& o) {
   }
   if (o.detach) {
     auto started = inv.client().start_process(o.id, request);
-    if (!started) {
-      inv.fail(started.error());
-      return kExitExecHive;
-    }
+    if (!started) return exec_failed(inv, started.error());
     inv.io.out << started->pid << "\n";  // for hivectl ps / logs / kill
     return kExitOk;
   }
@@ -95,10 +96,7 @@ int run_exec(Invocation& inv, const ExecOptions& o) {
     }
     return true;
   });
-  if (!result) {
-    inv.fail(result.error());
-    return kExitExecHive;
-  }
+  if (!result) return exec_failed(inv, result.error());
   if (!result->error.empty()) inv.io.err << "hivectl: " << result->error << "\n";
   if (result->timed_out) inv.io.err << "hivectl: command timed out after " << o.timeout << "s\n";
   if (result->truncated) inv.io.err << "hivectl: output was truncated at the server's cap\n";
@@ -111,7 +109,8 @@ void add_exec(CLI::App& app, Invocation& inv) {
   auto o = std::make_shared<ExecOptions>();
   auto* cmd = app.add_subcommand("exec", "Run a command in a sandbox");
   cmd->footer(R"(The command follows '--' and is exec'd directly (no shell); use sh -c for one.
-Exits with the command's exit code (128+N for signal N, 125 if Hive failed first).
+Exits with the command's exit code (128+N for signal N, 125 if Hive failed first, 127 if
+the command was not found, 126 if it could not be run).
 
 Examples:
   hivectl exec sb-4k7q2m9x -- ls -la /workspace

@@ -1,5 +1,7 @@
 #include "hive/sandbox/codec.hpp"
 
+#include <algorithm>
+
 #include "fields.hpp"
 #include "hive/sandbox/mcp.hpp"
 
@@ -360,8 +362,9 @@ Result<ExecEvent> exec_event_from_json(const Json& body) {
 }
 
 Json to_json(const Error& error) {
-  return Json{
-      {"error", {{"code", std::string(to_string(error.code))}, {"message", error.message}}}};
+  Json body{{"code", std::string(to_string(error.code))}, {"message", error.message}};
+  if (error.exit_code != 0) body["exit_code"] = error.exit_code;
+  return Json{{"error", std::move(body)}};
 }
 
 Error error_from_body(std::string_view body, Errc fallback) {
@@ -380,6 +383,9 @@ Error error_from_body(std::string_view body, Errc fallback) {
         error.code = *code;
     }
     if (e.contains("message") && e["message"].is_string()) error.message = e["message"];
+    if (e.contains("exit_code") && e["exit_code"].is_number_integer()) {
+      error.exit_code = static_cast<int>(std::clamp<std::int64_t>(e["exit_code"], 0, 255));
+    }
     if (!error.message.empty()) return error;
   }
   std::string text(body.substr(0, 200));

@@ -141,3 +141,31 @@ TEST_CASE("a dropped connection ends the remote session and restores the termina
   }
   CHECK(left.empty());
 }
+
+TEST_CASE("attach refuses a command that cannot start with its exit code and the step named",
+          "[integration][attach]") {
+  TestServer server;
+  auto client = server.client();
+  auto sb = client.spawn({});
+  REQUIRE(sb);
+  for (bool tty : {false, true}) {
+    INFO("tty " << tty);
+    auto missing =
+        client.attach(sb->id, {.command = {"no-such-program"}, .tty = tty, .input_fd = -1});
+    REQUIRE_FALSE(missing);
+    CHECK(missing.error().exit_code == 127);
+    CHECK_THAT(missing.error().message,
+               Catch::Contains("exec 'no-such-program': No such file or directory"));
+    auto nowhere =
+        client.attach(sb->id, {.command = {"true"}, .tty = tty, .cwd = "/nope", .input_fd = -1});
+    REQUIRE_FALSE(nowhere);
+    CHECK(nowhere.error().exit_code == 126);
+    CHECK_THAT(nowhere.error().message,
+               Catch::Contains("chdir '/nope': No such file or directory"));
+  }
+  // The session goes on: the next attach runs.
+  auto fine =
+      client.attach(sb->id, {.command = {"sh", "-c", "exit 4"}, .tty = false, .input_fd = -1});
+  REQUIRE(fine);
+  CHECK(fine->exit_code == 4);
+}

@@ -159,3 +159,47 @@ TEST_CASE("every proxied call leaves one log line with its status", "[integratio
   CHECK_THAT(log, Catch::Contains("POST /v1/sandboxes/" + sb->id + "/exec 200 "));
   CHECK_THAT(log, Catch::Contains("POST /v1/sandboxes/sb-nope/exec 404 "));
 }
+
+TEST_CASE("a command that cannot start reads the same waited or streamed: 127, 126, the step",
+          "[integration][exec]") {
+  TestServer server;
+  auto client = server.client();
+  auto sb = client.spawn({});
+  REQUIRE(sb);
+  REQUIRE(hive::test::run_in(client, sb->id, "echo 'echo hi' > /workspace/plain.sh").exit_code ==
+          0);
+  struct Case {
+    std::vector<std::string> argv;
+    std::string cwd;
+    int exit_code;
+    std::string error;
+  };
+  const std::vector<Case> cases{
+      {{"no-such-command"}, "", 127, "exec 'no-such-command': No such file or directory"},
+      {{"true"}, "/nope", 126, "chdir '/nope': No such file or directory"},
+      {{"true"}, "/workspace/plain.sh", 126, "chdir '/workspace/plain.sh': Not a directory"},
+      {{"/workspace/plain.sh"}, "", 126, "exec '/workspace/plain.sh': Permission denied"}};
+  for (const auto& c : cases) {
+    INFO(c.error);
+    ExecRequest request;
+    request.argv = c.argv;
+    request.cwd = c.cwd;
+    auto waited = client.exec(sb->id, request);
+    REQUIRE(waited);
+    CHECK(waited->exit_code == c.exit_code);
+    CHECK(waited->error == c.error);
+    Seen seen;
+    auto streamed = stream(client, sb->id, request, seen);
+    REQUIRE(streamed);
+    CHECK(streamed->exit_code == c.exit_code);
+    CHECK(streamed->error == c.error);
+  }
+  // Found on PATH but not executable: the shell's 126, not "not found".
+  ExecRequest on_path;
+  on_path.argv = {"plain.sh"};
+  on_path.env = {{"PATH", "/workspace"}};
+  auto refused = client.exec(sb->id, on_path);
+  REQUIRE(refused);
+  CHECK(refused->exit_code == 126);
+  CHECK(refused->error == "exec 'plain.sh': Permission denied");
+}

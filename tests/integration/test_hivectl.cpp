@@ -97,6 +97,43 @@ TEST_CASE("exec reports commands that cannot start and signals", "[integration]"
   CHECK_THAT(timed.err, Catch::Contains("timed out"));
 }
 
+TEST_CASE("every form of exec exits 127 or 126 for a command that cannot start, naming why",
+          "[integration][exec]") {
+  TestServer server;
+  auto id = trim(server.hivectl({"spawn"}).out);
+  REQUIRE(server.hivectl({"exec", id, "--", "sh", "-c", "echo 'echo hi' > plain.sh"}).exit_code ==
+          0);
+  struct Case {
+    std::vector<std::string> flags;  // between exec and the id
+    std::vector<std::string> command;
+    int exit_code;
+    std::string message;
+  };
+  const std::vector<Case> cases{
+      {{}, {"no-such-command"}, 127, "exec 'no-such-command': No such file or directory"},
+      {{"-i"}, {"no-such-command"}, 127, "exec 'no-such-command': No such file or directory"},
+      {{"-d"}, {"no-such-command"}, 127, "exec 'no-such-command': No such file or directory"},
+      {{"-w", "/nope"}, {"true"}, 126, "chdir '/nope': No such file or directory"},
+      {{"-i", "-w", "/nope"}, {"true"}, 126, "chdir '/nope': No such file or directory"},
+      {{}, {"/workspace/plain.sh"}, 126, "exec '/workspace/plain.sh': Permission denied"},
+      {{"-i"}, {"/workspace/plain.sh"}, 126, "exec '/workspace/plain.sh': Permission denied"},
+      {{"-e", "PATH=/workspace"}, {"plain.sh"}, 126, "exec 'plain.sh': Permission denied"}};
+  for (const auto& c : cases) {
+    std::vector<std::string> args{"exec"};
+    args.insert(args.end(), c.flags.begin(), c.flags.end());
+    args.push_back(id);
+    args.push_back("--");
+    args.insert(args.end(), c.command.begin(), c.command.end());
+    auto outcome = server.hivectl(args);
+    INFO(nlohmann::json(args).dump() << " said: " << outcome.err);
+    CHECK(outcome.exit_code == c.exit_code);
+    CHECK_THAT(outcome.err, Catch::Contains(c.message));
+    CHECK_THAT(outcome.err, !Catch::Contains("exec 'true'"));
+  }
+  // A sandbox that is not there is still Hive's failure, not the command's.
+  CHECK(server.hivectl({"exec", "-i", "sb-nothere", "--", "true"}).exit_code == 125);
+}
+
 TEST_CASE("labels select what to list and what to deprovision", "[integration]") {
   TestServer server;
   auto a = trim(server.hivectl({"spawn", "-l", "run=1", "-l", "tier=web"}).out);

@@ -185,3 +185,23 @@ TEST_CASE("hivectl mcp: tables, coerced arguments, exit codes", "[integration][m
   CHECK(refused.exit_code == 2);
   CHECK_THAT(refused.err, Catch::Contains("mcpServers"));
 }
+
+TEST_CASE("a bridged server that cannot start says which step failed", "[integration][mcp]") {
+  TestServer server;
+  SandboxSpec spec;
+  spec.mcp_servers = {{"gone", {{"command", "no-such-mcp-server"}}},
+                      {"astray", {{"command", "sh"}, {"cwd", "/nope"}}}};
+  auto sb = server.client().spawn(spec);
+  REQUIRE(sb);
+  auto session = McpSession::open(options_of(server), sb->id);
+  REQUIRE(session);
+  auto gone = session->call_tool("gone_anything", Json::object());
+  REQUIRE(gone);
+  CHECK(gone->is_error);
+  CHECK_THAT(gone->text(), Catch::Contains("exec 'no-such-mcp-server': No such file or directory"));
+  auto astray = session->call_tool("astray_anything", Json::object());
+  REQUIRE(astray);
+  CHECK(astray->is_error);
+  CHECK_THAT(astray->text(), Catch::Contains("chdir '/nope': No such file or directory"));
+  CHECK_THAT(astray->text(), !Catch::Contains("'sh'"));
+}

@@ -32,6 +32,9 @@ struct Error {
   Errc code = Errc::internal;
   std::string message;
   int sys_errno = 0;
+  // exec and attach: the exit code of a command that could not start (127 not found, 126 could
+  // not run), as a shell would give it; 0 for every other error.
+  int exit_code = 0;
 
   // Prefixes context on the way up: "while spawning sb-x: <message>".
   Error& context(std::string_view what) {
