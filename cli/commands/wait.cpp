@@ -1,11 +1,10 @@
-// hivectl wait and describe: the kubectl habits for scripts and for people.
+// hivectl wait: block until sandboxes reach a state or are gone, for scripts.
 #include <unistd.h>
 
 #include <chrono>
 #include <thread>
 
 #include "app.hpp"
-#include "printers/printer.hpp"
 
 namespace hive::cli {
 namespace {
@@ -95,30 +94,6 @@ Examples:
   cmd->add_option("--for", o->condition, "state=<State> or delete")->required();
   cmd->add_option("--timeout", o->timeout, "how long to wait: 30s, 2m, 1h")->capture_default_str();
   cmd->callback([&inv, o] { inv.run = [&inv, o] { return run_wait(inv, *o); }; });
-}
-
-void add_describe(CLI::App& app, Invocation& inv) {
-  auto ids = std::make_shared<std::vector<std::string>>();
-  auto* cmd = app.add_subcommand("describe", "Show everything about sandboxes, for people");
-  cmd->footer(R"(Examples:
-  hivectl describe sb-4k7q2m9x)");
-  cmd->add_option("ID", *ids, "sandbox ids or names")->required();
-  cmd->callback([&inv, ids] {
-    inv.run = [&inv, ids] {
-      auto client = inv.client();
-      int code = kExitOk;
-      for (std::size_t i = 0; i < ids->size(); ++i) {
-        auto sb = client.get((*ids)[i]);
-        if (!sb) {
-          code = inv.fail(sb.error());
-          continue;
-        }
-        if (i > 0) inv.io.out << "\n";
-        describe(inv.io.out, *sb, std::chrono::system_clock::now());
-      }
-      return code;
-    };
-  });
 }
 
 }  // namespace hive::cli
