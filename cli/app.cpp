@@ -142,7 +142,9 @@ void build_app(CLI::App& app, Invocation& inv) {
   add_exec(app, inv);
   add_attach(app, inv);
   add_cp(app, inv);
-  add_processes(app, inv);
+  add_ps(app, inv);
+  add_logs(app, inv);
+  add_kill(app, inv);
   add_deprovision(app, inv);
   add_keepalive(app, inv);
   add_wait(app, inv);

@@ -82,7 +82,9 @@ void add_get(CLI::App& app, Invocation& inv);
 void add_exec(CLI::App& app, Invocation& inv);
 void add_cp(CLI::App& app, Invocation& inv);
 void add_attach(CLI::App& app, Invocation& inv);
-void add_processes(CLI::App& app, Invocation& inv);  // ps, logs, kill
+void add_ps(CLI::App& app, Invocation& inv);
+void add_logs(CLI::App& app, Invocation& inv);
+void add_kill(CLI::App& app, Invocation& inv);
 void add_deprovision(CLI::App& app, Invocation& inv);
 void add_version(CLI::App& app, Invocation& inv);
 void add_keepalive(CLI::App& app, Invocation& inv);
@@ -97,9 +99,6 @@ void build_app(CLI::App& app, Invocation& inv);
 // `hivectl __complete WORD...`: what may stand in place of the last word, one a line.
 int run_complete(CLI::App& app, Invocation& inv,
                  std::vector<std::string> words);  // config view, get-contexts, use-context...
-// exec -it and attach: an interactive session; returns the remote exit code (125 when Hive
-// failed first).
-int run_interactive(Invocation& inv, const std::string& id, sandbox::AttachOptions attach);
 // The usage error for an exec whose command does not follow "--".
 int exec_missing_dashes(const Invocation& inv);
 

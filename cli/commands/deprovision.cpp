@@ -1,5 +1,4 @@
-// Lifecycle verbs: deprovision (stop sandboxes, remove everything of them), keepalive,
-// and version.
+// hivectl deprovision: stop sandboxes and remove everything of them.
 #include "app.hpp"
 #include "printers/printer.hpp"
 
@@ -67,50 +66,6 @@ void add_deprovision(CLI::App& app, Invocation& inv) {
   cmd->add_option("-l,--selector", o->selector, "every sandbox whose labels match");
   cmd->add_flag("--all", o->all, "every sandbox");
   cmd->callback([&inv, o] { inv.run = [&inv, o] { return run_deprovision(inv, *o); }; });
-}
-
-void add_keepalive(CLI::App& app, Invocation& inv) {
-  auto ids = std::make_shared<std::vector<std::string>>();
-  auto* cmd = app.add_subcommand(
-      "keepalive", "Restart a sandbox's idle clock and push its expiry to now + its TTL");
-  cmd->footer(R"(Examples:
-  hivectl keepalive sb-4k7q2m9x
-  while sleep 60; do hivectl keepalive rollout-1; done)");
-  cmd->add_option("ID", *ids, "sandbox ids or names")->required();
-  cmd->callback([&inv, ids] {
-    inv.run = [&inv, ids] {
-      auto client = inv.client();
-      int code = kExitOk;
-      for (const auto& id : *ids) {
-        auto sb = client.keepalive(id);
-        if (!sb) {
-          code = inv.fail(sb.error());
-        } else if (inv.print_options().structured()) {
-          print_sandbox(inv.io.out, inv.print_options(), *sb);
-        } else {
-          inv.io.out << sb->id << " expires " << sb->expires_at << "\n";
-        }
-      }
-      return code;
-    };
-  });
-}
-
-void add_version(CLI::App& app, Invocation& inv) {
-  auto client_only = std::make_shared<bool>(false);
-  auto* cmd = app.add_subcommand("version", "Print the client and server versions");
-  cmd->add_flag("--client", *client_only, "only the client's version (no server call)");
-  cmd->callback([&inv, client_only] {
-    inv.run = [&inv, client_only] {
-      inv.io.out << "Client Version: " << HIVE_VERSION << "\n";
-      if (*client_only) return kExitOk;
-      auto version = inv.client().version();
-      if (!version) return inv.fail(version.error());
-      inv.io.out << "Server Version: " << version->version << " (api " << version->api
-                 << ", runtime " << version->runtime << ")\n";
-      return kExitOk;
-    };
-  });
 }
 
 }  // namespace hive::cli

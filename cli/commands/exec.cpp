@@ -1,10 +1,8 @@
 // hivectl exec: run a command in a sandbox, with its stdout, stderr and exit code as ours.
 #include <unistd.h>
 
-#include <iterator>
-
 #include "app.hpp"
-#include "terminal.hpp"
+#include "commands/shared.hpp"
 
 namespace hive::cli {
 namespace {
@@ -26,33 +24,7 @@ int usage(const Invocation& inv, const std::string& message) {
   return kExitExecHive;
 }
 
-// A command that could not start exits as a shell's would (127 not found, 126 not runnable);
-// any other failure is Hive's own, before the command ran.
-int exec_failed(const Invocation& inv, const Error& error) {
-  inv.fail(error);
-  return error.exit_code != 0 ? error.exit_code : kExitExecHive;
-}
-
 }  // namespace
-
-int run_interactive(Invocation& inv, const std::string& id, sandbox::AttachOptions attach) {
-  // The window's size comes from whichever of our streams is a terminal.
-  for (int fd : {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO}) {
-    if (attach.tty && isatty(fd)) {
-      attach.window_fd = fd;
-      break;
-    }
-  }
-  attach.on_stdout = [&inv](std::string_view data) { inv.io.out << data << std::flush; };
-  attach.on_stderr = [&inv](std::string_view data) { inv.io.err << data << std::flush; };
-  Result<sandbox::ExecResult> result = make_error(Errc::internal, "not run");
-  {
-    RawTerminal raw(attach.tty && attach.input_fd >= 0 ? attach.input_fd : -1);
-    result = inv.client().attach(id, attach);
-  }  // the terminal is back before anything is printed
-  if (!result) return exec_failed(inv, result.error());
-  return result->exit_code;
-}
 
 int exec_missing_dashes(const Invocation& inv) {
   return usage(inv, "the command must follow '--', e.g. hivectl exec ID -- ls -la");
@@ -128,32 +100,6 @@ Examples:
   cmd->add_flag("-d,--detach", o->detach,
                 "start it in the background and print its pid (see ps, logs, kill)");
   cmd->callback([&inv, o] { inv.run = [&inv, o] { return run_exec(inv, *o); }; });
-}
-
-}  // namespace hive::cli
-
-namespace hive::cli {
-
-void add_attach(CLI::App& app, Invocation& inv) {
-  auto id = std::make_shared<std::string>();
-  auto no_tty = std::make_shared<bool>(false);
-  auto* cmd = app.add_subcommand("attach", "Open the sandbox's shell, interactively");
-  cmd->footer(R"(A terminal when stdin is one (raw keys, window size, Ctrl-C to the shell); plain
-pipes otherwise. Exits with the shell's exit code. Same as: hivectl exec -it ID -- bash
-
-Examples:
-  hivectl attach sb-4k7q2m9x
-  printf 'cd /workspace\nls\n' | hivectl attach sb-4k7q2m9x)");
-  cmd->add_option("ID", *id, "sandbox id or name")->required();
-  cmd->add_flag("--no-tty", *no_tty, "plain pipes even on a terminal");
-  cmd->callback([&inv, id, no_tty] {
-    inv.run = [&inv, id, no_tty] {
-      sandbox::AttachOptions attach;
-      attach.tty = !*no_tty && isatty(STDIN_FILENO);
-      attach.input_fd = STDIN_FILENO;
-      return run_interactive(inv, *id, std::move(attach));
-    };
-  });
 }
 
 }  // namespace hive::cli

@@ -185,6 +185,71 @@ TEST_CASE("wait blocks until a state or deletion, and times out with a message",
   CHECK_THAT(too_late.err, Catch::Contains("will never be Running"));
 }
 
+namespace {
+
+// hive_http_requests_total{code="2xx"} from /metrics: the requests answered well so far (a
+// stream counts when it ends).
+long answered(const TestServer& server) {
+  auto text =
+      hive::test::run({"/usr/bin/curl", "-s", "-H", "Authorization: Bearer " + server.token(),
+                       server.url() + "/metrics"})
+          .out;
+  const std::string key = "hive_http_requests_total{code=\"2xx\"} ";
+  auto at = text.find(key);
+  return at == std::string::npos ? -1 : std::stol(text.substr(at + key.size()));
+}
+
+}  // namespace
+
+TEST_CASE("wait follows the watch: it returns as the sandbox goes, and does not poll",
+          "[integration][hivectl]") {
+  using namespace std::chrono_literals;
+  TestServer server;
+  auto id = trim(server.hivectl({"spawn"}).out);
+  REQUIRE(!id.empty());
+  const long before = answered(server);
+  REQUIRE(before > 0);
+  const auto started = std::chrono::steady_clock::now();
+  auto waiting = std::async(std::launch::async, [&] {
+    return server.hivectl({"wait", id, "--for=delete", "--timeout", "60s"});
+  });
+  std::this_thread::sleep_for(2s);
+  // A get every 100 ms would be some 20 requests by now; the watch needs one get (and its
+  // stream, counted only when it ends). The /metrics call that read `before` counts once.
+  const long during = answered(server);
+  CHECK(waiting.wait_for(0s) == std::future_status::timeout);
+  REQUIRE(server.client().deprovision(id));
+  REQUIRE(waiting.wait_for(20s) == std::future_status::ready);
+  auto gone = waiting.get();
+  CHECK(gone.exit_code == 0);
+  CHECK(gone.out == id + " condition met\n");
+  CHECK(std::chrono::steady_clock::now() - started < 30s);  // far inside its 60 s
+  CHECK(during - before <= 3);
+}
+
+TEST_CASE(
+    "wait gives up at its deadline while the watch is silent, and needs no event for a "
+    "sandbox already gone",
+    "[integration][hivectl]") {
+  using namespace std::chrono_literals;
+  TestServer server;
+  auto id = trim(server.hivectl({"spawn"}).out);
+  REQUIRE(!id.empty());
+  auto started = std::chrono::steady_clock::now();
+  auto never = server.hivectl({"wait", id, "--for=state=Failed", "--timeout", "1.5s"});
+  auto took = std::chrono::steady_clock::now() - started;
+  CHECK(never.exit_code == 1);
+  CHECK(never.err == "hivectl: timed out after 1.5s waiting for " + id + " (state=Failed)\n");
+  CHECK(took >= 1500ms);
+  CHECK(took < 15s);
+
+  started = std::chrono::steady_clock::now();
+  auto gone = server.hivectl({"wait", "sb-nothere", "--for=delete", "--timeout", "60s"});
+  CHECK(gone.exit_code == 0);
+  CHECK(gone.out == "sb-nothere condition met\n");
+  CHECK(std::chrono::steady_clock::now() - started < 30s);
+}
+
 TEST_CASE("a local server's first start gives hivectl a context to use", "[integration]") {
   TestServer server;
   const std::string config = server.state_dir() + "/hiveconfig";

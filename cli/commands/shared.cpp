@@ -1,0 +1,63 @@
+#include "commands/shared.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "printers/printer.hpp"
+#include "terminal.hpp"
+
+namespace hive::cli {
+
+int exec_failed(const Invocation& inv, const Error& error) {
+  inv.fail(error);
+  return error.exit_code != 0 ? error.exit_code : kExitExecHive;
+}
+
+int run_interactive(Invocation& inv, const std::string& id, sandbox::AttachOptions attach) {
+  // The window's size comes from whichever of our streams is a terminal.
+  for (int fd : {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO}) {
+    if (attach.tty && isatty(fd)) {
+      attach.window_fd = fd;
+      break;
+    }
+  }
+  attach.on_stdout = [&inv](std::string_view data) { inv.io.out << data << std::flush; };
+  attach.on_stderr = [&inv](std::string_view data) { inv.io.err << data << std::flush; };
+  Result<sandbox::ExecResult> result = make_error(Errc::internal, "not run");
+  {
+    RawTerminal raw(attach.tty && attach.input_fd >= 0 ? attach.input_fd : -1);
+    result = inv.client().attach(id, attach);
+  }  // the terminal is back before anything is printed
+  if (!result) return exec_failed(inv, result.error());
+  return result->exit_code;
+}
+
+int run_watch(Invocation& inv, const sandbox::ListOptions& options,
+              const std::vector<std::string>& only) {
+  auto print = inv.print_options();
+  auto watched = inv.client().watch(options, [&](const sandbox::WatchEvent& event) {
+    const auto& sb = event.sandbox;
+    if (!only.empty() && std::find(only.begin(), only.end(), sb.id) == only.end() &&
+        (sb.spec.name.empty() || std::find(only.begin(), only.end(), sb.spec.name) == only.end())) {
+      return true;  // get -w: not one of those asked for
+    }
+    if (print.structured()) {
+      print_structured(
+          inv.io.out, print,
+          sandbox::Json{{"type", event.type}, {"object", sandbox::to_json(event.sandbox)}});
+      if (print.format == OutputFormat::JsonPath) inv.io.out << "\n";
+    } else {
+      sandbox::Sandbox row = event.sandbox;
+      if (event.type == "DELETED") row.state = sandbox::State::Terminated;  // gone, as kubectl says
+      print_sandboxes(inv.io.out, print, {row});
+      print.headers = false;
+    }
+    inv.io.out << std::flush;
+    return true;
+  });
+  if (!watched) return inv.fail(watched.error());
+  return kExitOk;
+}
+
+}  // namespace hive::cli
