@@ -11,6 +11,7 @@
 #include "hive/sandbox/codec.hpp"
 #include "hive/sandbox/mcp.hpp"
 #include "hive/sandbox/url.hpp"
+#include "http/agent_protocol.hpp"
 
 namespace hive::agent {
 namespace {
@@ -136,14 +137,15 @@ boost::asio::awaitable<bool> AgentApi::exec_stream(http::Exchange& exchange) {
 
 void AgentApi::handle(http::Request&& request, http::Reply reply) {
   const auto target = path_of(request);
-  if (target == "/healthz" && request.method() == bhttp::verb::get) return reply(health(request));
+  if (target == agent_protocol::kHealthPath && request.method() == bhttp::verb::get)
+    return reply(health(request));
   // Active until the reply is sent (exec answers later, from its completion).
   auto activity = std::make_shared<Activity>(*this);
   reply = [reply = std::move(reply), activity](http::Response response) mutable {
     reply(std::move(response));
     activity.reset();
   };
-  if (target == "/configure" && request.method() == bhttp::verb::post) {
+  if (target == agent_protocol::kConfigurePath && request.method() == bhttp::verb::post) {
     return reply(configure(request));
   }
   if (target == "/exec") {

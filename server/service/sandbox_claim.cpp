@@ -4,6 +4,7 @@
 
 #include "gateway/agent_client.hpp"
 #include "hive/sandbox/codec.hpp"
+#include "http/agent_protocol.hpp"
 #include "service/ids.hpp"
 #include "service/sandbox_service.hpp"
 
@@ -63,8 +64,8 @@ Result<void> SandboxService::configure_agent(const std::string& id,
                                              const nlohmann::json& runtime_data,
                                              const nlohmann::json& body) {
   auto endpoint = runtime_.endpoint(id, runtime_data);
-  auto reply =
-      call_agent(endpoint, Method::Post, "/configure", sandbox::dump(body), kConfigureTimeout);
+  auto reply = call_agent(endpoint, Method::Post, agent_protocol::kConfigurePath,
+                          sandbox::dump(body), kConfigureTimeout);
   if (!reply) return reply.error();
   if (reply->status != 200) return sandbox::error_from_body(reply->body, Errc::agent_error);
   return {};

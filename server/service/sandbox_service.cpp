@@ -9,6 +9,7 @@
 
 #include "gateway/agent_client.hpp"
 #include "hive/sandbox/codec.hpp"
+#include "http/agent_protocol.hpp"
 #include "service/ids.hpp"
 
 namespace hive::server {
@@ -421,8 +422,8 @@ void SandboxService::retry_teardown(Record record, Clock::time_point now) {
 // agent that does not answer leaves this replica's view standing.
 bool SandboxService::idle_at_agent(const Record& record, Clock::time_point now) {
   const auto& sb = record.sandbox;
-  auto reply = call_agent(runtime_.endpoint(sb.id, record.runtime_data), Method::Get, "/healthz",
-                          "", kHealthTimeout);
+  auto reply = call_agent(runtime_.endpoint(sb.id, record.runtime_data), Method::Get,
+                          agent_protocol::kHealthPath, "", kHealthTimeout);
   if (!reply || reply->status != 200) return true;
   auto health = sandbox::parse_json(reply->body);
   if (!health || !health->is_object()) return true;
