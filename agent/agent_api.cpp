@@ -7,6 +7,7 @@
 #include <boost/asio/experimental/channel.hpp>
 
 #include "attach.hpp"
+#include "common/agent_protocol.hpp"
 #include "files.hpp"
 #include "hive/sandbox/codec.hpp"
 #include "hive/sandbox/mcp.hpp"
@@ -131,14 +132,15 @@ boost::asio::awaitable<bool> AgentApi::exec_stream(http::Exchange& exchange) {
 
 void AgentApi::handle(http::Request&& request, http::Reply reply) {
   const auto target = path_of(request);
-  if (target == "/healthz" && request.method() == bhttp::verb::get) return reply(health(request));
+  if (target == agent_protocol::kHealthPath && request.method() == bhttp::verb::get)
+    return reply(health(request));
   // Active until the reply is sent (exec answers later, from its completion).
   auto activity = std::make_shared<Activity>(*this);
   reply = [reply = std::move(reply), activity](http::Response response) mutable {
     reply(std::move(response));
     activity.reset();
   };
-  if (target == "/configure" && request.method() == bhttp::verb::post) {
+  if (target == agent_protocol::kConfigurePath && request.method() == bhttp::verb::post) {
     return reply(configure(request));
   }
   if (target == "/exec") {

@@ -21,6 +21,7 @@
 #include <boost/asio/signal_set.hpp>
 
 #include "agent_api.hpp"
+#include "common/agent_protocol.hpp"
 #include "hive/sandbox/codec.hpp"
 #include "sandbox_init.hpp"
 #include "secret_gate.hpp"
@@ -29,6 +30,7 @@
 namespace {
 
 namespace asio = boost::asio;
+namespace agent_protocol = hive::agent_protocol;
 using hive::Result;
 
 struct Options {
@@ -113,10 +115,10 @@ int install_to(const std::string& dir) {
 // The Pod's secret, taken out of the environment so no command started here inherits it,
 // and wiped where it stood: /proc/PID/environ shows the block the process started with.
 std::string take_secret() {
-  char* value = getenv("HIVE_AGENT_SECRET");
+  char* value = getenv(agent_protocol::kSecretEnv);
   std::string secret = value == nullptr ? "" : value;
   if (value != nullptr) std::memset(value, 'x', secret.size());
-  unsetenv("HIVE_AGENT_SECRET");
+  unsetenv(agent_protocol::kSecretEnv);
   return secret;
 }
 

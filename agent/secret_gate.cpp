@@ -1,5 +1,6 @@
 #include "secret_gate.hpp"
 
+#include "common/agent_protocol.hpp"
 #include "common/http/exchange.hpp"
 #include "hive/sandbox/codec.hpp"
 
@@ -9,15 +10,18 @@ namespace {
 namespace bhttp = boost::beast::http;
 
 const Error& refusal() {
-  static const Error error{Errc::unauthorized, "this agent needs X-Hive-Agent-Secret"};
+  static const Error error{Errc::unauthorized,
+                           std::string("this agent needs ") + agent_protocol::kSecretHeader};
   return error;
 }
 
 }  // namespace
 
 bool SecretGate::admits(const bhttp::request_header<>& header) const {
-  if (header.method() == bhttp::verb::get && header.target() == "/healthz") return true;
-  return sandbox::constant_time_equal(header["X-Hive-Agent-Secret"], secret_);
+  if (header.method() == bhttp::verb::get && header.target() == agent_protocol::kHealthPath) {
+    return true;
+  }
+  return sandbox::constant_time_equal(header[agent_protocol::kSecretHeader], secret_);
 }
 
 bool SecretGate::streams(const http::RequestHeader& header) {

@@ -15,6 +15,7 @@
 
 #include <boost/beast/http.hpp>
 
+#include "common/agent_protocol.hpp"
 #include "common/unique_fd.hpp"
 
 namespace hive::server {
@@ -211,7 +212,7 @@ Result<AgentReply> call_agent(const AgentEndpoint& endpoint, Method method,
   bhttp::request<bhttp::string_body> request{to_verb(method), target, 11};
   request.set(bhttp::field::host, "hive-agent");
   request.set(bhttp::field::content_type, "application/json");
-  if (!endpoint.secret.empty()) request.set("X-Hive-Agent-Secret", endpoint.secret);
+  if (!endpoint.secret.empty()) request.set(agent_protocol::kSecretHeader, endpoint.secret);
   request.keep_alive(true);
   request.body() = body;
   request.prepare_payload();

@@ -15,6 +15,7 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 
 #include "agent_client/agent_client.hpp"
+#include "common/agent_protocol.hpp"
 #include "hive/sandbox/codec.hpp"
 #include "hive/sandbox/mcp.hpp"
 
@@ -122,7 +123,7 @@ asio::awaitable<void> probe_agent(AgentEndpoint endpoint, std::shared_ptr<Probe>
   auto [ec] = co_await stream.async_connect(agent_address(endpoint), use_tuple);
   bhttp::response<bhttp::string_body> answer;
   if (!ec) {
-    bhttp::request<bhttp::empty_body> request{bhttp::verb::get, "/healthz", 11};
+    bhttp::request<bhttp::empty_body> request{bhttp::verb::get, agent_protocol::kHealthPath, 11};
     request.set(bhttp::field::host, "agent");
     request.keep_alive(false);
     std::size_t n = 0;
@@ -203,7 +204,7 @@ asio::awaitable<ProxyOutcome> proxy_to_agent(http::Exchange& exchange,
   request_out.base() = request_in.get().base();
   request_out.target(agent_target);
   request_out.erase(bhttp::field::authorization);  // the client's token stays here
-  if (!endpoint.secret.empty()) request_out.set(kAgentSecretHeader, endpoint.secret);
+  if (!endpoint.secret.empty()) request_out.set(agent_protocol::kSecretHeader, endpoint.secret);
   const bool upgrade = beast::websocket::is_upgrade(request_in.get());
   if (!upgrade) request_out.keep_alive(true);  // the connection goes back to the pool after
   // An agent that refuses a request early (a bad parameter) answers and closes before taking

@@ -11,9 +11,6 @@
 
 namespace hive::server {
 
-// The header that carries the runtime's shared secret to an agent outside the server's host.
-inline constexpr char kAgentSecretHeader[] = "X-Hive-Agent-Secret";
-
 struct ProxyOutcome {
   bool keep_alive = false;  // whether the client connection may carry another request
   unsigned status = 0;      // what the client was answered (for the request log)

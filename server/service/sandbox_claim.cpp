@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "agent_client/agent_client.hpp"
+#include "common/agent_protocol.hpp"
 #include "common/ids.hpp"
 #include "hive/sandbox/codec.hpp"
 #include "service/sandbox_service.hpp"
@@ -10,7 +11,6 @@
 namespace hive::server {
 namespace {
 
-using Clock = std::chrono::system_clock;
 constexpr auto kConfigureTimeout = std::chrono::seconds(5);
 
 }  // namespace
@@ -22,7 +22,7 @@ Result<sandbox::Sandbox> SandboxService::claim(const std::string& id,
   if (!is_pooled(*record)) {  // a shared pool's Pod another replica took after our lookup
     return make_error(Errc::unavailable, "pooled sandbox " + id + " was claimed meanwhile");
   }
-  const std::string key = record->runtime_data.value("pool", "");
+  const std::string key = record->pool;
   if (!spec.name.empty() && store_.get(spec.name)) {
     pool_.put(key, id);  // untouched: it stays in the pool
     return make_error(Errc::conflict, "a sandbox named '" + spec.name + "' already exists");
@@ -32,16 +32,16 @@ Result<sandbox::Sandbox> SandboxService::claim(const std::string& id,
     (void)store_.remove(id);
     return error;
   };
-  auto now = Clock::now();
+  const auto now = this->now();
   record->sandbox.spec = spec;
   record->sandbox.created_at = to_rfc3339(now);
   record->sandbox.ready_at = record->sandbox.created_at;
   record->sandbox.last_activity_at = record->sandbox.created_at;
   record->sandbox.expires_at = to_rfc3339(now + std::chrono::seconds(spec.ttl_seconds));
-  record->runtime_data.erase("pool");
-  // Marks the update as a claim of what this read saw (on Kubernetes: guarded by the
-  // resourceVersion it carries), not as a change to a sandbox already ours.
-  record->runtime_data["claim"] = key;
+  record->pool.clear();
+  // Marks the update as a claim of what this read saw (on Kubernetes: guarded by the Pod's
+  // resourceVersion), not as a change to a sandbox already ours.
+  record->claim_version = record->version;
   // The claim is the record's update (on Kubernetes one PATCH guarded by resourceVersion):
   // only once it is ours does the agent get the claimant's env.
   if (auto r = store_.update(*record); !r) {
@@ -51,7 +51,7 @@ Result<sandbox::Sandbox> SandboxService::claim(const std::string& id,
     }
     return discard(r.error());
   }
-  record->runtime_data.erase("claim");
+  record->claim_version.reset();
   if (!spec.env.empty() || spec.workdir != sandbox::SandboxSpec{}.workdir) {
     nlohmann::json body{{"env", spec.env}, {"workdir", spec.workdir}};
     if (auto r = configure_agent(id, record->runtime_data, body); !r) return discard(r.error());
@@ -64,8 +64,8 @@ Result<void> SandboxService::configure_agent(const std::string& id,
                                              const nlohmann::json& runtime_data,
                                              const nlohmann::json& body) {
   auto endpoint = runtime_.endpoint(id, runtime_data);
-  auto reply =
-      call_agent(endpoint, Method::Post, "/configure", sandbox::dump(body), kConfigureTimeout);
+  auto reply = call_agent(endpoint, Method::Post, agent_protocol::kConfigurePath,
+                          sandbox::dump(body), kConfigureTimeout);
   if (!reply) return reply.error();
   if (reply->status != 200) return sandbox::error_from_body(reply->body, Errc::agent_error);
   return {};
@@ -98,7 +98,7 @@ void SandboxService::want_pool(sandbox::SandboxSpec spec) {
 }
 
 void SandboxService::readopt_pooled(const Record& record) {
-  const std::string key = record.runtime_data.value("pool", "");
+  const std::string& key = record.pool;
   if (pool_.enabled()) {
     pool_.want(key, record.sandbox.spec);
     pool_.put(key, record.sandbox.id);

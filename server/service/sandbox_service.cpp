@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "agent_client/agent_client.hpp"
+#include "common/agent_protocol.hpp"
 #include "common/ids.hpp"
 #include "hive/sandbox/codec.hpp"
 
@@ -43,6 +44,10 @@ void apply_default_resources(sandbox::Resources& resources, const sandbox::Resou
 
 SandboxService::SandboxService(Store& store, Runtime& runtime, ServiceOptions options)
     : store_(store), runtime_(runtime), options_(options), pool_(options.warm_pool_size) {}
+
+Clock::time_point SandboxService::now() const {
+  return options_.clock ? options_.clock() : Clock::now();
+}
 
 Result<Sandbox> SandboxService::spawn(sandbox::SandboxSpec spec) {
   return spawn(std::move(spec), {});
@@ -90,7 +95,7 @@ Result<Sandbox> SandboxService::spawn(sandbox::SandboxSpec spec, const RunLater&
 }
 
 Result<Record> SandboxService::insert_record(sandbox::SandboxSpec spec, const std::string& pool) {
-  auto now = Clock::now();
+  const auto now = this->now();
   Record record;
   record.sandbox.spec = std::move(spec);
   record.sandbox.runtime = runtime_.name();
@@ -98,7 +103,7 @@ Result<Record> SandboxService::insert_record(sandbox::SandboxSpec spec, const st
   record.sandbox.created_at = to_rfc3339(now);
   record.sandbox.expires_at =
       to_rfc3339(now + std::chrono::seconds(record.sandbox.spec.ttl_seconds));
-  if (!pool.empty()) record.runtime_data["pool"] = pool;
+  record.pool = pool;
   // The record goes in first: it claims the name, and a crash mid-spawn leaves a trace that
   // adopt_all() cleans up.
   Result<void> inserted = make_error(Errc::internal, "no id");
@@ -129,7 +134,7 @@ Result<Record> SandboxService::place_record(Record record, bool keep_failure) {
     record.sandbox.reason = error.message;
     (void)store_.update(record);
   };
-  auto placement = runtime_.start(record.sandbox, record.runtime_data.value("pool", ""));
+  auto placement = runtime_.start(record.sandbox, record.pool);
   if (!placement) {
     forget(placement.error());
     return placement.error();
@@ -146,7 +151,7 @@ Result<Record> SandboxService::place_record(Record record, bool keep_failure) {
     }
   }
   record.sandbox.state = State::Running;
-  record.sandbox.ready_at = now_rfc3339();
+  record.sandbox.ready_at = to_rfc3339(now());
   record.sandbox.last_activity_at = record.sandbox.ready_at;
   if (auto r = store_.update(record); !r) {
     (void)runtime_.stop(record.sandbox.id, record.runtime_data);
@@ -223,10 +228,8 @@ Result<void> SandboxService::tear_down(Record& record) {
 // Kept, and retried by the reaper until the sandbox is gone; the reason it was being taken
 // down comes back once it is.
 void SandboxService::mark_teardown_failed(Record& record, const Error& error) {
-  record.runtime_data["teardown_reason"] =
-      record.sandbox.reason.empty() ? "deleted" : record.sandbox.reason;
-  record.runtime_data["teardown_attempts"] = 1;
-  record.runtime_data["teardown_retry_at"] = to_rfc3339(Clock::now() + teardown_backoff(1));
+  record.teardown = TeardownRetry{record.sandbox.reason.empty() ? "deleted" : record.sandbox.reason,
+                                  1, to_rfc3339(now() + teardown_backoff(1))};
   record.sandbox.state = State::Failed;
   record.sandbox.reason = kTeardownFailed;
   spdlog::warn("teardown of sandbox {} failed, will retry: {}", record.sandbox.id, error.message);
@@ -278,12 +281,12 @@ SandboxService::Busy::~Busy() {
   bool running = record && record->sandbox.state == State::Running;
   std::lock_guard lock(service_.activity_mutex_);
   if (--service_.in_flight_[id_] == 0) service_.in_flight_.erase(id_);
-  if (running) service_.activity_[id_] = Clock::now();
+  if (running) service_.activity_[id_] = service_.now();
 }
 
 void SandboxService::touch(const std::string& id) {
   std::lock_guard lock(activity_mutex_);
-  activity_[id] = Clock::now();
+  activity_[id] = now();
 }
 
 Sandbox SandboxService::with_activity(Sandbox sandbox) {
@@ -297,9 +300,8 @@ Sandbox SandboxService::with_activity(Sandbox sandbox) {
 Result<Sandbox> SandboxService::keepalive(const std::string& id_or_name) {
   auto record = running(id_or_name);
   if (!record) return record.error();
-  auto now = Clock::now();
   record->sandbox.expires_at =
-      to_rfc3339(now + std::chrono::seconds(record->sandbox.spec.ttl_seconds));
+      to_rfc3339(now() + std::chrono::seconds(record->sandbox.spec.ttl_seconds));
   if (auto r = store_.update(*record); !r) return r.error();
   touch(record->sandbox.id);
   return with_activity(std::move(record->sandbox));
@@ -311,7 +313,7 @@ void SandboxService::terminate(Record record, const std::string& reason) {
   if (!stopped && stopped.error().code == Errc::not_found) return;  // deprovisioned meanwhile
   // A sandbox whose agent died did not end as asked: that is a failure, not a termination.
   if (stopped) record.sandbox.state = reason == "agent-exit" ? State::Failed : State::Terminated;
-  record.runtime_data["reaped_at"] = now_rfc3339();
+  record.reaped_at = to_rfc3339(now());
   (void)store_.update(record);
   {
     std::lock_guard lock(reaped_mutex_);
@@ -340,7 +342,7 @@ int SandboxService::reap_due(Clock::time_point now) {
     }
     if (is_pooled(record)) continue;  // its clocks start when it is claimed
     if (sandbox::is_final(sb.state)) {
-      auto reaped_at = from_rfc3339(record.runtime_data.value("reaped_at", ""));
+      auto reaped_at = from_rfc3339(record.reaped_at);
       if (reaped_at && now - *reaped_at > std::chrono::seconds(options_.tombstone_seconds)) {
         (void)store_.remove(sb.id);
       }
@@ -383,33 +385,33 @@ int SandboxService::reap_due(Clock::time_point now) {
 // ends as the teardown meant it to (a tombstone with the reaper's reason, or gone for a
 // deprovision).
 void SandboxService::retry_teardown(Record record, Clock::time_point now) {
-  auto& data = record.runtime_data;
+  const auto& data = record.runtime_data;
   const std::string& id = record.sandbox.id;
-  auto due = from_rfc3339(data.value("teardown_retry_at", ""));
+  auto& retry = record.teardown;
+  if (!retry) retry = TeardownRetry{"deleted", 0, ""};
+  auto due = from_rfc3339(retry->retry_at);
   if (due && now < *due) return;
   if (runtime_.liveness(id, data) == Liveness::unknown) return;  // see reap_due
-  const int attempts = data.value("teardown_attempts", 0) + 1;
+  const int attempts = retry->attempts + 1;
   forget_agent(runtime_.endpoint(id, data));
   if (auto stopped = runtime_.stop(id, data); !stopped) {
-    data["teardown_attempts"] = attempts;
-    data["teardown_retry_at"] = to_rfc3339(now + teardown_backoff(attempts));
+    retry->attempts = attempts;
+    retry->retry_at = to_rfc3339(now + teardown_backoff(attempts));
     (void)store_.update(record);
     spdlog::warn("teardown of sandbox {} failed again (attempt {}): {}", id, attempts,
                  stopped.error().message);
     return;
   }
-  const std::string reason = data.value("teardown_reason", "deleted");
-  if (!data.contains("reaped_at")) {  // a deprovision's, which removes the record
+  const std::string reason = retry->reason;
+  if (record.reaped_at.empty()) {  // a deprovision's, which removes the record
     (void)store_.remove(id);
     spdlog::info("sandbox {} torn down (attempt {}), record removed", id, attempts);
     return;
   }
-  for (const char* key : {"teardown_reason", "teardown_attempts", "teardown_retry_at"}) {
-    data.erase(key);
-  }
+  retry.reset();
   record.sandbox.state = reason == "agent-exit" ? State::Failed : State::Terminated;
   record.sandbox.reason = reason;
-  data["reaped_at"] = to_rfc3339(now);  // the tombstone's time starts now
+  record.reaped_at = to_rfc3339(now);  // the tombstone's time starts now
   (void)store_.update(record);
   spdlog::info("sandbox {} torn down (attempt {}): {}", id, attempts, reason);
 }
@@ -419,8 +421,8 @@ void SandboxService::retry_teardown(Record record, Clock::time_point now) {
 // agent that does not answer leaves this replica's view standing.
 bool SandboxService::idle_at_agent(const Record& record, Clock::time_point now) {
   const auto& sb = record.sandbox;
-  auto reply = call_agent(runtime_.endpoint(sb.id, record.runtime_data), Method::Get, "/healthz",
-                          "", kHealthTimeout);
+  auto reply = call_agent(runtime_.endpoint(sb.id, record.runtime_data), Method::Get,
+                          agent_protocol::kHealthPath, "", kHealthTimeout);
   if (!reply || reply->status != 200) return true;
   auto health = sandbox::parse_json(reply->body);
   if (!health || !health->is_object()) return true;
@@ -487,7 +489,7 @@ void SandboxService::adopt_all() {
     record.sandbox.reason =
         was_starting || sb.state == State::Terminating ? "deleted" : "agent-exit";
     if (!stopped) {
-      if (!was_starting) record.runtime_data["reaped_at"] = now_rfc3339();  // then a tombstone
+      if (!was_starting) record.reaped_at = to_rfc3339(now());  // then a tombstone
       mark_teardown_failed(record, stopped.error());
     }
     (void)store_.update(record);

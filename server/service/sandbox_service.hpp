@@ -35,6 +35,9 @@ struct ServiceOptions {
   // Whether this replica reaps and refills pools now (the Lease's leader on Kubernetes);
   // unset: always.
   std::function<bool()> may_reap;
+  // The time every clock of the service reads (TTLs, idle clocks, tombstones, back-offs);
+  // unset: the system clock. Tests set their own.
+  std::function<std::chrono::system_clock::time_point()> clock;
 };
 
 // Fills the limits a spec leaves empty from the server's defaults (spawns and pool specs alike,
@@ -128,7 +131,7 @@ class SandboxService {
                                const nlohmann::json& body);
   void readopt_pooled(const Record& record);
   void stop_orphans(const std::set<std::string>& known);
-  static bool is_pooled(const Record& record) { return record.runtime_data.contains("pool"); }
+  static bool is_pooled(const Record& record) { return !record.pool.empty(); }
   void touch(const std::string& id);
   // The sandbox with its in-memory last activity filled in.
   sandbox::Sandbox with_activity(sandbox::Sandbox sandbox);
@@ -143,6 +146,7 @@ class SandboxService {
   void retry_teardown(Record record, std::chrono::system_clock::time_point now);
   void forget_activity(const std::string& id);
   bool idle_at_agent(const Record& record, std::chrono::system_clock::time_point now);
+  std::chrono::system_clock::time_point now() const;
 
   Store& store_;
   Runtime& runtime_;

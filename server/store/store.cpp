@@ -10,6 +10,7 @@
 
 #include "hive/sandbox/codec.hpp"
 #include "store/integrity.hpp"
+#include "store/record_fields.hpp"
 
 namespace hive::server {
 namespace {
@@ -54,8 +55,16 @@ Result<Record> read_row(sqlite3_stmt* stmt) {
   if (!record_json || !runtime_json) return make_error(Errc::internal, "store: corrupt row");
   auto parsed = sandbox::sandbox_from_json(*record_json);
   if (!parsed) return parsed.error().context("store: corrupt sandbox record");
-  return Record{std::move(*parsed), std::move(*runtime_json)};
+  Record record;
+  record.sandbox = std::move(*parsed);
+  record.runtime_data = std::move(*runtime_json);
+  record.pool = text(2);
+  record.reaped_at = text(3);
+  record.teardown = teardown_from_column(text(4));
+  return record;
 }
+
+constexpr const char* kColumns = "record, runtime_data, pool, reaped_at, teardown";
 
 }  // namespace
 
@@ -92,9 +101,12 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) 
   for (const char* sql : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL",
                           "CREATE TABLE IF NOT EXISTS sandboxes ("
                           " id TEXT PRIMARY KEY, name TEXT UNIQUE,"
-                          " record TEXT NOT NULL, runtime_data TEXT NOT NULL)"}) {
+                          " record TEXT NOT NULL, runtime_data TEXT NOT NULL,"
+                          " pool TEXT NOT NULL DEFAULT '', reaped_at TEXT NOT NULL DEFAULT '',"
+                          " teardown TEXT NOT NULL DEFAULT '')"}) {
     if (auto r = store->exec(sql); !r) return r.error();
   }
+  if (auto r = store->migrate(); !r) return r.error().context("upgrading " + path);
   if (auto r = store->load(); !r) {
     return make_error(Errc::internal, damaged_store_message(path, r.error().message));
   }
@@ -204,7 +216,8 @@ Result<void> SqliteStore::exec(const char* sql) {
 }
 
 Result<void> SqliteStore::load() {
-  Statement stmt(db_, "SELECT record, runtime_data FROM sandboxes ORDER BY rowid");
+  Statement stmt(db_,
+                 (std::string("SELECT ") + kColumns + " FROM sandboxes ORDER BY rowid").c_str());
   if (!stmt.ok()) return db_error(db_, "prepare");
   int rc = 0;
   while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
@@ -216,7 +229,60 @@ Result<void> SqliteStore::load() {
   return {};
 }
 
-void SqliteStore::remember(const Record& record) {
+// Before pool, reaped_at and teardown had columns they were keys of runtime_data: such a
+// database gets the columns and its rows the keys moved into them, all in one transaction (a
+// crash mid-way leaves the old shape, upgraded at the next start). Read by an older server
+// afterwards, its pooled sandboxes would look like anyone's.
+Result<void> SqliteStore::migrate() {
+  {
+    Statement has(db_, "SELECT count(*) FROM pragma_table_info('sandboxes') WHERE name = 'pool'");
+    if (!has.ok() || sqlite3_step(has.get()) != SQLITE_ROW) return db_error(db_, "table_info");
+    if (sqlite3_column_int(has.get(), 0) == 1) return {};
+  }
+  if (auto r = exec("BEGIN IMMEDIATE"); !r) return r;
+  auto moved = migrate_rows();
+  if (auto r = exec(moved ? "COMMIT" : "ROLLBACK"); !r) return r;
+  if (!moved) return moved.error();
+  spdlog::info("store {}: moved pool, reaped_at and teardown out of runtime_data ({} records)",
+               path_, *moved);
+  return {};
+}
+
+Result<int> SqliteStore::migrate_rows() {
+  for (const char* sql : {"ALTER TABLE sandboxes ADD COLUMN pool TEXT NOT NULL DEFAULT ''",
+                          "ALTER TABLE sandboxes ADD COLUMN reaped_at TEXT NOT NULL DEFAULT ''",
+                          "ALTER TABLE sandboxes ADD COLUMN teardown TEXT NOT NULL DEFAULT ''"}) {
+    if (auto r = exec(sql); !r) return r.error();
+  }
+  std::vector<Record> lifted;
+  {
+    Statement rows(db_, (std::string("SELECT ") + kColumns + " FROM sandboxes").c_str());
+    if (!rows.ok()) return db_error(db_, "prepare");
+    int rc = 0;
+    while ((rc = sqlite3_step(rows.get())) == SQLITE_ROW) {
+      auto record = read_row(rows.get());
+      if (!record) return record.error();
+      if (lift_legacy_keys(*record)) lifted.push_back(std::move(*record));
+    }
+    if (rc != SQLITE_DONE) return db_error(db_, "read");
+  }
+  for (const auto& record : lifted) {
+    Statement stmt(db_,
+                   "UPDATE sandboxes SET runtime_data = ?2, pool = ?3, reaped_at = ?4,"
+                   " teardown = ?5 WHERE id = ?1");
+    if (!stmt.ok()) return db_error(db_, "prepare");
+    stmt.bind(1, record.sandbox.id);
+    stmt.bind(2, sandbox::dump(record.runtime_data));
+    stmt.bind(3, record.pool);
+    stmt.bind(4, record.reaped_at);
+    stmt.bind(5, teardown_column(record.teardown));
+    if (sqlite3_step(stmt.get()) != SQLITE_DONE) return db_error(db_, "upgrade");
+  }
+  return static_cast<int>(lifted.size());
+}
+
+void SqliteStore::remember(Record record) {
+  record.claim_version.reset();  // an update's intent, not the record's
   auto it = by_id_.find(record.sandbox.id);
   if (it == by_id_.end()) {
     auto seq = next_seq_++;
@@ -243,6 +309,9 @@ Result<void> SqliteStore::write(const char* sql, const Record& record) {
   }
   stmt.bind(3, sandbox::dump(sandbox::to_json(record.sandbox)));
   stmt.bind(4, sandbox::dump(record.runtime_data));
+  stmt.bind(5, record.pool);
+  stmt.bind(6, record.reaped_at);
+  stmt.bind(7, teardown_column(record.teardown));
   int rc = step_write(stmt.get());
   if (rc == SQLITE_CONSTRAINT) {
     return make_error(Errc::conflict,
@@ -259,13 +328,17 @@ Result<void> SqliteStore::write(const char* sql, const Record& record) {
 }
 
 Result<void> SqliteStore::insert(const Record& record) {
-  return write("INSERT INTO sandboxes (id, name, record, runtime_data) VALUES (?1, ?2, ?3, ?4)",
-               record);
+  return write(
+      "INSERT INTO sandboxes (id, name, record, runtime_data, pool, reaped_at, teardown)"
+      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+      record);
 }
 
 Result<void> SqliteStore::update(const Record& record) {
-  return write("UPDATE sandboxes SET name = ?2, record = ?3, runtime_data = ?4 WHERE id = ?1",
-               record);
+  return write(
+      "UPDATE sandboxes SET name = ?2, record = ?3, runtime_data = ?4, pool = ?5, reaped_at = ?6,"
+      " teardown = ?7 WHERE id = ?1",
+      record);
 }
 
 Result<Record> SqliteStore::get(const std::string& id_or_name) {

@@ -24,8 +24,29 @@ struct sqlite3_stmt;
 
 namespace hive::server {
 
+// A teardown that failed and that the reaper retries until the sandbox is down.
+struct TeardownRetry {
+  std::string reason;  // why it was being taken down: the reaper's, or "deleted"
+  int attempts = 0;
+  std::string retry_at;  // RFC 3339: not before then
+};
+
+// What the service and the stores agree on is typed here; runtime_data is the runtime's alone.
 struct Record {
   sandbox::Sandbox sandbox;
+  // The warm pool's key while the sandbox waits in a pool unclaimed ("" otherwise). A pooled
+  // sandbox is no user's: list and get do not show it.
+  std::string pool;
+  // When the reaper ended the sandbox (RFC 3339): its tombstone goes tombstone_seconds later.
+  std::string reaped_at;
+  std::optional<TeardownRetry> teardown;
+  // The version of the record as the store read it (a Pod's resourceVersion); "" where the
+  // store keeps none (SQLite, the only writer of its file). Not stored.
+  std::string version;
+  // Set on the update that claims a pooled sandbox: the version the claimant read. A store
+  // with other writers (the Pod store) refuses the update with Errc::conflict when the record
+  // has moved on since, for then another replica claimed it. Not stored.
+  std::optional<std::string> claim_version;
   nlohmann::json runtime_data = nlohmann::json::object();  // the runtime's own facts (pid, paths)
 };
 
@@ -70,13 +91,17 @@ class SqliteStore : public Store {
  private:
   SqliteStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
   Result<void> exec(const char* sql);
+  // Brings a database written before the typed fields had columns up to date (see
+  // record_fields.hpp), in one transaction.
+  Result<void> migrate();
+  Result<int> migrate_rows();  // inside migrate()'s transaction; how many records moved
   Result<void> load();
   std::string verify();  // what is wrong with the open database, "" when nothing
   Result<void> write(const char* sql, const Record& record);
   // Steps a write statement; on SQLITE_FULL gives the reserve back and steps it once more.
   int step_write(sqlite3_stmt* stmt);
   void make_reserve();
-  void remember(const Record& record);
+  void remember(Record record);
 
   std::mutex mutex_;
   sqlite3* db_;

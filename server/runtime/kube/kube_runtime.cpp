@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/agent_protocol.hpp"
 #include "hive/sandbox/codec.hpp"
 
 namespace hive::server::kube {
@@ -30,7 +31,7 @@ json container_ports(const std::vector<int>& ports, int agent_port) {
 }
 
 json env_of(const std::map<std::string, std::string>& env, const std::string& secret) {
-  json out = json::array({{{"name", "HIVE_AGENT_SECRET"}, {"value", secret}}});
+  json out = json::array({{{"name", agent_protocol::kSecretEnv}, {"value", secret}}});
   for (const auto& [name, value] : env) out.push_back({{"name", name}, {"value", value}});
   return out;
 }
@@ -93,7 +94,7 @@ json KubeRuntime::pod_manifest(const sandbox::Sandbox& sandbox, const std::strin
       {"ports", container_ports(spec.ports, options_.agent_port)},
       {"resources", resources_of(spec.resources)},
       {"readinessProbe",
-       {{"httpGet", {{"path", "/healthz"}, {"port", options_.agent_port}}},
+       {{"httpGet", {{"path", agent_protocol::kHealthPath}, {"port", options_.agent_port}}},
         {"periodSeconds", 1},
         {"failureThreshold", 3}}},
       {"securityContext",

@@ -45,7 +45,7 @@ State state_of(const json& pod, std::string& reason) {
 bool yields_to_pod(const Record& local, const Record& from_pod) {
   auto state = local.sandbox.state;
   if (state != State::Starting && state != State::Running) return false;
-  return !from_pod.runtime_data.contains("pool") || local.runtime_data.contains("pool");
+  return from_pod.pool.empty() || !local.pool.empty();
 }
 
 }  // namespace
@@ -73,9 +73,9 @@ std::optional<Record> record_from_pod(const json& pod) {
   }
   record.runtime_data = {{"pod", pod_name(pod)},
                          {"ip", pod_ip(pod)},
-                         {"node", pod.value("spec", json::object()).value("nodeName", "")},
-                         {"resource_version", meta.value("resourceVersion", "")}};
-  if (labels.contains(kPoolLabel)) record.runtime_data["pool"] = labels[kPoolLabel];
+                         {"node", pod.value("spec", json::object()).value("nodeName", "")}};
+  record.version = meta.value("resourceVersion", "");
+  record.pool = labels.value(kPoolLabel, "");
   return record;
 }
 
@@ -143,10 +143,10 @@ Result<void> PodStore::update(const Record& record) {
     if (removed_.count(id)) return make_error(Errc::not_found, "sandbox '" + id + "' not found");
     auto pod = cache_.get(id);
     auto current = pod ? parsed(*pod) : std::nullopt;
-    if (record.runtime_data.contains("claim")) {
+    if (record.claim_version) {
       // The version the claimant read, not the cache's now: a Pod another replica claimed in
       // between has moved on, and the PATCH gets 409.
-      claim_version = record.runtime_data.value("resource_version", "");
+      claim_version = record.claim_version;
     } else if (record.sandbox.state == State::Running && current) {
       local_.erase(id);  // the Pod is the record from now on
       if (current->sandbox.expires_at != record.sandbox.expires_at) {
@@ -161,7 +161,7 @@ Result<void> PodStore::update(const Record& record) {
     if (auto claimed = runtime_.claim(id, *claim_version, record.sandbox); !claimed) return claimed;
     std::lock_guard lock(mutex_);
     local_[id] = record;  // shown claimed until the watch says so too
-    local_[id].runtime_data.erase("claim");
+    local_[id].claim_version.reset();
     return {};
   }
   if (new_expiry) return runtime_.set_expiry(id, *new_expiry);

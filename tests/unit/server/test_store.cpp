@@ -1,9 +1,12 @@
 #include <catch2/catch.hpp>
 
+#include <sqlite3.h>
+
 #include <filesystem>
 #include <fstream>
 #include <random>
 
+#include "hive/sandbox/codec.hpp"
 #include "process.hpp"
 #include "store/store.hpp"
 
@@ -182,4 +185,94 @@ TEST_CASE("a backup of the store opens with every record", "[unit]") {
   auto copy = SqliteStore::open(path + ".bak");
   REQUIRE(copy);
   CHECK((*copy)->get("first")->sandbox.id == "sb-1");
+}
+
+namespace {
+
+// A database as servers before the typed record fields wrote it: pool, reaped_at and the
+// teardown retry as keys of runtime_data, and no columns for them.
+void make_old_store(const std::string& path) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  auto row = [&](const std::string& id, State state, const nlohmann::json& runtime_data) {
+    hive::sandbox::Sandbox sb;
+    sb.id = id;
+    sb.state = state;
+    const std::string sql = "INSERT INTO sandboxes VALUES ('" + id + "', NULL, '" +
+                            hive::sandbox::dump(hive::sandbox::to_json(sb)) + "', '" +
+                            hive::sandbox::dump(runtime_data) + "')";
+    REQUIRE(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+  };
+  REQUIRE(sqlite3_exec(db,
+                       "PRAGMA journal_mode=WAL; CREATE TABLE sandboxes (id TEXT PRIMARY KEY,"
+                       " name TEXT UNIQUE, record TEXT NOT NULL, runtime_data TEXT NOT NULL)",
+                       nullptr, nullptr, nullptr) == SQLITE_OK);
+  row("sb-pooled", State::Running, {{"pid", 7}, {"pool", "host|none"}});
+  row("sb-claimed", State::Running, {{"pid", 8}, {"claim", "host|none"}});
+  row("sb-reaped", State::Terminated, {{"reaped_at", "2026-01-02T03:04:05.678Z"}});
+  row("sb-retry", State::Failed,
+      {{"pid", 9},
+       {"reaped_at", "2026-01-02T03:04:05.678Z"},
+       {"teardown_reason", "idle"},
+       {"teardown_attempts", 3},
+       {"teardown_retry_at", "2026-01-02T03:05:00.000Z"}});
+  sqlite3_close(db);
+}
+
+}  // namespace
+
+TEST_CASE("a store written before the typed fields reads its runtime keys into them", "[unit]") {
+  hive::test::TempDir dir;
+  const std::string path = dir.path() + "/hive.db";
+  make_old_store(path);
+  for (int open = 0; open < 2; ++open) {  // the upgrade, then the upgraded file
+    auto store = SqliteStore::open(path);
+    REQUIRE(store);
+    auto pooled = (*store)->get("sb-pooled");
+    REQUIRE(pooled);
+    CHECK(pooled->pool == "host|none");
+    CHECK(pooled->runtime_data == nlohmann::json{{"pid", 7}});
+    auto claimed = (*store)->get("sb-claimed");
+    REQUIRE(claimed);
+    CHECK(claimed->pool.empty());
+    CHECK(claimed->runtime_data == nlohmann::json{{"pid", 8}});
+    auto reaped = (*store)->get("sb-reaped");
+    REQUIRE(reaped);
+    CHECK(reaped->reaped_at == "2026-01-02T03:04:05.678Z");
+    CHECK_FALSE(reaped->teardown);
+    auto retry = (*store)->get("sb-retry");
+    REQUIRE(retry);
+    REQUIRE(retry->teardown);
+    CHECK(retry->teardown->reason == "idle");
+    CHECK(retry->teardown->attempts == 3);
+    CHECK(retry->teardown->retry_at == "2026-01-02T03:05:00.000Z");
+    CHECK(retry->runtime_data == nlohmann::json{{"pid", 9}});
+  }
+}
+
+TEST_CASE("the store keeps a record's typed fields, not its claim", "[unit]") {
+  hive::test::TempDir dir;
+  const std::string path = dir.path() + "/hive.db";
+  {
+    auto store = SqliteStore::open(path);
+    REQUIRE(store);
+    Record record = make_record("sb-1");
+    record.pool = "key";
+    record.reaped_at = "2026-01-02T03:04:05.678Z";
+    record.teardown = TeardownRetry{"ttl", 2, "2026-01-02T03:05:00.000Z"};
+    REQUIRE((*store)->insert(record));
+    record.claim_version = "";
+    REQUIRE((*store)->update(record));
+    CHECK_FALSE((*store)->get("sb-1")->claim_version);
+  }
+  auto store = SqliteStore::open(path);
+  REQUIRE(store);
+  auto record = (*store)->get("sb-1");
+  REQUIRE(record);
+  CHECK(record->pool == "key");
+  CHECK(record->reaped_at == "2026-01-02T03:04:05.678Z");
+  REQUIRE(record->teardown);
+  CHECK(record->teardown->reason == "ttl");
+  CHECK(record->teardown->attempts == 2);
+  CHECK(record->runtime_data == nlohmann::json{{"pid", 42}});
 }
