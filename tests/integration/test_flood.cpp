@@ -119,15 +119,8 @@ int occurrences(const std::string& text, const std::string& what) {
 }
 
 std::vector<fs::path> cgroups_named(const std::string& id) {
-  std::vector<fs::path> found;
-  std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator("/sys/fs/cgroup", ec);
-       it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (ec) break;
-    if (it->is_directory(ec) && it->path().filename() == id) found.push_back(it->path());
-    if (it.depth() > 6) it.disable_recursion_pending();
-  }
-  return found;
+  auto dirs = hive::test::cgroups_named(id);
+  return {dirs.begin(), dirs.end()};
 }
 
 std::vector<std::string> spawn_some(Client& client, int count) {

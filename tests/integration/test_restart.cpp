@@ -28,15 +28,11 @@ std::set<std::string> sandbox_dirs(const std::string& state_dir) {
 // Every sandbox cgroup on the host (one directory per id and hierarchy).
 std::set<std::string> cgroup_ids() {
   std::set<std::string> ids;
-  std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator("/sys/fs/cgroup", ec);
-       it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (ec) break;
-    if (it.depth() > 6) it.disable_recursion_pending();
-    std::string name = it->path().filename();
-    if (it->path().parent_path().filename() == "hive" && name.rfind("sb-", 0) == 0) {
-      ids.insert(name);
-    }
+  for (const auto& dir : hive::test::cgroup_dirs([](const std::string& path) {
+         const fs::path p(path);
+         return p.parent_path().filename() == "hive" && p.filename().string().rfind("sb-", 0) == 0;
+       })) {
+    ids.insert(fs::path(dir).filename());
   }
   return ids;
 }

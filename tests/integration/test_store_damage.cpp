@@ -40,13 +40,11 @@ hive::test::Outcome start_refused(const TestServer& server) {
 // This server's sandbox cgroups on the host (one directory per id and hierarchy).
 std::set<std::string> cgroups_of(const std::set<std::string>& ids) {
   std::set<std::string> found;
-  std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator("/sys/fs/cgroup", ec);
-       it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (ec) break;
-    if (it.depth() > 6) it.disable_recursion_pending();
-    std::string name = it->path().filename();
-    if (it->path().parent_path().filename() == "hive" && ids.count(name) != 0) found.insert(name);
+  for (const auto& dir : hive::test::cgroup_dirs([&](const std::string& path) {
+         const fs::path p(path);
+         return p.parent_path().filename() == "hive" && ids.count(p.filename()) != 0;
+       })) {
+    found.insert(fs::path(dir).filename());
   }
   return found;
 }

@@ -234,4 +234,26 @@ Outcome TestServer::hivectl(std::vector<std::string> args, const std::string& in
   return run(args, input, {"HIVE_SERVER=" + url_, "HIVE_TOKEN=" + token_});
 }
 
+std::vector<std::string> cgroup_dirs(const std::function<bool(const std::string& path)>& wanted) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> found;
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    found.clear();
+    std::error_code ec;
+    for (auto it = fs::recursive_directory_iterator("/sys/fs/cgroup", ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      if (it.depth() > 6) it.disable_recursion_pending();
+      std::error_code kind;
+      if (it->is_directory(kind) && wanted(it->path().string())) found.push_back(it->path());
+    }
+    if (!ec) break;
+  }
+  return found;
+}
+
+std::vector<std::string> cgroups_named(const std::string& id) {
+  return cgroup_dirs(
+      [&](const std::string& path) { return std::filesystem::path(path).filename() == id; });
+}
+
 }  // namespace hive::test

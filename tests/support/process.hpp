@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,13 @@ std::string wait_for_file(const std::string& path, int seconds = 10);
 
 // Without trailing newlines and spaces.
 std::string trim(std::string text);
+
+// The directories under /sys/fs/cgroup, to depth 7, whose path `wanted` picks (a sandbox's
+// groups, one per hierarchy). Other tests' sandboxes come and go meanwhile, and a directory
+// removed under a scan ends it early, so an interrupted scan is made again.
+std::vector<std::string> cgroup_dirs(const std::function<bool(const std::string& path)>& wanted);
+// A sandbox's own groups: the directories named after its id.
+std::vector<std::string> cgroups_named(const std::string& id);
 
 // A temporary directory, removed with its contents at the end of the scope.
 class TempDir {
