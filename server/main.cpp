@@ -389,6 +389,13 @@ int main(int argc, char** argv) {
   auto bound = acceptor.local_endpoint();
   std::string address = bound.address().to_string() + ":" + std::to_string(bound.port());
   add_local_context(options, address);
+  // SIGTERM is handled before the address is published: whoever reads the address may stop the
+  // server at once, and the default action would kill it without backing up the store.
+  asio::signal_set signals(io.first(), SIGTERM, SIGINT);
+  signals.async_wait([&io](const boost::system::error_code&, int signal) {
+    spdlog::info("signal {}: stopping; sandboxes keep running", signal);
+    io.stop();
+  });
   // Tests and scripts that asked for port 0 read the real address from here.
   std::ofstream(options.state_dir + "/address") << address << "\n";
 
@@ -408,11 +415,6 @@ int main(int argc, char** argv) {
       std::move(acceptor), [&io] { return io.next(); }, api, limits, std::move(admission))
       ->start();
 
-  asio::signal_set signals(io.first(), SIGTERM, SIGINT);
-  signals.async_wait([&io](const boost::system::error_code&, int signal) {
-    spdlog::info("signal {}: stopping; sandboxes keep running", signal);
-    io.stop();
-  });
   spdlog::info("hive-server {} listening on http://{} (runtime {}, state {})", HIVE_VERSION,
                address, options.runtime, options.state_dir);
 
