@@ -87,7 +87,7 @@ ChildProcess::ChildProcess(Children& children) : children_(children) {}
 
 ChildProcess::~ChildProcess() {
   if (running()) kill_session();
-  state_->on_exit = nullptr;  // the reaper still holds the state; nobody is there to tell
+  state_->owner_gone = true;  // the reaper still holds the state; nobody is there to tell
 }
 
 Result<ChildStdio> ChildProcess::spawn(CommandSpec spec, std::optional<Terminal> terminal,
@@ -102,12 +102,12 @@ Result<ChildStdio> ChildProcess::spawn(CommandSpec spec, std::optional<Terminal>
   pid_t pid = -1;
   if (auto failed = spawn_command(spec, pid)) return spawn_error(*failed);
   state_->pid = pid;
-  state_->on_exit = std::move(on_exit);
-  children_.watch(pid, [state = state_](int status) {
+  // The reaper's entry holds on_exit, not the state: an owner whose on_exit keeps it alive (an
+  // exec job) would otherwise own itself through the state, and outlive an agent shut down with
+  // the command still running.
+  children_.watch(pid, [state = state_, tell = std::move(on_exit)](int status) {
     state->exited = true;
-    auto tell = std::move(state->on_exit);
-    state->on_exit = nullptr;
-    if (tell) tell(status);
+    if (!state->owner_gone && tell) tell(status);
   });
   return std::move(stdio->parent);
 }

@@ -60,7 +60,7 @@ class ChildProcess {
   struct State {
     pid_t pid = -1;
     bool exited = false;
-    OnExit on_exit;
+    bool owner_gone = false;
   };
 
   Children& children_;
