@@ -17,10 +17,11 @@ summary() {
   for preset in default asan; do
     [[ -f build-logs/ctest-$preset.log ]] || continue
     # ctest's own lines: "4/9 Test #4: integration ......   Passed  185.78 sec"
-    sed -nE 's/^ *[0-9]+\/[0-9]+ Test +#[0-9]+: ([^ ]+) [ .*]+([A-Za-z*]+[^0-9]*) +([0-9.]+) sec$/\1 \2 \3/p' \
+    # The result may be several words ("Subprocess aborted***Exception:"), so it comes last.
+    sed -nE 's/^ *[0-9]+\/[0-9]+ Test +#[0-9]+: ([^ ]+) [ .*]+([A-Za-z*]+[^0-9]*) +([0-9.]+) sec$/\1 \3 \2/p' \
       build-logs/ctest-$preset.log |
-      while read -r name result secs; do
-        printf '    %-8s %-22s %8.1f s  %s\n' "$preset" "$name" "$secs" "${result//\*/}"
+      while read -r name secs result; do
+        printf '    %-8s %-22s %8.1f s  %s\n' "$preset" "$name" "$secs" "${result//\*/ }"
       done
   done
   printf '  %-34s %6d s (%d min)\n' "total" $((SECONDS - started)) $(((SECONDS - started) / 60))
