@@ -10,6 +10,7 @@
 
 #include <chrono>
 
+#include "fake_runtime.hpp"
 #include "process.hpp"
 #include "runtime/local/process_liveness.hpp"
 #include "service/sandbox_service.hpp"
@@ -29,40 +30,10 @@ std::string start_time_of(int pid) {
   return started;
 }
 
-// A runtime whose answers the test sets.
-class FakeRuntime : public hive::server::Runtime {
- public:
-  Liveness answer = Liveness::alive;
-  int stop_failures = 0;  // stops that fail before one succeeds
-  int stops = 0;
-
-  std::string name() const override { return "fake"; }
-  hive::Result<void> check() override { return {}; }
-  hive::Result<hive::server::Placement> start(const hive::sandbox::Sandbox&,
-                                              const std::string&) override {
-    hive::server::Placement placement;
-    placement.runtime_data = {{"pid", 1}};
-    return placement;
-  }
-  hive::Result<void> stop(const std::string&, const nlohmann::json&) override {
-    ++stops;
-    if (stop_failures > 0) {
-      --stop_failures;
-      return hive::make_error(hive::Errc::internal, "cgroup busy");
-    }
-    return {};
-  }
-  hive::server::AgentEndpoint endpoint(const std::string&, const nlohmann::json&) const override {
-    return {};
-  }
-  Liveness liveness(const std::string&, const nlohmann::json&) override { return answer; }
-  std::string condition(const std::string&, const nlohmann::json&) override { return ""; }
-};
-
 struct Fixture {
   hive::test::TempDir dir;
   std::unique_ptr<SqliteStore> store = SqliteStore::open(dir.path() + "/hive.db").value();
-  FakeRuntime runtime;
+  hive::test::FakeRuntime runtime;
   SandboxService service{*store, runtime, ServiceOptions{3600, 3600, 3600, 0, {}}};
 
   std::string spawn(std::int64_t ttl = 0) {
@@ -124,26 +95,26 @@ TEST_CASE("the reaper leaves a sandbox alone while its agent's liveness is unkno
   Fixture f;
   auto id = f.spawn();
   auto now = std::chrono::system_clock::now();
-  f.runtime.answer = Liveness::unknown;
+  f.runtime.set_liveness(id, Liveness::unknown);
   f.reap_passes(now);
   CHECK(f.service.get(id)->state == State::Running);
-  CHECK(f.runtime.stops == 0);
-  f.runtime.answer = Liveness::gone;
+  CHECK(f.runtime.stops() == 0);
+  f.runtime.set_liveness(id, Liveness::gone);
   f.reap_passes(now);
   auto ended = f.service.get(id);
   CHECK(ended->state == State::Failed);
   CHECK(ended->reason == "agent-exit");
-  CHECK(f.runtime.stops == 1);
+  CHECK(f.runtime.stops() == 1);
 }
 
 TEST_CASE("a TTL teardown waits for a tick that can tell whether the agent lives", "[unit]") {
   Fixture f;
   auto id = f.spawn(60);
   auto later = std::chrono::system_clock::now() + seconds(120);
-  f.runtime.answer = Liveness::unknown;
+  f.runtime.set_liveness(id, Liveness::unknown);
   f.reap_passes(later);
   CHECK(f.service.get(id)->state == State::Running);
-  f.runtime.answer = Liveness::alive;
+  f.runtime.set_liveness(id, Liveness::alive);
   f.service.reap_due(later);
   CHECK(f.service.get(id)->state == State::Terminated);
   CHECK(f.service.get(id)->reason == "ttl");
@@ -153,7 +124,7 @@ TEST_CASE("a failed teardown is retried with back-off until the sandbox is gone"
   Fixture f;
   SECTION("after a deprovision: then the record goes") {
     auto id = f.spawn();
-    f.runtime.stop_failures = 2;
+    f.runtime.fail_stops(2);
     auto now = std::chrono::system_clock::now();
     CHECK_FALSE(f.service.deprovision(id));
     auto failed = f.service.get(id);
@@ -161,27 +132,27 @@ TEST_CASE("a failed teardown is retried with back-off until the sandbox is gone"
     CHECK(failed->state == State::Failed);
     CHECK(failed->reason == "teardown-failed");
     f.service.reap_due(now);  // not due yet: the first retry waits a second
-    CHECK(f.runtime.stops == 1);
+    CHECK(f.runtime.stops() == 1);
     f.service.reap_due(now + seconds(2));  // the second attempt fails: next in 2 s more
-    CHECK(f.runtime.stops == 2);
+    CHECK(f.runtime.stops() == 2);
     f.service.reap_due(now + seconds(3));
-    CHECK(f.runtime.stops == 2);
+    CHECK(f.runtime.stops() == 2);
     f.service.reap_due(now + seconds(5));  // the third succeeds
-    CHECK(f.runtime.stops == 3);
+    CHECK(f.runtime.stops() == 3);
     CHECK(f.service.get(id).error().code == hive::Errc::not_found);
   }
   SECTION("after the reaper's teardown: then a tombstone with the reaper's reason") {
     auto id = f.spawn(1);
-    f.runtime.stop_failures = 1;
+    f.runtime.fail_stops(1);
     auto now = std::chrono::system_clock::now() + seconds(5);
     f.service.reap_due(now);
     CHECK(f.service.get(id)->reason == "teardown-failed");
-    f.runtime.answer = Liveness::unknown;  // no retry while it cannot be told
+    f.runtime.set_liveness(id, Liveness::unknown);  // no retry while it cannot be told
     f.service.reap_due(now + seconds(60));
-    CHECK(f.runtime.stops == 1);
-    f.runtime.answer = Liveness::alive;
+    CHECK(f.runtime.stops() == 1);
+    f.runtime.set_liveness(id, Liveness::alive);
     f.service.reap_due(now + seconds(60));
-    CHECK(f.runtime.stops == 2);
+    CHECK(f.runtime.stops() == 2);
     auto ended = f.service.get(id);
     CHECK(ended->state == State::Terminated);
     CHECK(ended->reason == "ttl");
