@@ -7,9 +7,11 @@
 # rest on discipline; with this a wrong include fails to compile.
 #
 # HEADER_DIRS lists subfolders whose headers belong to the module too (common/http); a nested
-# folder that is a module of its own (server/runtime/local) is left out.
+# folder that is a module of its own (server/runtime/local) is left out. Two modules may share a
+# folder: HEADERS names the smaller one's headers (no glob), EXCLUDE leaves them out of the
+# other's glob (agent/: hive_agent_input and hive_agent_lib).
 function(hive_module target prefix)
-  cmake_parse_arguments(M "" "" "SOURCES;HEADER_DIRS;PUBLIC;PRIVATE" ${ARGN})
+  cmake_parse_arguments(M "" "" "SOURCES;HEADERS;HEADER_DIRS;EXCLUDE;PUBLIC;PRIVATE" ${ARGN})
   if(M_SOURCES)
     add_library(${target} STATIC ${M_SOURCES})
     set(scope PUBLIC)
@@ -25,11 +27,17 @@ function(hive_module target prefix)
   if(NOT IS_DIRECTORY ${folder})
     set(folder ${CMAKE_CURRENT_SOURCE_DIR})
   endif()
-  file(GLOB headers CONFIGURE_DEPENDS ${folder}/*.hpp)
-  foreach(dir ${M_HEADER_DIRS})
-    file(GLOB nested CONFIGURE_DEPENDS ${folder}/${dir}/*.hpp)
-    list(APPEND headers ${nested})
-  endforeach()
+  if(M_HEADERS)
+    list(TRANSFORM M_HEADERS PREPEND ${folder}/ OUTPUT_VARIABLE headers)
+  else()
+    file(GLOB headers CONFIGURE_DEPENDS ${folder}/*.hpp)
+    foreach(dir ${M_HEADER_DIRS})
+      file(GLOB nested CONFIGURE_DEPENDS ${folder}/${dir}/*.hpp)
+      list(APPEND headers ${nested})
+    endforeach()
+    list(TRANSFORM M_EXCLUDE PREPEND ${folder}/ OUTPUT_VARIABLE excluded)
+    list(REMOVE_ITEM headers ${excluded})
+  endif()
   foreach(header ${headers})
     file(RELATIVE_PATH name ${folder} ${header})
     get_filename_component(dir ${root}/${prefix}/${name} DIRECTORY)
