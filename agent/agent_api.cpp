@@ -1,5 +1,6 @@
 #include "agent_api.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 
@@ -12,6 +13,7 @@
 #include "hive/sandbox/codec.hpp"
 #include "hive/sandbox/mcp.hpp"
 #include "hive/sandbox/url.hpp"
+#include "sandbox_init.hpp"
 
 namespace hive::agent {
 namespace {
@@ -68,9 +70,14 @@ AgentApi::Activity::~Activity() {
 }
 
 http::Response AgentApi::health(const http::Request& request) const {
-  auto idle = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() -
-                                                               last_call_end_);
-  Json body{{"ok", true}, {"active_calls", active_calls_}, {"idle_seconds", idle.count()}};
+  auto last = std::max(last_call_end_, processes_.last_exit());
+  auto idle =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - last);
+  // A background process is activity as much as a call is: the sandbox is doing its work.
+  Json body{{"ok", true},
+            {"active_calls", active_calls_},
+            {"running_processes", processes_.running()},
+            {"idle_seconds", idle.count()}};
   return http::make_response(request, bhttp::status::ok, sandbox::dump(body));
 }
 
@@ -182,14 +189,15 @@ http::Response AgentApi::configure(const http::Request& request) {
                           make_error(Errc::invalid_argument,
                                      "configure: env must be an object, workdir an absolute path"));
   }
+  if (auto made = make_workdir(workdir.get<std::string>()); !made) {
+    return error_response(request, bhttp::status::bad_request, made.error());
+  }
   for (const auto& [key, value] : env.items()) {
     if (!value.is_string() || key.empty() || key.find('=') != std::string::npos) continue;
     setenv(key.c_str(), value.get<std::string>().c_str(), 1);
   }
   defaults_.cwd = workdir.get<std::string>();
   if (!mcp_servers->empty()) mcp_.set_servers(std::move(*mcp_servers));
-  std::error_code ec;
-  std::filesystem::create_directories(defaults_.cwd, ec);
   return http::make_response(request, bhttp::status::ok, R"({"ok":true})");
 }
 

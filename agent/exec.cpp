@@ -8,6 +8,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <limits>
 #include <map>
 
 #include <boost/asio/write.hpp>
@@ -66,7 +67,13 @@ ExecJob::ExecJob(asio::io_context& io, Children& children, ExecRequest request,
       timeout_(io),
       drain_(io),
       child_(children) {
-  if (request_.max_output_bytes > 0) cap_ = request_.max_output_bytes;
+  // A waited exec holds its output until the end, so it has a cap; a streamed or background one
+  // holds none (back-pressure, or a ring of the newest lines), so it has one only if asked.
+  if (request_.max_output_bytes > 0) {
+    cap_ = request_.max_output_bytes;
+  } else if (emit_) {
+    cap_ = std::numeric_limits<std::int64_t>::max();
+  }
   stdout_.sink = &result_.stdout_data;
   stderr_.sink = &result_.stderr_data;
   stdout_.kind = sandbox::ExecEvent::Kind::Stdout;

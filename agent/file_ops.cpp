@@ -145,7 +145,7 @@ Error file_error(std::string_view call, const std::string& path, int err) {
       break;
     case ENOSPC:
     case EDQUOT:
-      error.code = Errc::payload_too_large;
+      error.code = Errc::insufficient_storage;
       error.message += " (the sandbox's disk limit)";
       break;
     default:

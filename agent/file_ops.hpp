@@ -16,7 +16,7 @@ namespace hive::agent {
 std::string resolve_path(const std::string& path, const std::string& cwd);
 
 // A failed system call on a path, with the code a client can act on (not_found, conflict,
-// forbidden, payload_too_large for a full disk).
+// forbidden, insufficient_storage for a full disk: a 507).
 Error file_error(std::string_view call, const std::string& path, int err);
 
 // {name, path, type, size, mode, mtime[, target]} of one entry (lstat'ed).

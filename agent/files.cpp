@@ -169,12 +169,22 @@ asio::awaitable<bool> put_file(http::Exchange& exchange, const std::string& path
 
 asio::awaitable<bool> put_tar(http::Exchange& exchange, const std::string& path) {
   std::error_code ec;
+  // The highest folder this copy makes: a failed copy removes it with what it holds.
+  fs::path first_made;
+  for (fs::path p = path; !p.empty() && p != p.parent_path() && !fs::exists(p, ec);
+       p = p.parent_path()) {
+    first_made = p;
+  }
   fs::create_directories(path, ec);
   if (ec) co_return co_await http::answer_error(exchange, file_error("mkdir", path, ec.value()));
   sandbox::TarReader reader(path);
   http::BodyReader body(exchange);
   auto received = co_await receive(body, [&](std::string_view data) { return reader.write(data); });
   Result<void> finished = received ? reader.finish() : Result<void>(received.error());
+  if (!finished) {  // a failed copy leaves nothing partial behind
+    reader.discard();
+    if (!first_made.empty()) fs::remove_all(first_made, ec);
+  }
   auto response = finished ? http::make_response(body.header(), bhttp::status::ok,
                                                  Json{{"path", path},
                                                       {"entries", reader.stats().entries},

@@ -76,9 +76,7 @@ Result<void> prepare_sandbox(const Options& options) {
   if (!options.hostname.empty()) {
     if (auto r = hive::agent::set_hostname(options.hostname); !r) return r;
   }
-  // A workdir outside /workspace (say /tmp/job) is not in any image: make it, as a claim does.
-  std::error_code ec;
-  std::filesystem::create_directories(options.workdir, ec);
+  if (auto r = hive::agent::make_workdir(options.workdir); !r) return r;
   if (getpid() == 1) {
     hive::agent::protect_from_oom_killer();
     if (auto r = hive::agent::bring_up_loopback(); !r) return r;
@@ -224,7 +222,9 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
   hive::agent::set_command_nofile(options.nofile);
   if (auto r = prepare_sandbox(options); !r) {
-    report(options.ready_fd, "error: " + r.error().message + "\n");
+    // "invalid:" is the spec's fault (a 400 to whoever asked), "error:" the sandbox's.
+    const bool invalid = r.error().code == hive::Errc::invalid_argument;
+    report(options.ready_fd, (invalid ? "invalid: " : "error: ") + r.error().message + "\n");
     return 1;
   }
 

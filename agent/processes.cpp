@@ -2,6 +2,8 @@
 
 #include <signal.h>
 
+#include <algorithm>
+
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/experimental/channel.hpp>
 #include <chrono>
@@ -45,7 +47,7 @@ struct Processes::Process {
   std::chrono::system_clock::time_point started;
   std::deque<std::string> log;  // NDJSON lines
   std::size_t log_bytes = 0;
-  bool log_cut = false;  // the oldest output was dropped
+  std::int64_t log_dropped = 0;  // bytes of the oldest lines dropped to keep the newest
   std::optional<sandbox::ExecResult> result;
   std::vector<std::shared_ptr<Lines>> followers;
   std::vector<std::shared_ptr<Lines>> waiters;
@@ -55,8 +57,8 @@ struct Processes::Process {
     log_bytes += line.size();
     while (log_bytes > kLogBytes && log.size() > 1) {
       log_bytes -= log.front().size();
+      log_dropped += static_cast<std::int64_t>(log.front().size());
       log.pop_front();
-      log_cut = true;
     }
     std::erase_if(followers, [&line](const std::shared_ptr<Lines>& follower) {
       if (follower->try_send(boost::system::error_code{}, line)) return false;
@@ -74,12 +76,12 @@ struct Processes::Process {
   }
 
   Json to_json() const {
-    Json out{
-        {"pid", job->pid()},
-        {"command", command},
-        {"state", result ? "exited" : "running"},
-        {"started_at",
-         std::chrono::duration_cast<std::chrono::seconds>(started.time_since_epoch()).count()}};
+    Json out{{"pid", job->pid()},
+             {"command", command},
+             {"state", result ? "exited" : "running"},
+             {"started_at",
+              std::chrono::duration_cast<std::chrono::seconds>(started.time_since_epoch()).count()},
+             {"log_dropped_bytes", log_dropped}};
     if (result) {
       out["exit_code"] = result->exit_code;
       out["signal"] = result->signal;
@@ -107,12 +109,13 @@ Result<Json> Processes::start(sandbox::ExecRequest request, const ExecDefaults& 
   auto not_started = std::make_shared<std::optional<sandbox::ExecResult>>();
   process->job = std::make_shared<ExecJob>(
       io_, children_, std::move(request), defaults,
-      [weak, in_start, not_started](sandbox::ExecResult result) {
+      [weak, in_start, not_started, last_exit = last_exit_](sandbox::ExecResult result) {
         if (*in_start) {
           *not_started = std::move(result);
-        } else if (auto p = weak.lock()) {
-          p->finish(std::move(result));
+          return;
         }
+        *last_exit = std::chrono::steady_clock::now();
+        if (auto p = weak.lock()) p->finish(std::move(result));
       },
       [weak](std::string line, std::function<void()> then) {
         if (auto p = weak.lock()) p->record(line);
@@ -130,6 +133,11 @@ Result<Json> Processes::start(sandbox::ExecRequest request, const ExecDefaults& 
   forget_oldest_exited();
   processes_[process->job->pid()] = process;
   return Json{{"pid", process->job->pid()}, {"state", "running"}};
+}
+
+std::size_t Processes::running() const {
+  return static_cast<std::size_t>(std::count_if(processes_.begin(), processes_.end(),
+                                                [](const auto& p) { return !p.second->result; }));
 }
 
 void Processes::forget_oldest_exited() {
@@ -214,8 +222,16 @@ asio::awaitable<bool> Processes::logs(http::Exchange& exchange, std::shared_ptr<
   http::ChunkedWriter writer(exchange.stream);
   if (co_await writer.start(exchange.header(), bhttp::status::ok, "application/x-ndjson"))
     co_return false;
-  // The backlog is copied first: recording may go on while it is written.
-  std::vector<std::string> backlog(process->log.begin(), process->log.end());
+  // The backlog is copied first: recording may go on while it is written. A log that lost its
+  // oldest lines (and its start event with them) begins with a start event saying how much.
+  std::vector<std::string> backlog;
+  if (process->log_dropped > 0) {
+    sandbox::ExecEvent head{.kind = sandbox::ExecEvent::Kind::Start,
+                            .pid = process->job->pid(),
+                            .dropped_bytes = process->log_dropped};
+    backlog.push_back(sandbox::dump(sandbox::to_json(head)) + "\n");
+  }
+  backlog.insert(backlog.end(), process->log.begin(), process->log.end());
   std::shared_ptr<Lines> live;
   if (follow && !process->result) {
     live = std::make_shared<Lines>(io_, kFollowerBacklog);

@@ -13,6 +13,7 @@
 // a slow reader (a follower that falls 1,024 events behind is cut off, and can reconnect).
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <memory>
 
@@ -28,6 +29,10 @@ class Processes {
   // Starts a background process; its start event's JSON (pid) or the reason it did not start.
   Result<nlohmann::json> start(sandbox::ExecRequest request, const ExecDefaults& defaults);
   boost::asio::awaitable<bool> serve(http::Exchange& exchange, const sandbox::Target& target);
+  // Background processes not yet exited, and when the last one exited: activity, for the
+  // idle reaper (GET /health).
+  std::size_t running() const;
+  std::chrono::steady_clock::time_point last_exit() const { return *last_exit_; }
 
  private:
   struct Process;
@@ -41,6 +46,9 @@ class Processes {
   boost::asio::io_context& io_;
   Children& children_;
   std::map<int, std::shared_ptr<Process>> processes_;
+  // Shared with each process's completion, which may outlive a forgotten entry.
+  std::shared_ptr<std::chrono::steady_clock::time_point> last_exit_ =
+      std::make_shared<std::chrono::steady_clock::time_point>();
 };
 
 }  // namespace hive::agent

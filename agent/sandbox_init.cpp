@@ -194,4 +194,12 @@ Result<void> drop_dangerous_capabilities() {
   return {};
 }
 
+Result<void> make_workdir(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (std::filesystem::is_directory(dir)) return {};
+  const std::string why = ec ? ec.message() : "a file of that name is in the way";
+  return make_error(Errc::invalid_argument, "workdir '" + dir + "' cannot be made: " + why);
+}
+
 }  // namespace hive::agent

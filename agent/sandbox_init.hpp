@@ -13,6 +13,9 @@ namespace hive::agent {
 // Runs in the sandbox's own mount namespace; on success "/" is plan.root.
 Result<void> apply_mount_plan(const hive::MountPlan& plan);
 Result<void> set_hostname(const std::string& name);
+// The sandbox's workdir, made if missing (a workdir outside /workspace is in no image); one
+// that cannot be made is the spec's fault (invalid_argument), not a sandbox to run anyway.
+Result<void> make_workdir(const std::string& dir);
 Result<void> bring_up_loopback();
 // Drops every capability outside Docker's default set from the bounding set, so no command
 // run later can mount, load modules, make device nodes or open files by handle.

@@ -71,7 +71,11 @@ int run_exec(Invocation& inv, const ExecOptions& o) {
   if (!result) return exec_failed(inv, result.error());
   if (!result->error.empty()) inv.io.err << "hivectl: " << result->error << "\n";
   if (result->timed_out) inv.io.err << "hivectl: command timed out after " << o.timeout << "s\n";
-  if (result->truncated) inv.io.err << "hivectl: output was truncated at the server's cap\n";
+  if (result->truncated) {
+    // Output lost must not read as success: a script checking $? would take a part for all.
+    inv.io.err << "hivectl: output was truncated by the server; exiting 125\n";
+    return result->exit_code != 0 ? result->exit_code : kExitExecHive;
+  }
   return result->exit_code;
 }
 
@@ -81,8 +85,9 @@ void add_exec(CLI::App& app, Invocation& inv) {
   auto o = std::make_shared<ExecOptions>();
   auto* cmd = app.add_subcommand("exec", "Run a command in a sandbox");
   cmd->footer(R"(The command follows '--' and is exec'd directly (no shell); use sh -c for one.
-Exits with the command's exit code (128+N for signal N, 125 if Hive failed first, 127 if
-the command was not found, 126 if it could not be run).
+Exits with the command's exit code (128+N for signal N, 125 if Hive failed first or the
+output was cut short, 127 if the command was not found, 126 if it could not be run). Output is
+streamed as it comes, with no cap.
 
 Examples:
   hivectl exec sb-4k7q2m9x -- ls -la /workspace

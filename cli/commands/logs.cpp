@@ -16,6 +16,10 @@ int run_logs(Invocation& inv, const LogsOptions& o) {
     if (e.kind == sandbox::ExecEvent::Kind::Stdout) inv.io.out << e.data << std::flush;
     if (e.kind == sandbox::ExecEvent::Kind::Stderr) inv.io.err << e.data << std::flush;
     if (e.kind == sandbox::ExecEvent::Kind::Exit) exit_code = e.result.exit_code;
+    if (e.kind == sandbox::ExecEvent::Kind::Start && e.dropped_bytes > 0) {
+      inv.io.err << "hivectl: the oldest " << e.dropped_bytes
+                 << " bytes of this process's log were dropped (the newest 4 MiB are kept)\n";
+    }
     return true;
   });
   if (!done) return inv.fail(done.error());
@@ -28,7 +32,8 @@ int run_logs(Invocation& inv, const LogsOptions& o) {
 void add_logs(CLI::App& app, Invocation& inv) {
   auto logs_options = std::make_shared<LogsOptions>();
   auto* logs = app.add_subcommand("logs", "Print a background process's output");
-  logs->footer(R"(The output so far (its last 4 MiB); with -f, then the rest as it comes, and exit
+  logs->footer(
+      R"(The output so far (its newest 4 MiB; what was dropped before is said on stderr); with -f, then the rest as it comes, and exit
 with the process's exit code.
 
 Examples:

@@ -105,15 +105,16 @@ int run_spawn(Invocation& inv, SpawnOptions& o) {
   o.spec.network = o.network == "host"     ? sandbox::Network::Host
                    : o.network == "egress" ? sandbox::Network::Egress
                                            : sandbox::Network::None;
-  if (o.dry_run) {  // checked here as the server would, and shown; nothing is created
-    auto checked = sandbox::spec_from_json(sandbox::to_json(o.spec));
-    if (!checked) {
+  if (o.dry_run) {  // checked by the server as a spawn would be, and shown; nothing is created
+    if (auto checked = sandbox::spec_from_json(sandbox::to_json(o.spec)); !checked) {
       inv.fail(checked.error());
       return kExitUsage;
     }
+    auto checked = inv.client().spawn_dry_run(o.spec);
+    if (!checked) return inv.fail(checked.error());
     PrintOptions options = inv.print_options();
     if (!options.structured()) options.format = OutputFormat::Json;
-    print_structured(inv.io.out, options, sandbox::to_json(*checked));
+    print_structured(inv.io.out, options, sandbox::to_json(checked->spec));
     return kExitOk;
   }
   if (o.count != 1) {
@@ -145,7 +146,7 @@ void add_spawn(CLI::App& app, Invocation& inv) {
   hivectl spawn -o json
   hivectl spawn --count 100 -l run=42         # 100 at once, one id a line
   ID=$(hivectl spawn --no-wait) && hivectl wait $ID --for=state=Running
-  hivectl spawn --memory 2Gi --cpu 1 --dry-run  # the spec as the server would take it
+  hivectl spawn --memory 2Gi --cpu 1 --dry-run  # the spec as the server takes it, defaults in
   hivectl spawn --mcp-config mcp.json   # stdio MCP servers to bridge, Claude-desktop format:
                                         # {"mcpServers": {"fs": {"command": "...", "args": []}}})");
   cmd->add_option("--image", o->spec.image, "image to run ('host': the host's /usr, read-only)")
@@ -175,7 +176,9 @@ void add_spawn(CLI::App& app, Invocation& inv) {
                   "kubernetes runtime: the Pod's runtimeClassName (gvisor, kata...)");
   cmd->add_option("--count", o->count, "how many sandboxes of this spec (ids one a line)")
       ->check(CLI::Range(1, 10000));
-  cmd->add_flag("--dry-run", o->dry_run, "check the spec and print it; create nothing");
+  cmd->add_flag(
+      "--dry-run", o->dry_run,
+      "have the server check the spec (defaults, limits, name) and print it; create nothing");
   cmd->add_flag(
       "--no-wait", o->no_wait,
       "print the id at once, the sandbox still Starting (hivectl wait --for=state=Running)");

@@ -24,6 +24,8 @@ unsigned http_status(Errc code) {
       return 429;
     case Errc::payload_too_large:
       return 413;
+    case Errc::insufficient_storage:
+      return 507;
     case Errc::unavailable:
       return 503;
     case Errc::timeout:

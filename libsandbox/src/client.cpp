@@ -45,6 +45,11 @@ Result<Sandbox> Client::spawn_no_wait(const SandboxSpec& spec) {
   return to_sandbox(transport_->call("POST", "/v1/sandboxes?wait=false", &body));
 }
 
+Result<Sandbox> Client::spawn_dry_run(const SandboxSpec& spec) {
+  Json body = to_json(spec);
+  return to_sandbox(transport_->call("POST", "/v1/sandboxes?dryRun=All", &body));
+}
+
 Result<std::vector<Sandbox>> Client::list(const ListOptions& options) {
   std::string path = "/v1/sandboxes?selector=" + escape_segment(options.selector);
   if (options.state) path += "&state=" + to_string(*options.state);

@@ -1,6 +1,7 @@
 #include "hive/sandbox/codec.hpp"
 
 #include <algorithm>
+#include <limits>
 
 #include "fields.hpp"
 #include "hive/sandbox/mcp.hpp"
@@ -19,6 +20,14 @@ Error invalid(std::string message) {
 
 struct DepthExceeded {};
 
+constexpr std::int64_t kLeastMemoryBytes = 16 << 20;
+
+bool looks_like_sandbox_id(const std::string& name) {
+  if (name.size() != 11 || name.rfind("sb-", 0) != 0) return false;
+  return std::all_of(name.begin() + 3, name.end(),
+                     [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); });
+}
+
 Result<void> validate_env(const std::map<std::string, std::string>& env) {
   for (const auto& [key, value] : env) {
     if (key.empty() || key.find('=') != std::string::npos || key.find('\0') != std::string::npos ||
@@ -32,6 +41,13 @@ Result<void> validate_env(const std::map<std::string, std::string>& env) {
 Result<void> validate_spec(const SandboxSpec& spec) {
   if (!spec.name.empty()) {
     if (auto r = validate_dns_label("name", spec.name); !r) return r;
+    // A name of the id form would shadow the sandbox that has (or will have) that id, and a
+    // retried `hivectl rm NAME` could then delete the wrong one.
+    if (looks_like_sandbox_id(spec.name)) {
+      return invalid("name '" + spec.name +
+                     "' has the form of a sandbox id (sb- and 8 letters or digits); names "
+                     "must not, pick another");
+    }
   }
   for (const auto& [key, value] : spec.labels) {
     if (auto r = validate_label_key(key); !r) return r;
@@ -53,7 +69,13 @@ Result<void> validate_spec(const SandboxSpec& spec) {
   for (const auto& [field, text] :
        {std::pair{"resources.memory", &res.memory}, std::pair{"resources.disk", &res.disk}}) {
     if (text->empty()) continue;
-    if (auto r = parse_byte_quantity(*text); !r) return r.error().context(field);
+    auto bytes = parse_byte_quantity(*text);
+    if (!bytes) return bytes.error().context(field);
+    // Below this not even the agent and a shell fit: every command would fail to start.
+    if (text == &res.memory && *bytes < kLeastMemoryBytes) {
+      return invalid("resources.memory '" + res.memory +
+                     "' is below the least a sandbox can run in, 16Mi");
+    }
   }
   for (int port : spec.ports) {
     if (port < 1 || port > 65535)
@@ -314,6 +336,7 @@ Json to_json(const ExecEvent& event) {
     case Kind::Start:
       out["type"] = "start";
       out["pid"] = event.pid;
+      if (event.dropped_bytes > 0) out["dropped_bytes"] = event.dropped_bytes;
       break;
     case Kind::Stdout:
     case Kind::Stderr:
@@ -351,6 +374,8 @@ Result<ExecEvent> exec_event_from_json(const Json& body) {
     std::int64_t pid = 0;
     fields.integer("pid", pid, 0, 1 << 30);
     event.pid = static_cast<int>(pid);
+    fields.integer("dropped_bytes", event.dropped_bytes, 0,
+                   std::numeric_limits<std::int64_t>::max());
   } else if (type == "stdout" || type == "stderr") {
     event.kind = type == "stdout" ? Kind::Stdout : Kind::Stderr;
     read_bytes(fields, "data", event.data);

@@ -95,12 +95,26 @@ Result<std::int64_t> parse_byte_quantity(std::string_view text) {
 Result<std::int64_t> parse_cpu_millis(std::string_view text) {
   std::int64_t number = 0;
   std::string_view suffix;
-  if (split_quantity(text, number, suffix) && number > 0 && number < 1'000'000'000) {
+  // Cores with up to three decimals (0.5, 1.25: docker's --cpus habit, and a Kubernetes
+  // quantity too) are read as millicores.
+  if (auto dot = text.find('.'); dot != std::string_view::npos && dot > 0) {
+    auto fraction = text.substr(dot + 1);
+    std::int64_t cores = 0, thousandths = 0;
+    std::string_view rest;
+    const bool digits = !fraction.empty() && fraction.size() <= 3 &&
+                        fraction.find_first_not_of("0123456789") == std::string_view::npos;
+    if (digits && split_quantity(text.substr(0, dot), cores, rest) && rest.empty() &&
+        cores < 1'000'000) {
+      for (std::size_t i = 0; i < 3; ++i)
+        thousandths = thousandths * 10 + (i < fraction.size() ? fraction[i] - '0' : 0);
+      if (cores * 1000 + thousandths > 0) return cores * 1000 + thousandths;
+    }
+  } else if (split_quantity(text, number, suffix) && number > 0 && number < 1'000'000'000) {
     if (suffix.empty()) return number * 1000;
     if (suffix == "m") return number;
   }
   return invalid("'" + std::string(text) +
-                 "' is not a CPU quantity (whole cores like 2, or millicores like 500m)");
+                 "' is not a CPU quantity (cores like 2 or 0.5, or millicores like 500m)");
 }
 
 bool is_valid_utf8(std::string_view bytes) {

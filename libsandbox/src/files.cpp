@@ -2,6 +2,7 @@
 #include <sys/stat.h>
 
 #include <filesystem>
+#include <optional>
 
 #include "hive/sandbox/client.hpp"
 #include "hive/sandbox/tar.hpp"
@@ -97,19 +98,60 @@ Result<void> Client::make_directory(const std::string& id, const std::string& pa
   return {};
 }
 
+namespace {
+
+// docker cp's rules, both ways (SRC and DEST as given, DEST's trailing '/' meaning "a
+// directory"):
+//   DEST is a directory          -> SRC goes into it, keeping its name
+//   DEST is a file               -> a file SRC replaces it; a directory SRC is refused
+//   DEST does not exist          -> SRC is made there under DEST's name (a directory SRC
+//                                   becomes DEST), unless SRC is a file and DEST ends in '/'
+struct CopyPlan {
+  std::string directory;  // where the archive is unpacked
+  std::string name;       // SRC's name in the archive
+};
+
+Result<CopyPlan> plan_copy(bool source_is_directory, const std::string& source,
+                           const std::string& dest, std::optional<bool> dest_is_directory) {
+  const bool trailing = dest.size() > 1 && dest.back() == '/';
+  std::string clean = dest;
+  while (clean.size() > 1 && clean.back() == '/') clean.pop_back();
+  if (dest_is_directory && *dest_is_directory) return CopyPlan{clean, name_of(source)};
+  if (dest_is_directory) {
+    if (source_is_directory) {
+      return make_error(Errc::conflict,
+                        "cannot copy the directory '" + source + "' onto the file '" + clean + "'");
+    }
+    if (trailing) return make_error(Errc::conflict, "'" + clean + "' is not a directory");
+    return CopyPlan{parent_of(clean), name_of(clean)};
+  }
+  if (trailing && !source_is_directory) {
+    return make_error(Errc::not_found, "the destination directory '" + dest +
+                                           "' does not exist (cp makes a directory only "
+                                           "for a directory)");
+  }
+  return CopyPlan{parent_of(clean), name_of(clean)};
+}
+
+}  // namespace
+
 Result<CopyStats> Client::copy_to(const std::string& id, const std::string& local_path,
                                   const std::string& remote_path) {
   struct stat st {};
   if (lstat(local_path.c_str(), &st) != 0) return sys_error("lstat", local_path, errno);
-  auto remote = stat_file(id, remote_path);
+  std::string remote_clean = remote_path;
+  while (remote_clean.size() > 1 && remote_clean.back() == '/') remote_clean.pop_back();
+  auto remote = stat_file(id, remote_clean);
   if (!remote && remote.error().code != Errc::not_found) return remote.error();
-  const bool into_directory = remote && remote->type == "directory";
-  const std::string directory = into_directory ? remote_path : parent_of(remote_path);
-  TarWriter writer(local_path, into_directory ? name_of(local_path) : name_of(remote_path));
+  std::optional<bool> remote_is_directory;
+  if (remote) remote_is_directory = remote->type == "directory";
+  auto plan = plan_copy(S_ISDIR(st.st_mode), local_path, remote_path, remote_is_directory);
+  if (!plan) return plan.error().context("copying to " + id);
+  TarWriter writer(local_path, plan->name);
   if (auto r = writer.open(); !r) return r.error();
   Transport::Streamed call;
   call.method = "PUT";
-  call.path = files_path(id, directory) + "&extract=true";
+  call.path = files_path(id, plan->directory) + "&extract=true";
   call.headers = {"Content-Type: application/x-tar"};
   call.upload = [&writer](char* into, std::size_t room) { return writer.read(into, room); };
   std::string answer;
@@ -127,25 +169,37 @@ Result<CopyStats> Client::copy_to(const std::string& id, const std::string& loca
 
 Result<CopyStats> Client::copy_from(const std::string& id, const std::string& remote_path,
                                     const std::string& local_path) {
+  auto remote = stat_file(id, remote_path);
+  if (!remote) return remote.error().context("copying from " + id);
+  std::string local_clean = local_path;
+  while (local_clean.size() > 1 && local_clean.back() == '/') local_clean.pop_back();
   std::error_code ec;
-  const bool into_directory = fs::is_directory(local_path, ec);
-  const std::string directory = into_directory ? local_path : parent_of(local_path);
-  if (!fs::is_directory(directory, ec)) {
-    return make_error(Errc::not_found, "local directory '" + directory + "' does not exist");
+  std::optional<bool> local_is_directory;
+  if (fs::symlink_status(local_clean, ec).type() != fs::file_type::not_found && !ec) {
+    local_is_directory = fs::is_directory(local_clean, ec);
   }
-  const std::string name = into_directory ? name_of(remote_path) : name_of(local_path);
-  TarReader reader(directory);
+  auto plan = plan_copy(remote->type == "directory", remote_path, local_path, local_is_directory);
+  if (!plan) return plan.error();
+  if (!fs::is_directory(plan->directory, ec)) {
+    return make_error(Errc::not_found, "local directory '" + plan->directory + "' does not exist");
+  }
+  TarReader reader(plan->directory);
   std::optional<Error> failed;
   Transport::Streamed call;
-  call.path = files_path(id, remote_path) + "&as=" + percent_encode(name);
+  call.path = files_path(id, remote_path) + "&as=" + percent_encode(plan->name);
   call.headers = {"Accept: application/x-tar"};
   call.on_data = [&](std::string_view piece) {
     if (auto r = reader.write(piece); !r) failed = r.error();
     return !failed;
   };
-  if (auto r = transport_->stream(call); !r) return r.error().context("copying from " + id);
-  if (failed) return *failed;
-  if (auto r = reader.finish(); !r) return r.error();
+  auto streamed = transport_->stream(call);
+  Result<void> finished = !streamed ? Result<void>(streamed.error().context("copying from " + id))
+                          : failed  ? Result<void>(*failed)
+                                    : reader.finish();
+  if (!finished) {
+    reader.discard();  // a failed copy leaves nothing partial behind
+    return finished.error();
+  }
   return CopyStats{reader.stats().entries, reader.stats().bytes};
 }
 

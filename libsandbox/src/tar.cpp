@@ -194,6 +194,24 @@ TarReader::TarReader(std::string destination) : destination_(std::move(destinati
 
 TarReader::~TarReader() {
   if (fd_ >= 0) close(fd_);
+  if (!partial_.empty()) unlink(partial_.c_str());
+}
+
+void TarReader::discard() {
+  if (fd_ >= 0) close(fd_);
+  fd_ = -1;
+  if (!partial_.empty()) unlink(partial_.c_str());
+  partial_.clear();
+  for (auto it = created_.rbegin(); it != created_.rend(); ++it) {
+    struct stat st {};
+    if (lstat(it->c_str(), &st) != 0) continue;
+    if (S_ISDIR(st.st_mode)) {
+      rmdir(it->c_str());  // empty by now: what it held was made here too
+    } else {
+      unlink(it->c_str());
+    }
+  }
+  created_.clear();
 }
 
 Result<void> TarReader::write(std::string_view data) {
@@ -267,8 +285,15 @@ Result<void> TarReader::on_header() {
   } else if (type_ == '0' || type_ == '\0' || type_ == '7') {
     auto path = place(name_);
     if (!path) return path.error();
-    fd_ = ::open(path->c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd_ < 0) return sys_error("open", *path, errno);
+    // Beside its place until whole: a copy cut short leaves no partial file.
+    partial_target_ = *path;
+    partial_ = *path + ".hive-partial";
+    unlink(partial_.c_str());
+    fd_ = ::open(partial_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd_ < 0) {
+      partial_.clear();
+      return sys_error("open", *path, errno);
+    }
   } else if (type_ == '1' || type_ == '2' || type_ == '5') {
     if (size_ == 0 && left_ == 0) return end_entry();
   }
@@ -322,8 +347,9 @@ Result<void> TarReader::end_entry() {
       auto path = place(name_);
       if (!path) return path.error();
       struct stat st {};
-      if (lstat(path->c_str(), &st) != 0 && mkdir(path->c_str(), 0700) != 0) {
-        return sys_error("mkdir", *path, errno);
+      if (lstat(path->c_str(), &st) != 0) {
+        if (mkdir(path->c_str(), 0700) != 0) return sys_error("mkdir", *path, errno);
+        created_.push_back(*path);
       }
       if (lstat(path->c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
         return make_error(Errc::conflict, "'" + *path + "' exists and is not a directory");
@@ -336,7 +362,7 @@ Result<void> TarReader::end_entry() {
     case '1': {
       auto path = place(name_);
       if (!path) return path.error();
-      unlink(path->c_str());
+      if (unlink(path->c_str()) != 0) created_.push_back(*path);  // nothing was there
       if (type_ == '2') {
         if (symlink(link_.c_str(), path->c_str()) != 0) return sys_error("symlink", *path, errno);
       } else {
@@ -356,6 +382,16 @@ Result<void> TarReader::end_entry() {
     futimens(fd_, times);
     close(fd_);
     fd_ = -1;
+    struct stat st {};
+    const bool existed = lstat(partial_target_.c_str(), &st) == 0;
+    if (existed && S_ISDIR(st.st_mode)) {
+      return make_error(Errc::conflict, "'" + partial_target_ + "' is a directory");
+    }
+    if (rename(partial_.c_str(), partial_target_.c_str()) != 0) {
+      return sys_error("rename", partial_target_, errno);
+    }
+    partial_.clear();
+    if (!existed) created_.push_back(partial_target_);
     ++stats_.entries;
     stats_.bytes += size_;
   }
@@ -382,6 +418,7 @@ Result<std::string> TarReader::place(const std::string& name) {
     struct stat st {};
     if (lstat(path.c_str(), &st) != 0) {
       if (mkdir(path.c_str(), 0755) != 0) return sys_error("mkdir", path, errno);
+      created_.push_back(path);
       continue;
     }
     if (S_ISLNK(st.st_mode)) {

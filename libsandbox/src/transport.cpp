@@ -28,6 +28,8 @@ Errc errc_for_status(long status) {
       return Errc::conflict;
     case 413:
       return Errc::payload_too_large;
+    case 507:
+      return Errc::insufficient_storage;
     case 429:
       return Errc::too_many_requests;
     case 502:

@@ -3,6 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <chrono>
 
 #include "api/auth.hpp"
@@ -253,7 +256,7 @@ boost::asio::awaitable<bool> Api::stream(http::Exchange& exchange) {
   } else if (slot = stream_slot(*grant); !slot) {
     agent = too_many_streams();
   } else if (!r.id.empty()) {
-    agent = service_.agent_route(r.id);
+    agent = co_await route_when_running(r.id);
     if (agent && !grant->admin && agent->id != grant->sandbox_id) agent = forbidden_for(*grant);
   }
   if (!agent) {
@@ -267,6 +270,25 @@ boost::asio::awaitable<bool> Api::stream(http::Exchange& exchange) {
   finished(exec ? Metrics::Kind::Exec : Metrics::Kind::Proxy, outcome.status, started,
            {id, method, target, outcome.status, 0, true});
   co_return outcome.keep_alive;
+}
+
+// An exec right after `spawn --no-wait` finds the sandbox Starting: it waits for Running, as
+// long as a spawn may take, rather than fail at once; any other state answers now.
+boost::asio::awaitable<Result<AgentRoute>> Api::route_when_running(const std::string& id_or_name) {
+  constexpr auto kStartingWait = std::chrono::seconds(60);
+  const auto deadline = std::chrono::steady_clock::now() + kStartingWait;
+  boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
+  for (;;) {
+    auto route = service_.agent_route(id_or_name);
+    if (route || route.error().code != Errc::conflict) co_return route;
+    auto sb = service_.get(id_or_name);
+    if (!sb || sb->state != sandbox::State::Starting ||
+        std::chrono::steady_clock::now() >= deadline) {
+      co_return route;
+    }
+    timer.expires_after(std::chrono::milliseconds(50));
+    co_await timer.async_wait(boost::asio::use_awaitable);
+  }
 }
 
 boost::asio::awaitable<bool> Api::watch(http::Exchange& exchange, Route& r) {
@@ -346,6 +368,12 @@ http::Response Api::dispatch(const http::Request& request, Route& r) {
       auto spec = sandbox::spec_from_json(*body);
       if (!spec) return error_response(request, spec.error());
       resolve_alias(*spec);
+      if (auto dry = r.query.find("dryRun"); dry != r.query.end()) {  // kubectl's dryRun=All
+        if (dry->second != "All") {
+          return error_response(request, make_error(Errc::invalid_argument, "dryRun is All"));
+        }
+        return sandbox_response(request, service_.dry_run(std::move(*spec)), 200);
+      }
       if (wait != r.query.end() && wait->second == "false") {  // 202: Starting, placed later
         auto later = [this](std::function<void()> start) {
           boost::asio::post(workers_, std::move(start));

@@ -60,6 +60,8 @@ class Api : public http::Service {
   http::Response sandbox_response(const http::Request& request,
                                   const Result<sandbox::Sandbox>& result, unsigned status = 200);
   boost::asio::awaitable<bool> watch(http::Exchange& exchange, Route& r);
+  // The agent of a sandbox, waiting (bounded) while it is still Starting.
+  boost::asio::awaitable<Result<AgentRoute>> route_when_running(const std::string& id_or_name);
 
   SandboxService& service_;
   ApiOptions options_;

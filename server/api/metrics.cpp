@@ -24,6 +24,8 @@ const char* error_kind(unsigned status) {
       return "conflict";
     case 413:
       return "payload_too_large";
+    case 507:
+      return "insufficient_storage";
     case 429:
       return "too_many_requests";
     case 431:

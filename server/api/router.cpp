@@ -74,6 +74,9 @@ Route route(verb method, std::string_view target) {
     return result;
   }
   if (n == 1 && segments[0] == "openapi.json") {
+    // Public, as the description of an API is (a client generator or a fuzzer reads it before
+    // it has a token); it says nothing of any sandbox.
+    result.needs_auth = false;
     result.kind = by_method(result, method, {{verb::get, RouteKind::OpenApi}});
     return result;
   }

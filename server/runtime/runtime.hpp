@@ -39,6 +39,9 @@ class Runtime {
   virtual std::string name() const = 0;
   // Whether sandboxes can be started here now (for start-up and /readyz), and why not.
   virtual Result<void> check() = 0;
+  // Whether a spec (defaults applied) can run here at all, before any record is made: an
+  // invalid_argument error names what cannot (more CPUs than the machine has).
+  virtual Result<void> admit(const sandbox::SandboxSpec&) { return {}; }
   // Creates the sandbox and returns once its agent answers. Leaves nothing behind on failure.
   // `pool` is the warm-pool key of a sandbox started ahead of demand ("" for a spawn).
   virtual Result<Placement> start(const sandbox::Sandbox& sandbox, const std::string& pool) = 0;
@@ -50,7 +53,8 @@ class Runtime {
   // restart).
   virtual Liveness liveness(const std::string& id, const nlohmann::json& runtime_data) = 0;
   // Why a running sandbox is in trouble: "oom" (a process was killed at the memory limit),
-  // "pids-limit" (a fork failed at the process limit), "disk-full"; "" when it is fine.
+  // "pids-limit" (a fork failed at the process limit), "disk-full", or several of them joined
+  // by ", " ("oom, pids-limit"); "" when it is fine.
   virtual std::string condition(const std::string& id, const nlohmann::json& runtime_data) = 0;
   // The ids of the sandboxes this runtime has on the machine, whatever the store says: at
   // start-up, those without a record are orphans (a store lost or restored from a copy) and

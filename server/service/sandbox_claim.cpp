@@ -23,9 +23,10 @@ Result<sandbox::Sandbox> SandboxService::claim(const std::string& id,
     return make_error(Errc::unavailable, "pooled sandbox " + id + " was claimed meanwhile");
   }
   const std::string key = record->pool;
+  release_tombstone_name(spec.name);
   if (!spec.name.empty() && store_.get(spec.name)) {
     pool_.put(key, id);  // untouched: it stays in the pool
-    return make_error(Errc::conflict, "a sandbox named '" + spec.name + "' already exists");
+    return name_conflict(spec.name, make_error(Errc::conflict, "name taken"));
   }
   auto discard = [&](Error error) -> Result<sandbox::Sandbox> {
     (void)runtime_.stop(id, record->runtime_data);

@@ -58,7 +58,9 @@ Result<void> SandboxService::ready() {
   return store_.check();
 }
 
-Result<Sandbox> SandboxService::spawn(sandbox::SandboxSpec spec, const RunLater& run_later) {
+// What a spawn and its dry run both do first: defaults applied, then every check that needs
+// no sandbox.
+Result<void> SandboxService::admit(sandbox::SandboxSpec& spec) {
   // On a full disk the record might still fit, the sandbox's files would not: say why now.
   if (auto r = store_.check(); !r) return r.error().context("cannot spawn");
   if (spec.ttl_seconds == 0) spec.ttl_seconds = options_.default_ttl_seconds;
@@ -66,6 +68,25 @@ Result<Sandbox> SandboxService::spawn(sandbox::SandboxSpec spec, const RunLater&
     spec.idle_timeout_seconds = options_.default_idle_timeout_seconds;
   }
   apply_default_resources(spec.resources, options_.default_resources);
+  return runtime_.admit(spec);
+}
+
+Result<Sandbox> SandboxService::dry_run(sandbox::SandboxSpec spec) {
+  if (auto r = admit(spec); !r) return r.error();
+  if (!spec.name.empty()) {
+    if (auto taken = store_.get(spec.name); taken && !sandbox::is_final(taken->sandbox.state)) {
+      return name_conflict(spec.name, make_error(Errc::conflict, "name taken"));
+    }
+  }
+  Sandbox sb;
+  sb.spec = std::move(spec);
+  sb.runtime = runtime_.name();
+  sb.state = State::Starting;
+  return sb;
+}
+
+Result<Sandbox> SandboxService::spawn(sandbox::SandboxSpec spec, const RunLater& run_later) {
+  if (auto r = admit(spec); !r) return r.error();
   if (pool_.enabled()) {
     if (auto key = pool_key(spec)) {
       pool_.want(*key, spec);
@@ -104,6 +125,7 @@ Result<Record> SandboxService::insert_record(sandbox::SandboxSpec spec, const st
   record.sandbox.expires_at =
       to_rfc3339(now + std::chrono::seconds(record.sandbox.spec.ttl_seconds));
   record.pool = pool;
+  release_tombstone_name(record.sandbox.spec.name);
   // The record goes in first: it claims the name, and a crash mid-spawn leaves a trace that
   // adopt_all() cleans up.
   Result<void> inserted = make_error(Errc::internal, "no id");
@@ -112,8 +134,31 @@ Result<Record> SandboxService::insert_record(sandbox::SandboxSpec spec, const st
     inserted = store_.insert(record);
     if (inserted || !record.sandbox.spec.name.empty()) break;
   }
-  if (!inserted) return inserted.error();
+  if (!inserted) return name_conflict(record.sandbox.spec.name, inserted.error());
   return record;
+}
+
+// A name in use, said with who holds it and how to free it.
+Error SandboxService::name_conflict(const std::string& name, Error error) {
+  if (error.code != Errc::conflict || name.empty()) return error;
+  auto holder = store_.get(name);
+  if (!holder) return error;
+  return make_error(Errc::conflict, "a sandbox named '" + name + "' already exists (" +
+                                        holder->sandbox.id + ", " +
+                                        to_string(holder->sandbox.state) + "); 'hivectl rm " +
+                                        name + "' frees the name");
+}
+
+// A reaped sandbox's tombstone keeps its reason on view, not its name: a new spawn by that name
+// (a retried rollout-1) replaces it, as a kubectl apply after a delete would.
+void SandboxService::release_tombstone_name(const std::string& name) {
+  if (name.empty()) return;
+  auto held = store_.get(name);
+  if (!held || !sandbox::is_final(held->sandbox.state) || held->teardown) return;
+  if (held->sandbox.spec.name != name) return;  // found by id, not by name
+  if (auto r = store_.remove(held->sandbox.id); !r) {
+    spdlog::warn("tombstone {} keeps the name '{}': {}", held->sandbox.id, name, r.error().message);
+  }
 }
 
 Result<Record> SandboxService::start_record(sandbox::SandboxSpec spec, const std::string& pool) {
@@ -427,8 +472,14 @@ bool SandboxService::idle_at_agent(const Record& record, Clock::time_point now) 
   auto health = sandbox::parse_json(reply->body);
   if (!health || !health->is_object()) return true;
   const auto& h = *health;
-  if (h.contains("active_calls") && h["active_calls"].is_number_integer() &&
-      h["active_calls"].get<std::int64_t>() > 0) {
+  auto positive = [&h](const char* key) {
+    return h.contains(key) && h[key].is_number_integer() && h[key].get<std::int64_t>() > 0;
+  };
+  // A call another replica serves, or a background process still running, is activity: the
+  // idle clock starts again now (and the agent is asked again one idle period later).
+  if (positive("active_calls") || positive("running_processes")) {
+    std::lock_guard lock(activity_mutex_);
+    activity_[sb.id] = now;
     return false;
   }
   if (!h.contains("idle_seconds") || !h["idle_seconds"].is_number_integer()) return true;
@@ -468,7 +519,9 @@ void SandboxService::adopt_all() {
         readopt_pooled(record);
         continue;
       }
-      touch(sb.id);  // activity is not persisted: the idle clock restarts with the server
+      // Activity is not persisted, and the idle clock does not restart with the server: the
+      // reaper's first look finds it idle since it became ready and asks the agent, which
+      // knows when its last call ended (idle_at_agent).
       spdlog::info("re-adopted sandbox {}", sb.id);
       continue;
     }

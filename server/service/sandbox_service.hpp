@@ -63,6 +63,10 @@ class SandboxService {
   // with the reason.
   using RunLater = std::function<void(std::function<void()>)>;
   Result<sandbox::Sandbox> spawn(sandbox::SandboxSpec spec, const RunLater& run_later);
+  // A server-side dry run (POST /v1/sandboxes?dryRun=All, kubectl's): the spec as a spawn would
+  // take it, defaults applied, checked against this runtime and the names in use; nothing is
+  // created. The answer has no id.
+  Result<sandbox::Sandbox> dry_run(sandbox::SandboxSpec spec);
   Result<std::vector<sandbox::Sandbox>> list(std::optional<sandbox::State> state,
                                              const sandbox::Selector& selector = {});
   Result<sandbox::Sandbox> get(const std::string& id_or_name);
@@ -121,6 +125,9 @@ class SandboxService {
   // The record, unless it does not exist or is a pooled sandbox nobody has claimed.
   Result<Record> visible(const std::string& id_or_name);
   Result<Record> start_record(sandbox::SandboxSpec spec, const std::string& pool);
+  Result<void> admit(sandbox::SandboxSpec& spec);
+  void release_tombstone_name(const std::string& name);
+  Error name_conflict(const std::string& name, Error error);
   Result<Record> insert_record(sandbox::SandboxSpec spec, const std::string& pool);
   Result<Record> place_record(Record record, bool keep_failure);
   // Hands a pooled sandbox to a spawn request: its env and workdir go to the agent.

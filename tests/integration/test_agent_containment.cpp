@@ -161,12 +161,12 @@ TEST_CASE("what the agent does for a client is charged to the sandbox's limits",
   // /tmp and /dev/shm together within the limit (not half the host's RAM each).
   auto df = sb.sh("df -k /tmp /dev/shm | awk 'NR>1 {print $2}'");
   CHECK(df.out == std::to_string(192 * 1024) + "\n" + std::to_string(64 * 1024) + "\n");
-  // A 300 MiB upload into /tmp meets the limit: 413 naming it, and nothing left behind.
+  // A 300 MiB upload into /tmp meets the limit: 507 (a full disk), and nothing left behind.
   auto upload = hive::test::run(
       {"/bin/sh", "-c",
        "head -c 314572800 /dev/zero | curl -s -o - -w ' %{http_code}' -H 'Authorization: Bearer " +
            server.token() + "' -X PUT --data-binary @- '" + sb.files_url("/tmp/big") + "'"});
-  CHECK_THAT(upload.out, Catch::EndsWith(" 413"));
+  CHECK_THAT(upload.out, Catch::EndsWith(" 507"));
   CHECK(sb.sh("ls /tmp | wc -l; du -sk /tmp | cut -f1").out == "0\n0\n");
   // The sandbox's whole group is bounded too, agent included.
   auto group =

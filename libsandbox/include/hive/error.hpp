@@ -11,18 +11,19 @@
 namespace hive {
 
 enum class Errc {
-  invalid_argument,   // the caller sent something malformed (HTTP 400)
-  unauthorized,       // no or wrong credentials (401)
-  forbidden,          // credentials valid but not for this (403)
-  not_found,          // no such sandbox, process, file (404)
-  conflict,           // name taken, wrong state (409)
-  payload_too_large,  // body over its limit (413)
-  too_many_requests,  // a limit on concurrent calls reached; retry later (429)
-  unavailable,        // runtime or agent not reachable right now (503)
-  timeout,            // a deadline passed (504)
-  agent_error,        // the sandbox's agent answered badly (502)
-  internal,           // a bug or a system call that should not fail (500)
-  transport,          // client side: could not reach the server at all
+  invalid_argument,      // the caller sent something malformed (HTTP 400)
+  unauthorized,          // no or wrong credentials (401)
+  forbidden,             // credentials valid but not for this (403)
+  not_found,             // no such sandbox, process, file (404)
+  conflict,              // name taken, wrong state (409)
+  payload_too_large,     // body over its limit (413)
+  insufficient_storage,  // the disk (the sandbox's limit, or the host's) is full (507)
+  too_many_requests,     // a limit on concurrent calls reached; retry later (429)
+  unavailable,           // runtime or agent not reachable right now (503)
+  timeout,               // a deadline passed (504)
+  agent_error,           // the sandbox's agent answered badly (502)
+  internal,              // a bug or a system call that should not fail (500)
+  transport,             // client side: could not reach the server at all
 };
 
 std::string_view to_string(Errc code);

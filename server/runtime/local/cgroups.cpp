@@ -210,9 +210,10 @@ std::string limit_hit(const std::vector<std::string>& dirs) {
       pids = pids || cgroup_counter(read_file(dir + "/pids.events"), "max") > 0;
     }
   }
-  if (oom) return "oom";
-  if (pids) return "pids-limit";
-  return "";
+  // Every limit hit so far, not the first alone: an oom does not hide a later pids-limit.
+  std::string hits = oom ? "oom" : "";
+  if (pids) hits += std::string(hits.empty() ? "" : ", ") + "pids-limit";
+  return hits;
 }
 
 namespace {

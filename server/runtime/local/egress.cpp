@@ -21,7 +21,8 @@ constexpr int kReadyTimeoutMs = 5000;
 
 }  // namespace
 
-Result<pid_t> start_egress(pid_t sandbox_pid, const std::vector<std::string>& cgroup_dirs) {
+Result<pid_t> start_egress(pid_t sandbox_pid, const std::vector<std::string>& cgroup_dirs,
+                           const std::string& log_path) {
   if (access(kSlirp, X_OK) != 0) {
     return make_error(Errc::unavailable,
                       "network 'egress' needs slirp4netns (apt-get install slirp4netns)");
@@ -35,6 +36,8 @@ Result<pid_t> start_egress(pid_t sandbox_pid, const std::vector<std::string>& cg
   posix_spawn_file_actions_adddup2(&actions, ready_write.get(), 3);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 2, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND,
+                                   0600);
   // Nothing else of the server's, CLOEXEC or not: a listening socket inherited here would
   // hold the server's port for as long as the sandbox lives.
   posix_spawn_file_actions_addclosefrom_np(&actions, 4);

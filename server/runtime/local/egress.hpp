@@ -17,7 +17,9 @@ namespace hive::server::local {
 inline constexpr const char* kEgressResolvConf = "nameserver 10.0.2.3\n";
 
 // Starts slirp4netns for the network namespace of `sandbox_pid` and waits until tap0 is up.
-// Returns slirp4netns's pid.
-Result<pid_t> start_egress(pid_t sandbox_pid, const std::vector<std::string>& cgroup_dirs);
+// Its messages go to `log_path` (the sandbox's own log, never the server's: they would land
+// unprefixed in it, breaking --log-format json). Returns slirp4netns's pid.
+Result<pid_t> start_egress(pid_t sandbox_pid, const std::vector<std::string>& cgroup_dirs,
+                           const std::string& log_path);
 
 }  // namespace hive::server::local

@@ -89,6 +89,7 @@ Result<void> wait_ready(int fd, int timeout_ms) {
   }
   line.resize(line.find('\n'));
   if (line == "ok") return {};
+  if (line.rfind("invalid: ", 0) == 0) return make_error(Errc::invalid_argument, line.substr(9));
   if (line.rfind("error: ", 0) == 0) line = line.substr(7);
   return make_error(Errc::internal, "hive-agent: " + line);
 }
@@ -177,6 +178,23 @@ Result<void> LocalRuntime::prepare() {
     }
   }
   return check();
+}
+
+// A CPU limit past the machine's CPUs would be a quota the kernel takes and never gives: refused
+// as docker refuses `--cpus 64` on two cores.
+Result<void> LocalRuntime::admit(const sandbox::SandboxSpec& spec) {
+  if (spec.resources.cpu.empty()) return {};
+  auto millis = sandbox::parse_cpu_millis(spec.resources.cpu);
+  if (!millis) return millis.error().context("resources.cpu");
+  cpu_set_t cpus;
+  CPU_ZERO(&cpus);
+  if (sched_getaffinity(0, sizeof cpus, &cpus) != 0) return {};
+  const int count = CPU_COUNT(&cpus);
+  if (*millis <= count * 1000LL) return {};
+  return make_error(Errc::invalid_argument,
+                    "resources.cpu '" + spec.resources.cpu + "' is more than this machine's " +
+                        std::to_string(count) + " CPU" + (count == 1 ? "" : "s") +
+                        " (the most is " + std::to_string(count) + ")");
 }
 
 Result<void> LocalRuntime::check() {
@@ -296,7 +314,7 @@ Result<Placement> LocalRuntime::start(const sandbox::Sandbox& sb, const std::str
   if (sb.spec.network == Network::Egress) {
     std::vector<std::string> agent_groups;
     for (const auto& cg : *cgroup_dirs) agent_groups.push_back(agent_group(cgroups_, cg));
-    auto slirp = start_egress(*pid, agent_groups);
+    auto slirp = start_egress(*pid, agent_groups, agent_log(dir));
     if (!slirp) return fail(slirp.error());
     data["slirp_pid"] = *slirp;
   }
@@ -340,15 +358,15 @@ AgentEndpoint LocalRuntime::endpoint(const std::string&, const nlohmann::json& d
 }
 
 std::string LocalRuntime::condition(const std::string&, const nlohmann::json& data) {
-  auto hit = limit_hit(data.value("cgroups", std::vector<std::string>{}));
-  if (!hit.empty() || !data.value("disk_limited", false)) return hit;
-  // The sandbox's root tmpfs, seen through its PID 1.
+  auto hits = limit_hit(data.value("cgroups", std::vector<std::string>{}));
+  if (!data.value("disk_limited", false)) return hits;
+  // The sandbox's root tmpfs, seen through its PID 1: full now, whatever was hit before.
   struct statvfs vfs {};
   std::string root = "/proc/" + std::to_string(data.value("pid", 0)) + "/root/";
   if (statvfs(root.c_str(), &vfs) == 0 && vfs.f_bavail * vfs.f_bsize < 64 * 1024) {
-    return "disk-full";
+    hits += std::string(hits.empty() ? "" : ", ") + "disk-full";
   }
-  return "";
+  return hits;
 }
 
 Liveness LocalRuntime::liveness(const std::string&, const nlohmann::json& data) {

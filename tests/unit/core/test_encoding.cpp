@@ -43,7 +43,15 @@ TEST_CASE("quantities parse as Kubernetes writes them", "[unit]") {
   CHECK(*parse_cpu_millis("2") == 2000);
   CHECK(*parse_cpu_millis("500m") == 500);
   CHECK_FALSE(parse_cpu_millis("0"));
-  CHECK_FALSE(parse_cpu_millis("1.5"));
+  // Decimal cores, docker's --cpus habit and a Kubernetes quantity too.
+  CHECK(*parse_cpu_millis("1.5") == 1500);
+  CHECK(*parse_cpu_millis("0.5") == 500);
+  CHECK(*parse_cpu_millis("0.125") == 125);
+  CHECK_FALSE(parse_cpu_millis("0.0"));
+  CHECK_FALSE(parse_cpu_millis("0.1234"));
+  CHECK_FALSE(parse_cpu_millis(".5"));
+  CHECK_FALSE(parse_cpu_millis("1."));
+  CHECK_FALSE(parse_cpu_millis("1.5m"));
 }
 
 TEST_CASE("labels follow Kubernetes' rules", "[unit]") {

@@ -48,6 +48,7 @@ TEST_CASE("the seeds' control-plane routes take Basic credentials, Hive's own do
   CHECK(route(verb::get, "/metrics").kind == RouteKind::Metrics);
   CHECK(route(verb::get, "/metrics").needs_auth);
   CHECK(route(verb::get, "/openapi.json").kind == RouteKind::OpenApi);
+  CHECK_FALSE(route(verb::get, "/openapi.json").needs_auth);  // read before a token exists
 }
 
 TEST_CASE("wrong methods and unknown paths are told apart", "[unit]") {

@@ -97,6 +97,9 @@ class Client {
   // Returns at once: the sandbox Starting (Running when a warm pool had one); it becomes
   // Running, or Failed with the reason. get() or watch() tell which.
   Result<Sandbox> spawn_no_wait(const SandboxSpec& spec);
+  // The server's dry run: the spec as a spawn would take it (defaults applied, checked against
+  // the runtime and the names in use); nothing is created, the answer has no id.
+  Result<Sandbox> spawn_dry_run(const SandboxSpec& spec);
   Result<std::vector<Sandbox>> list(const ListOptions& options = {});
   Result<Sandbox> get(const std::string& id_or_name);
   // The sandboxes a list would give, each as ADDED, then every change until on_event returns

@@ -53,6 +53,10 @@ class TarReader {
   Result<void> write(std::string_view data);
   // After the last byte: fails if the archive was cut short.
   Result<void> finish();
+  // After a failure (a full disk, a broken archive or connection): removes what this reader
+  // made, so a failed copy leaves nothing partial. A file it replaced is whole (each file is
+  // written beside its place and renamed into it once complete), the old one or the new.
+  void discard();
   const TarStats& stats() const { return stats_; }
 
  private:
@@ -69,6 +73,8 @@ class TarReader {
   unsigned mode_ = 0644;
   std::int64_t mtime_ = 0;
   int fd_ = -1;
+  std::string partial_, partial_target_;  // the file being written, and where it goes
+  std::vector<std::string> created_;      // what did not exist before, in creation order
   bool ended_ = false;
   int zero_blocks_ = 0;
   TarStats stats_;

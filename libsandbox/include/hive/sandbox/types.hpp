@@ -84,7 +84,10 @@ struct ExecResult {
 struct ExecEvent {
   enum class Kind { Start, Stdout, Stderr, Exit };
   Kind kind = Kind::Start;
-  int pid = 0;        // Start
+  int pid = 0;  // Start
+  // Start, at the head of a background process's log: bytes of its oldest log lines dropped to
+  // keep the newest (0: the log is whole).
+  std::int64_t dropped_bytes = 0;
   std::string data;   // Stdout, Stderr: raw bytes
   ExecResult result;  // Exit: everything but the output, which came as events
 };
