@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <set>
+#include <sstream>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -261,4 +263,53 @@ TEST_CASE("the OpenAPI document is public", "[integration]") {
   auto fetched = hive::test::run({"/usr/bin/curl", "-sf", server.url() + "/openapi.json"});
   CHECK(fetched.exit_code == 0);
   CHECK(nlohmann::json::parse(fetched.out)["openapi"] == "3.0.3");
+}
+
+namespace {
+
+// What each descriptor of a process refers to ("socket:[123]", "/var/lib/hive/server.log").
+std::set<std::string> fd_targets(const std::string& pid) {
+  std::set<std::string> targets;
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it("/proc/" + pid + "/fd", ec), end; !ec && it != end;
+       it.increment(ec)) {
+    auto target = std::filesystem::read_symlink(it->path(), ec);
+    if (!ec) targets.insert(target.string());
+  }
+  return targets;
+}
+
+}  // namespace
+
+TEST_CASE("no process Hive starts holds a descriptor of the server's", "[integration]") {
+  TestServer server;
+  const std::string id = trim(server.hivectl({"spawn", "--network", "egress"}).out);
+  REQUIRE(server.hivectl({"exec", "-d", id, "--", "sleep", "30"}).exit_code == 0);
+  const std::string agent = hive::test::agent_pid(id);
+  REQUIRE(!agent.empty());
+  // The agent's children (the command, slirp4netns is started by the server) and slirp4netns.
+  std::vector<std::string> pids{agent};
+  std::istringstream children(hive::test::slurp("/proc/" + agent + "/task/" + agent + "/children"));
+  for (std::string child; children >> child;) pids.push_back(child);
+  auto slirp =
+      trim(hive::test::run({"/usr/bin/pgrep", "-f", "slirp4netns.* " + agent + " tap0"}).out);
+  REQUIRE(!slirp.empty());
+  pids.push_back(slirp);
+  REQUIRE(pids.size() >= 3);
+
+  auto server_fds = fd_targets(std::to_string(server.pid()));
+  server_fds.erase("/dev/null");
+  // Every eventfd, epoll and timerfd reads the same ("anon_inode:[eventfd]"): not comparable.
+  std::erase_if(server_fds, [](const std::string& t) { return t.rfind("anon_inode:", 0) == 0; });
+  REQUIRE(!server_fds.empty());
+  for (const auto& pid : pids) {
+    for (const auto& target : fd_targets(pid)) {
+      INFO("pid " << pid << " holds " << target);
+      CHECK(server_fds.count(target) == 0);  // no listening socket, log or database of its
+    }
+  }
+  // And so a restart on the same port works while the sandbox lives.
+  server.stop();
+  server.start();
+  CHECK(server.hivectl({"exec", id, "--", "true"}).exit_code == 0);
 }
