@@ -175,7 +175,9 @@ asio::awaitable<bool> McpServer::dispatch(http::Exchange& exchange, const http::
   if (method == "ping") {
     reply = wire::result_message(id, Json::object());
   } else if (method == "tools/list") {
-    reply = list_page(co_await toolbox_.list(), params, id);
+    std::vector<Json> unavailable;
+    auto tools = co_await toolbox_.list(&unavailable);
+    reply = list_page(tools, unavailable, params, id);
   } else {
     reply = wire::error_message(id, wire::kMethodNotFound, "method '" + method + "' not found");
   }
@@ -183,7 +185,8 @@ asio::awaitable<bool> McpServer::dispatch(http::Exchange& exchange, const http::
 }
 
 // The cursor is the index of the page's first tool, as text.
-Json McpServer::list_page(const std::vector<Json>& tools, const Json& params, const Json& id) {
+Json McpServer::list_page(const std::vector<Json>& tools, const std::vector<Json>& unavailable,
+                          const Json& params, const Json& id) {
   std::size_t first = 0;
   if (params.contains("cursor")) {
     const Json& cursor = params["cursor"];
@@ -199,6 +202,8 @@ Json McpServer::list_page(const std::vector<Json>& tools, const Json& params, co
     page.push_back(tools[i]);
   }
   Json result{{"tools", page}};
+  // MCP's _meta, under a name of ours: which bridged servers' tools are missing, and why.
+  if (!unavailable.empty()) result["_meta"] = {{"hive/unavailable", unavailable}};
   if (first + kToolsPerPage < tools.size())
     result["nextCursor"] = std::to_string(first + kToolsPerPage);
   return wire::result_message(id, result);

@@ -38,7 +38,8 @@ class McpServer {
   boost::asio::awaitable<bool> call_tool(http::Exchange& exchange, const http::Request& request,
                                          std::shared_ptr<Session> session, const Json& message);
   boost::asio::awaitable<Json> run_call(const Json& id, const Json& params, ToolCallPtr call);
-  Json list_page(const std::vector<Json>& tools, const Json& params, const Json& id);
+  Json list_page(const std::vector<Json>& tools, const std::vector<Json>& unavailable,
+                 const Json& params, const Json& id);
   void notify(Session& session, const Json& message);
 
   boost::asio::io_context& io_;

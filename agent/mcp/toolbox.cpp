@@ -47,12 +47,17 @@ void Toolbox::load_image_config() {
   }
 }
 
-asio::awaitable<std::vector<Json>> Toolbox::list() {
+asio::awaitable<std::vector<Json>> Toolbox::list(std::vector<Json>* unavailable) {
   load_image_config();
   std::vector<Json> out;
   for (const auto& tool : builtins_) out.push_back(tool.descriptor);
   for (auto server : servers_) {
-    if (!co_await server->ensure_running()) continue;  // logged by the server
+    if (auto running = co_await server->ensure_running(); !running) {  // logged by the server
+      if (unavailable != nullptr) {
+        unavailable->push_back({{"server", server->name()}, {"error", running.error().message}});
+      }
+      continue;
+    }
     for (Json tool : server->tools()) {
       tool["name"] = server->name() + "_" + tool["name"].get<std::string>();
       out.push_back(std::move(tool));

@@ -18,8 +18,9 @@ class Toolbox {
   Toolbox(boost::asio::io_context& io, ExecContext context);
   // The spawn spec's servers; they replace any of the same name from the image's file.
   void set_servers(std::vector<sandbox::mcp::StdioServerConfig> servers);
-  // Descriptors of every tool; a server that will not start is left out (and logged).
-  boost::asio::awaitable<std::vector<Json>> list();
+  // Every tool; a bridged server that cannot start is left out and, with `unavailable`, named
+  // there with why ({"server", "error"}), so a client can say so rather than list less.
+  boost::asio::awaitable<std::vector<Json>> list(std::vector<Json>* unavailable = nullptr);
   // The tools/call result, or nullopt when there is no such tool.
   boost::asio::awaitable<std::optional<Json>> call(const std::string& name, ToolCallPtr call);
 

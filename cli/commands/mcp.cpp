@@ -89,10 +89,13 @@ header X-Session-ID: ID. Bridged stdio servers' tools are named <server>_<tool>.
     inv.run = [&inv, tools_options] {
       auto session = sandbox::McpSession::open(inv.client_options(), tools_options->id);
       if (!session) return inv.fail(session.error());
-      auto listed = session->list_tools();
+      std::vector<std::string> unavailable;
+      auto listed = session->list_tools(&unavailable);
       if (!listed) return inv.fail(listed.error());
       print_mcp_tools(inv.io.out, inv.print_options(), *listed);
-      return kExitOk;
+      // The tools that did answer are listed; a server whose tools are missing is an error.
+      for (const auto& why : unavailable) inv.io.err << "hivectl: " << why << "\n";
+      return unavailable.empty() ? kExitOk : kExitError;
     };
   });
 

@@ -2,6 +2,8 @@
 
 #include <strings.h>
 
+#include <algorithm>
+
 #include "hive/sandbox/mcp.hpp"
 #include "transport.hpp"
 
@@ -193,7 +195,7 @@ Result<Json> McpSession::request(const std::string& method, Json params,
   return result;
 }
 
-Result<std::vector<McpTool>> McpSession::list_tools() {
+Result<std::vector<McpTool>> McpSession::list_tools(std::vector<std::string>* unavailable) {
   std::vector<McpTool> tools;
   Json cursor;
   do {
@@ -208,6 +210,18 @@ Result<std::vector<McpTool>> McpSession::list_tools() {
         return protocol_error("tools/list gave a tool without a name: " + sandbox::dump(tool));
       }
       tools.push_back(tool_from_json(tool));
+    }
+    const Json meta = page->value("_meta", Json::object());
+    if (unavailable != nullptr && meta.is_object() && meta.contains("hive/unavailable") &&
+        meta["hive/unavailable"].is_array()) {
+      for (const auto& missing : meta["hive/unavailable"]) {
+        if (!missing.is_object()) continue;
+        std::string why = string_field(missing, "error");
+        if (!why.empty() &&
+            std::find(unavailable->begin(), unavailable->end(), why) == unavailable->end()) {
+          unavailable->push_back(why);
+        }
+      }
     }
     cursor = page->value("nextCursor", Json());
   } while (cursor.is_string());

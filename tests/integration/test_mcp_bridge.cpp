@@ -205,3 +205,17 @@ TEST_CASE("a bridged server that cannot start says which step failed", "[integra
   CHECK_THAT(astray->text(), Catch::Contains("chdir '/nope': No such file or directory"));
   CHECK_THAT(astray->text(), !Catch::Contains("'sh'"));
 }
+
+TEST_CASE("mcp tools names a bridged server whose tools are missing, and exits 1",
+          "[integration][mcp]") {
+  TestServer server;
+  SandboxSpec spec;
+  spec.mcp_servers = {{"gone", {{"command", "no-such-mcp-server"}}}};
+  auto sb = server.client().spawn(spec);
+  REQUIRE(sb);
+  auto listed = server.hivectl({"mcp", "tools", sb->id});
+  CHECK(listed.exit_code == 1);
+  CHECK_THAT(listed.out, Catch::Contains("read_file"));  // the built-in tools are still listed
+  CHECK_THAT(listed.err, Catch::Contains("hivectl: MCP server 'gone' could not start: exec "
+                                         "'no-such-mcp-server': No such file or directory"));
+}

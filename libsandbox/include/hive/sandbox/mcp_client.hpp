@@ -51,7 +51,9 @@ class McpSession {
   const std::string& protocol_version() const { return protocol_version_; }
   const Json& server_info() const { return server_info_; }
 
-  Result<std::vector<McpTool>> list_tools();
+  // With `unavailable`: why a bridged server's tools are missing, one message a server ("MCP
+  // server 'fs' could not start: ..."), from the agent's _meta["hive/unavailable"].
+  Result<std::vector<McpTool>> list_tools(std::vector<std::string>* unavailable = nullptr);
   // A result with is_error is the tool failing, not the call: the Result holds an Error only
   // when the call itself did not happen (no such tool, sandbox gone, bad arguments...).
   Result<McpCallResult> call_tool(const std::string& name, const Json& arguments,
