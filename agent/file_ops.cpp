@@ -143,6 +143,23 @@ Error file_error(std::string_view call, const std::string& path, int err) {
     case EROFS:
       error.code = Errc::forbidden;
       break;
+    case EBUSY:  // a mount point, a running binary: in use, not a bug of ours
+    case ETXTBSY:
+      error.code = Errc::conflict;
+      break;
+    case ENAMETOOLONG:
+    case EINVAL:
+    case ENXIO:
+    case ENODEV:
+      error.code = Errc::invalid_argument;
+      break;
+    case EFBIG:
+      error.code = Errc::payload_too_large;
+      break;
+    case EMFILE:
+    case ENFILE:
+      error.code = Errc::unavailable;
+      break;
     case ENOSPC:
     case EDQUOT:
       error.code = Errc::insufficient_storage;

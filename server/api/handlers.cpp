@@ -248,8 +248,11 @@ boost::asio::awaitable<bool> Api::stream(http::Exchange& exchange) {
   auto grant = auth_.check(exchange.header()[bhttp::field::authorization],
                            r.kind == RouteKind::Mcp ? Schemes::BearerOrBasic : Schemes::BearerOnly);
   // if/else, not ?:, in a coroutine: GCC 12 mishandles a conditional's temporaries there.
-  Result<AgentRoute> agent = make_error(
-      Errc::invalid_argument, "/mcp needs the X-Session-ID header: the sandbox's id or name");
+  const char* no_sandbox = "the path names no sandbox (/v1/sandboxes/ID/...)";
+  if (r.kind == RouteKind::Mcp) {
+    no_sandbox = "/mcp needs the X-Session-ID header: the sandbox's id or name";
+  }
+  Result<AgentRoute> agent = make_error(Errc::invalid_argument, no_sandbox);
   std::shared_ptr<void> slot;
   if (!grant) {
     agent = grant.error();
@@ -372,7 +375,9 @@ http::Response Api::dispatch(const http::Request& request, Route& r) {
         if (dry->second != "All") {
           return error_response(request, make_error(Errc::invalid_argument, "dryRun is All"));
         }
-        return sandbox_response(request, service_.dry_run(std::move(*spec)), 200);
+        auto checked = service_.dry_run(std::move(*spec));  // no id, so no token either
+        if (!checked) return error_response(request, checked.error());
+        return json_response(request, 200, sandbox::to_json(*checked));
       }
       if (wait != r.query.end() && wait->second == "false") {  // 202: Starting, placed later
         auto later = [this](std::function<void()> start) {

@@ -1,5 +1,6 @@
 #include "api/router.hpp"
 
+#include <algorithm>
 #include <vector>
 
 #include <boost/url/parse.hpp>
@@ -26,6 +27,36 @@ RouteKind by_method(Route& route, verb method,
 bool is_agent_surface(std::string_view segment) {
   return segment == "exec" || segment == "processes" || segment == "files" || segment == "attach" ||
          segment == "mcp";
+}
+
+// The methods an agent surface takes, by its path below the sandbox ("files", "processes/7/
+// logs"), so that any other is a 405 with Allow here, the same for every surface, before the
+// agent is asked. Empty for a path the agent does not serve (its 404 says so).
+std::vector<verb> agent_methods(const std::vector<std::string>& segments, std::size_t first) {
+  const std::size_t n = segments.size() - first;
+  const std::string& surface = segments[first];
+  if (n == 1 && surface == "exec") return {verb::post};
+  if (n == 1 && surface == "files") return {verb::get, verb::put, verb::delete_};
+  if (n == 1 && surface == "attach") return {verb::get};
+  if (n == 1 && surface == "mcp") return {verb::post, verb::delete_};
+  if (surface != "processes" || n > 3) return {};
+  if (n < 3) return {verb::get};  // the list, one process
+  const std::string& action = segments[first + 2];
+  if (action == "logs") return {verb::get};
+  if (action == "stdin" || action == "signal" || action == "wait") return {verb::post};
+  return {};
+}
+
+RouteKind agent_or_not_allowed(Route& route, verb method, const std::vector<verb>& allowed,
+                               RouteKind kind) {
+  if (allowed.empty() || std::find(allowed.begin(), allowed.end(), method) != allowed.end()) {
+    return kind;
+  }
+  for (verb v : allowed) {
+    if (!route.allow.empty()) route.allow += ", ";
+    route.allow += std::string(boost::beast::http::to_string(v));
+  }
+  return RouteKind::MethodNotAllowed;
 }
 
 // The path without its first `skip` segments, and the query, encoding untouched:
@@ -64,7 +95,7 @@ Route route(verb method, std::string_view target) {
     return result;
   }
   if (n == 1 && segments[0] == "mcp") {  // the seeds' MCP endpoint (docs/api.md)
-    result.kind = RouteKind::Mcp;
+    result.kind = agent_or_not_allowed(result, method, {verb::post, verb::delete_}, RouteKind::Mcp);
     result.agent_target = agent_target(*url, 0);
     result.basic_auth = true;
     return result;
@@ -108,7 +139,8 @@ Route route(verb method, std::string_view target) {
                   {{verb::get, RouteKind::GetSandbox}, {verb::delete_, RouteKind::DeleteSandbox}});
   } else if (n >= 4 && segments[1] == "sandboxes" && is_agent_surface(segments[3])) {
     result.id = segments[2];
-    result.kind = RouteKind::Agent;  // the agent answers 405 for a method it does not take
+    result.kind =
+        agent_or_not_allowed(result, method, agent_methods(segments, 3), RouteKind::Agent);
     result.agent_target = agent_target(*url);
   } else if (n == 4 && segments[1] == "sandboxes" && segments[3] == "keepalive") {
     result.id = segments[2];

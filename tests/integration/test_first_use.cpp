@@ -313,3 +313,27 @@ TEST_CASE("no process Hive starts holds a descriptor of the server's", "[integra
   server.start();
   CHECK(server.hivectl({"exec", id, "--", "true"}).exit_code == 0);
 }
+
+TEST_CASE("ordinary file errors are the client's, not a 500; a dry run holds no token",
+          "[integration]") {
+  TestServer server;
+  const std::string id = trim(server.hivectl({"spawn"}).out);
+  auto status = [&](const std::string& method, const std::string& query) {
+    return hive::test::run({"/usr/bin/curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X",
+                            method, "-H", "Authorization: Bearer " + server.token(),
+                            server.url() + "/v1/sandboxes/" + id + "/files?" + query})
+        .out;
+  };
+  CHECK(status("DELETE", "path=/dev") == "409");                              // a mount point: busy
+  CHECK(status("PUT", "path=/workspace/" + std::string(300, 'x')) == "400");  // name too long
+  CHECK(status("PATCH", "path=/workspace") == "405");
+  auto log = hive::test::slurp(server.state_dir() + "/server.log");
+  CHECK(log.find(" 500 ") == std::string::npos);
+
+  auto dry = hive::test::run({"/usr/bin/curl", "-s", "-X", "POST", "-H",
+                              "Authorization: Bearer " + server.token(), "--data", "{}",
+                              server.url() + "/v1/sandboxes?dryRun=All"});
+  auto answer = nlohmann::json::parse(dry.out);
+  CHECK(answer["state"] == "Starting");
+  CHECK_FALSE(answer.contains("token"));
+}

@@ -18,14 +18,28 @@ TEST_CASE("schemathesis finds the server as its OpenAPI document describes it",
   REQUIRE(fetched.exit_code == 0);
   auto document = nlohmann::json::parse(fetched.out);
   CHECK(document["openapi"] == "3.0.3");
-  for (const char* path :
-       {"/healthz", "/readyz", "/metrics", "/v1/version", "/openapi.json", "/v1/sandboxes",
-        "/v1/sandboxes/{id}", "/v1/sandboxes/{id}/keepalive", "/v1/sandboxes/{id}/exec",
-        "/v1/sandboxes/{id}/processes", "/v1/sandboxes/{id}/processes/{pid}",
-        "/v1/sandboxes/{id}/processes/{pid}/logs", "/v1/sandboxes/{id}/processes/{pid}/stdin",
-        "/v1/sandboxes/{id}/processes/{pid}/signal", "/v1/sandboxes/{id}/processes/{pid}/wait",
-        "/v1/sandboxes/{id}/files", "/v1/sandboxes/{id}/attach", "/v1/sandboxes/{id}/mcp", "/mcp",
-        "/spawn", "/deprovision/{uuid}", "/deprovision-all"}) {
+  for (const char* path : {"/healthz",
+                           "/readyz",
+                           "/metrics",
+                           "/v1/version",
+                           "/openapi.json",
+                           "/v1/sandboxes",
+                           "/v1/sandboxes/{id}",
+                           "/v1/sandboxes/{id}/keepalive",
+                           "/v1/sandboxes/{id}/exec",
+                           "/v1/sandboxes/{id}/processes",
+                           "/v1/sandboxes/{id}/processes/{pid}",
+                           "/v1/sandboxes/{id}/processes/{pid}/logs",
+                           "/v1/sandboxes/{id}/processes/{pid}/stdin",
+                           "/v1/sandboxes/{id}/processes/{pid}/signal",
+                           "/v1/sandboxes/{id}/processes/{pid}/wait",
+                           "/v1/sandboxes/{id}/files",
+                           "/v1/sandboxes/{id}/attach",
+                           "/v1/sandboxes/{id}/mcp",
+                           "/mcp",
+                           "/spawn",
+                           "/deprovision/{uuid}",
+                           "/deprovision-all"}) {
     CHECK(document["paths"].contains(path));
   }
   hive::test::TempDir dir;

@@ -60,6 +60,30 @@ TEST_CASE("wrong methods and unknown paths are told apart", "[unit]") {
   CHECK(route(verb::get, "http://x/y").kind == RouteKind::BadTarget);
 }
 
+TEST_CASE("a method an agent surface does not take is a 405 with Allow, here", "[unit]") {
+  struct Case {
+    verb method;
+    const char* target;
+    const char* allow;
+  };
+  auto c = GENERATE(values<Case>({
+      {verb::get, "/v1/sandboxes/sb-1/exec", "POST"},
+      {verb::trace, "/mcp", "POST, DELETE"},
+      {verb::get, "/mcp", "POST, DELETE"},
+      {verb::patch, "/v1/sandboxes/sb-1/files?path=x", "GET, PUT, DELETE"},
+      {verb::post, "/v1/sandboxes/sb-1/processes", "GET"},
+      {verb::get, "/v1/sandboxes/sb-1/processes/7/wait", "POST"},
+      {verb::put, "/v1/sandboxes/sb-1/processes/7/logs", "GET"},
+      {verb::post, "/v1/sandboxes/sb-1/attach", "GET"},
+  }));
+  auto r = route(c.method, c.target);
+  CHECK(r.kind == RouteKind::MethodNotAllowed);
+  CHECK(r.allow == c.allow);
+  // What they do take still goes to the agent.
+  CHECK(route(verb::post, "/v1/sandboxes/sb-1/processes/7/wait").kind == RouteKind::Agent);
+  CHECK(route(verb::delete_, "/mcp").kind == RouteKind::Mcp);
+}
+
 TEST_CASE("query parameters and ids are percent-decoded", "[unit]") {
   auto list = route(verb::get, "/v1/sandboxes?state=Running&selector=run%3D42");
   CHECK(list.query.at("state") == "Running");
