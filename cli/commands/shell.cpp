@@ -17,6 +17,7 @@
 #include <editline/readline.h>
 
 #include "app.hpp"
+#include "commands/shared.hpp"
 #include "repl.hpp"
 
 namespace hive::cli {
@@ -28,7 +29,8 @@ void on_interrupt(int) { g_interrupted = true; }
 struct Session {
   Invocation& inv;
   std::string current, cwd = "/workspace";
-  int last_exit = 0;
+  int last_exit = 0;      // what the shell exits with, as sh's $?: errors of ours included
+  bool terminal = false;  // lines run on a terminal of their own
 };
 
 Session* g_session = nullptr;  // for the completion callback, which takes no context
@@ -46,8 +48,26 @@ int run_verb(Session& s, std::vector<std::string> args, std::ostream& out) {
   return run_hivectl(static_cast<int>(argv.size()), argv.data(), {s.inv.io.in, out, s.inv.io.err});
 }
 
-// A plain line: sh -c LINE in the sandbox, output as it comes. It runs as a background
-// process so that Ctrl-C can be sent to it (SIGINT, as a terminal would) from a watcher.
+// A plain line at a terminal: sh -c LINE on a terminal of its own in the sandbox (attach), so
+// python3, vi, clear and Ctrl-C behave as they do in a local shell.
+int run_line_on_terminal(Session& s, const std::string& line) {
+  sandbox::AttachOptions attach;
+  attach.command = {"sh", "-c", line};
+  attach.cwd = s.cwd;
+  attach.tty = true;
+  attach.input_fd = STDIN_FILENO;
+  if (const char* term = std::getenv("TERM"); term != nullptr && *term != '\0') {
+    attach.env["TERM"] = term;
+  }
+  g_interrupted = false;
+  const int exit_code = run_interactive(s.inv, s.current, std::move(attach));
+  g_interrupted = false;  // a Ctrl-C before the terminal went raw is not the next prompt's
+  if (exit_code == 128 + SIGINT) s.inv.io.out << "\n";  // past the terminal's "^C"
+  return exit_code;
+}
+
+// A plain line from a script: sh -c LINE in the sandbox, output as it comes. It runs as a
+// background process so that Ctrl-C can be sent to it (SIGINT) from a watcher.
 int run_line(Session& s, const std::string& line) {
   auto client = s.inv.client();
   sandbox::ExecRequest request;
@@ -90,29 +110,38 @@ void change_directory(Session& s, const std::vector<std::string>& words) {
   request.cwd = s.cwd;
   auto result = s.inv.client().exec(s.current, request);
   if (!result) {
-    s.inv.fail(result.error());
+    s.last_exit = s.inv.fail(result.error());
   } else if (result->exit_code != 0) {
     s.inv.io.err << result->stderr_data;
+    s.last_exit = result->exit_code;
   } else {
     s.cwd = result->stdout_data.substr(0, result->stdout_data.find('\n'));
+    s.last_exit = kExitOk;
   }
 }
 
 void use_sandbox(Session& s, const std::string& id) {
   auto sb = s.inv.client().get(id);
   if (!sb) {
-    s.inv.fail(sb.error());
+    s.last_exit = s.inv.fail(sb.error());
     return;
   }
   s.current = sb->id;
   s.cwd = sb->spec.workdir;
+  s.last_exit = kExitOk;
+}
+
+// A mistake in the line itself: said, and the shell's status says so too.
+void usage_error(Session& s, const std::string& message) {
+  s.inv.io.err << "hivectl shell: " << message << "\n";
+  s.last_exit = kExitUsage;
 }
 
 // One line of input; false when the session should end.
 bool handle(Session& s, const std::string& line) {
   auto words = split_words(line);
   if (!words) {
-    s.inv.io.err << "hivectl shell: " << words.error().message << "\n";
+    usage_error(s, words.error().message);
     return true;
   }
   if (words->empty()) return true;
@@ -120,13 +149,14 @@ bool handle(Session& s, const std::string& line) {
   if (first == ":exit" || first == ":quit") return false;
   if (first == "use") {
     if (words->size() != 2) {
-      s.inv.io.err << "use ID: the sandbox that plain lines run in\n";
+      usage_error(s, "use ID: the sandbox that plain lines run in");
     } else {
       use_sandbox(s, (*words)[1]);
     }
   } else if (first == ":help") {
     s.inv.io.out << "use ID | cd DIR | LINE (runs in the sandbox) | :VERB ARGS (hivectl VERB) | "
                     ":spawn ARGS (and use it) | :exit\n";
+    s.last_exit = kExitOk;
   } else if (first[0] == ':') {
     words->front() = first.substr(1);
     if (words->front() == "spawn") {
@@ -141,11 +171,11 @@ bool handle(Session& s, const std::string& line) {
         s.current.clear();
     }
   } else if (s.current.empty()) {
-    s.inv.io.err << "no sandbox in use: 'use ID' or ':spawn' first (:help)\n";
+    usage_error(s, "no sandbox in use: 'use ID' or ':spawn' first (:help)");
   } else if (first == "cd") {
     change_directory(s, *words);
   } else {
-    s.last_exit = run_line(s, line);
+    s.last_exit = s.terminal ? run_line_on_terminal(s, line) : run_line(s, line);
   }
   return true;
 }
@@ -194,8 +224,11 @@ char** complete(const char* text, int, int) {
 int run_shell(Invocation& inv, const std::string& id) {
   Session session{inv};
   g_session = &session;
+  // A sandbox asked for that cannot be used (not found, the server down) ends it at once.
   if (!id.empty()) use_sandbox(session, id);
+  if (session.last_exit != 0) return session.last_exit;
   const bool terminal = isatty(STDIN_FILENO) && &inv.io.in == &std::cin;
+  session.terminal = terminal && isatty(STDOUT_FILENO);
   if (!terminal) {  // a script: lines in, no prompt
     for (std::string line; std::getline(inv.io.in, line);) {
       if (!handle(session, line)) break;
@@ -233,7 +266,7 @@ int run_shell(Invocation& inv, const std::string& id) {
     inv.io.out << std::flush;  // a verb's output before libedit writes the next prompt
     if (!go_on) break;
   }
-  return kExitOk;
+  return session.last_exit;
 }
 
 }  // namespace
@@ -250,8 +283,12 @@ void add_shell(CLI::App& app, Invocation& inv) {
   :list  :ps  :describe  :mcp tools  :mcp call TOOL --arg k=v  :cp f :/workspace/f
                      any hivectl verb; the sandbox in use is filled in (':' paths are in it)
   :exit              or Ctrl-D
-History is kept in ~/.hive/history; Tab completes verbs, flags and sandbox ids. With stdin not
-a terminal, lines are read and run: printf 'use ID\nmake test\n' | hivectl shell
+At a terminal each line runs on a terminal of its own (TERM passed on), so python3, vi and
+clear work; each line is its own sh, so variables do not carry to the next line. History is
+kept in ~/.hive/history; Tab completes verbs, flags and sandbox ids. With stdin not a
+terminal, lines are read and run: printf 'use ID\nmake test\n' | hivectl shell. The shell
+exits with the last line's status, a mistake of its own (an unknown sandbox, no sandbox in
+use) included.
 
 Examples:
   hivectl shell
