@@ -98,7 +98,7 @@ Result<void> Client::make_directory(const std::string& id, const std::string& pa
 }
 
 Result<CopyStats> Client::copy_to(const std::string& id, const std::string& local_path,
-                                  const std::string& remote_path) {
+                                  const std::string& remote_path, const OnCopied& on_progress) {
   struct stat st {};
   if (lstat(local_path.c_str(), &st) != 0) return sys_error("lstat", local_path, errno);
   auto remote = stat_file(id, remote_path);
@@ -111,7 +111,12 @@ Result<CopyStats> Client::copy_to(const std::string& id, const std::string& loca
   call.method = "PUT";
   call.path = files_path(id, directory) + "&extract=true";
   call.headers = {"Content-Type: application/x-tar"};
-  call.upload = [&writer](char* into, std::size_t room) { return writer.read(into, room); };
+  std::uint64_t sent = 0;
+  call.upload = [&](char* into, std::size_t room) {
+    auto got = writer.read(into, room);
+    if (got && on_progress) on_progress(sent += *got);
+    return got;
+  };
   std::string answer;
   call.on_data = [&answer](std::string_view piece) {
     answer.append(piece);
@@ -126,7 +131,7 @@ Result<CopyStats> Client::copy_to(const std::string& id, const std::string& loca
 }
 
 Result<CopyStats> Client::copy_from(const std::string& id, const std::string& remote_path,
-                                    const std::string& local_path) {
+                                    const std::string& local_path, const OnCopied& on_progress) {
   std::error_code ec;
   const bool into_directory = fs::is_directory(local_path, ec);
   const std::string directory = into_directory ? local_path : parent_of(local_path);
@@ -139,8 +144,10 @@ Result<CopyStats> Client::copy_from(const std::string& id, const std::string& re
   Transport::Streamed call;
   call.path = files_path(id, remote_path) + "&as=" + percent_encode(name);
   call.headers = {"Accept: application/x-tar"};
+  std::uint64_t received = 0;
   call.on_data = [&](std::string_view piece) {
     if (auto r = reader.write(piece); !r) failed = r.error();
+    if (on_progress) on_progress(received += piece.size());
     return !failed;
   };
   if (auto r = transport_->stream(call); !r) return r.error().context("copying from " + id);
