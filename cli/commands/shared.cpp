@@ -9,6 +9,33 @@
 
 namespace hive::cli {
 
+void add_targets(CLI::App& cmd, Targets& targets) {
+  cmd.add_option("ID", targets.ids, "sandbox ids or names");
+  cmd.add_option("-l,--selector", targets.selector,
+                 "every sandbox whose labels match: k=v, k!=v, k in (a,b), k, !k");
+}
+
+std::optional<int> check_targets(const Invocation& inv, const std::string& verb,
+                                 const Targets& targets) {
+  const bool ids = !targets.ids.empty(), selector = !targets.selector.empty();
+  if (ids != selector) return std::nullopt;
+  inv.io.err << "hivectl " << verb << ": give sandbox ids or -l SELECTOR"
+             << (ids ? ", not both" : "") << "\nRun 'hivectl " << verb << " --help' for usage.\n";
+  return kExitUsage;
+}
+
+Result<std::vector<std::string>> target_ids(const Invocation& inv, const Targets& targets,
+                                            Matching matching) {
+  if (targets.selector.empty()) return targets.ids;
+  auto listed = inv.client().list({.selector = targets.selector});
+  if (!listed) return listed.error();
+  std::vector<std::string> ids;
+  for (const auto& sb : *listed) {
+    if (matching == Matching::All || !sandbox::is_final(sb.state)) ids.push_back(sb.id);
+  }
+  return ids;
+}
+
 int exec_failed(const Invocation& inv, const Error& error) {
   inv.fail(error);
   return error.exit_code != 0 ? error.exit_code : kExitExecHive;

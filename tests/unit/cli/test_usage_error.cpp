@@ -71,6 +71,43 @@ TEST_CASE("--version prints the client line of hivectl version", "[unit]") {
   CHECK(flag.out == run_cli({"version", "--client"}).out);
 }
 
+TEST_CASE("get, describe, wait and keepalive take ids or -l, one of the two", "[unit]") {
+  for (std::string verb : {"get", "describe", "keepalive", "wait"}) {
+    std::vector<std::string> extra;
+    if (verb == "wait") extra = {"--for=delete"};
+    auto both = run_cli([&] {
+      std::vector<std::string> args{verb, "sb-1", "-l", "run=42"};
+      args.insert(args.end(), extra.begin(), extra.end());
+      return args;
+    }());
+    CHECK(both.code == kExitUsage);
+    CHECK(both.err == "hivectl " + verb +
+                          ": give sandbox ids or -l SELECTOR, not both\nRun 'hivectl " + verb +
+                          " --help' for usage.\n");
+    std::vector<std::string> args{verb};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto neither = run_cli(args);
+    CHECK(neither.code == kExitUsage);
+    CHECK(neither.err == "hivectl " + verb + ": give sandbox ids or -l SELECTOR\nRun 'hivectl " +
+                             verb + " --help' for usage.\n");
+  }
+}
+
+TEST_CASE("wait takes state names in any case and refuses unknown ones at once", "[unit]") {
+  auto bogus = run_cli({"wait", "sb-1", "--for=state=Runing"});
+  CHECK(bogus.code == kExitUsage);
+  CHECK(bogus.err ==
+        "hivectl wait: --for 'state=Runing': no state \"Runing\"; one of Pending, Starting, "
+        "Running, Terminating, Terminated, Failed\nRun 'hivectl wait --help' for usage.\n");
+  // Accepted: it goes on to ask the (absent) server.
+  auto lower = run_cli({"--server", "http://127.0.0.1:1", "--token", "t", "wait", "sb-1",
+                        "--for=state=running", "--timeout", "5s"});
+  CHECK(lower.code == kExitNoServer);
+  auto list =
+      run_cli({"--server", "http://127.0.0.1:1", "--token", "t", "list", "--state", "running"});
+  CHECK(list.code == kExitNoServer);
+}
+
 TEST_CASE("suggestions are close names only", "[unit]") {
   CHECK(edit_distance("spwan", "spawn") == 1);  // a swap is one slip
   CHECK(edit_distance("top", "cp") == 2);
