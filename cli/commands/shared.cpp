@@ -70,10 +70,8 @@ int run_watch(Invocation& inv, const sandbox::ListOptions& options,
       return true;  // get -w: not one of those asked for
     }
     if (print.structured()) {
-      print_structured(
-          inv.io.out, print,
-          sandbox::Json{{"type", event.type}, {"object", sandbox::to_json(event.sandbox)}});
-      if (print.format == OutputFormat::JsonPath) inv.io.out << "\n";
+      print_event(inv.io.out, print,
+                  sandbox::Json{{"type", event.type}, {"object", sandbox::to_json(event.sandbox)}});
     } else {
       sandbox::Sandbox row = event.sandbox;
       if (event.type == "DELETED") row.state = sandbox::State::Terminated;  // gone, as kubectl says
