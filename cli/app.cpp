@@ -133,7 +133,9 @@ void build_app(CLI::App& app, Invocation& inv) {
   app.add_option("--context", inv.global.context, "the config context to use");
   app.add_option("--hiveconfig", inv.global.hiveconfig,
                  "the config file (else HIVECONFIG's files, else ~/.hive/config)");
-  app.add_option("-o,--output", inv.global.output, "output format")
+  app.add_option("-o,--output", inv.global.output,
+                 "output format: table, wide, json, yaml, name, jsonpath=TEMPLATE")
+      ->type_name("FORMAT")
       ->check([](const std::string& value) -> std::string {
         for (const char* name : {"table", "wide", "json", "yaml", "name"}) {
           if (value == name) return "";
@@ -152,10 +154,11 @@ void build_app(CLI::App& app, Invocation& inv) {
         return checked ? "" : checked.error().message;
       });
   app.add_option("--request-timeout", inv.global.request_timeout,
-                 "how long a call may take: 30s, 1m, 0 for no limit (default 60s, 5m for spawn "
-                 "and deprovision; streams such as exec, logs -f, watch and cp have none)")
+                 "a call's time limit, 30s, 1m, 0 for none (default 60s; 5m for spawn and "
+                 "deprovision; none for streams: exec, logs -f, -w, cp)")
+      ->type_name("DURATION")
       ->check([](const std::string& value) -> std::string {
-        auto parsed = parse_duration(value, "--request-timeout");
+        auto parsed = parse_duration(value, "");
         return parsed ? "" : parsed.error().message;
       });
   app.set_version_flag("--version", std::string("Client Version: ") + HIVE_VERSION,

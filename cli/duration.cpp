@@ -8,8 +8,8 @@ namespace hive::cli {
 
 Result<std::chrono::milliseconds> parse_duration(const std::string& text, const std::string& flag) {
   auto bad = [&] {
-    return make_error(Errc::invalid_argument,
-                      flag + " '" + text + "': expected a duration like 30s, 2m or 1h");
+    return make_error(Errc::invalid_argument, (flag.empty() ? "" : flag + " ") + "'" + text +
+                                                  "': expected a duration like 30s, 2m or 1h");
   };
   if (text.empty()) return bad();
   double total_ms = 0;
@@ -55,10 +55,11 @@ CLI::Option* add_seconds(CLI::App& cmd, const std::string& name, Seconds& second
             }
           },
           help)
-      ->check([flag](const std::string& text) -> std::string {
-        auto parsed = parse_duration(text, flag);
+      ->check([](const std::string& text) -> std::string {
+        auto parsed = parse_duration(text, "");  // CLI11 puts the flag's name in front
         return parsed ? "" : parsed.error().message;
-      });
+      })
+      ->type_name("DURATION");
 }
 
 }  // namespace

@@ -11,7 +11,8 @@
 
 namespace hive::cli {
 
-// `flag` names the flag in the error: "--timeout 'soon': expected a duration like 30s, 2m or 1h".
+// `flag` names the flag in the error: "--timeout 'soon': expected a duration like 30s, 2m or 1h"
+// (with flag "", "'soon': expected...").
 Result<std::chrono::milliseconds> parse_duration(const std::string& text, const std::string& flag);
 
 // A flag that takes a duration ("600", "10m", "1h30m") into seconds, refusing what

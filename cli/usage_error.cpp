@@ -132,7 +132,15 @@ int report_usage_error(CLI::App& app, const CLI::ParseError& error, const Io& io
            << usage_line(at);
     return kExitUsage;
   }
-  io.err << command_path(at) << ": " << error.what() << "\n" << usage_line(at);
+  // "--memory: 1 required TEXT missing" is CLI11's; cobra's words are plainer.
+  const std::string what = error.what();
+  if (dynamic_cast<const CLI::ArgumentMismatch*>(&error) != nullptr &&
+      what.find(" required ") != std::string::npos && what.rfind("-", 0) == 0) {
+    io.err << command_path(at) << ": flag needs a value: " << what.substr(0, what.find(':')) << "\n"
+           << usage_line(at);
+    return kExitUsage;
+  }
+  io.err << command_path(at) << ": " << what << "\n" << usage_line(at);
   return kExitUsage;
 }
 

@@ -80,7 +80,7 @@ int run_exec(Invocation& inv, const ExecOptions& o) {
 
 void add_exec(CLI::App& app, Invocation& inv) {
   auto o = std::make_shared<ExecOptions>();
-  auto* cmd = app.add_subcommand("exec", "Run a command in a sandbox");
+  auto* cmd = app.add_subcommand("exec", "Run a command in a sandbox: exec ID -- COMMAND [ARG...]");
   cmd->footer(R"(The command follows '--' and is exec'd directly (no shell); use sh -c for one.
 Exits with the command's exit code (128+N for signal N, 125 if Hive failed first, 127 if
 the command was not found, 126 if it could not be run).

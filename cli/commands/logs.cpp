@@ -63,7 +63,12 @@ Examples:
   hivectl logs sb-4k7q2m9x        # its one background process (hivectl exec -d))");
   logs->add_option("ID", logs_options->id, "sandbox id or name")->required();
   logs->add_option("PID", logs_options->pid, "process id (hivectl ps ID); optional with one")
-      ->check(CLI::PositiveNumber);
+      ->check([](const std::string& text) -> std::string {
+        const bool digits = !text.empty() && text.size() < 10 &&
+                            text.find_first_not_of("0123456789") == std::string::npos;
+        if (digits && std::stoi(text) > 0) return "";
+        return "'" + text + "' is not a process id (hivectl ps ID lists them)";
+      });
   logs->add_flag("-f,--follow", logs_options->follow, "keep printing until the process exits");
   logs->callback([&inv, logs_options] {
     inv.run = [&inv, logs_options] { return run_logs(inv, *logs_options); };

@@ -264,6 +264,7 @@ Examples:
   add_targets(*cmd, o->targets);
   cmd->add_option("--for", o->condition, "state=<State> or delete")->required();
   cmd->add_option("--timeout", o->timeout, "how long to wait in all: 30s, 2m, 1h")
+      ->type_name("DURATION")
       ->capture_default_str();
   cmd->callback([&inv, o] { inv.run = [&inv, o] { return run_wait(inv, *o); }; });
 }

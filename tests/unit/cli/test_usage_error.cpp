@@ -36,6 +36,17 @@ TEST_CASE("an unknown verb is named, with the verb meant when one is close", "[u
   CHECK(run_cli({}).err == "hivectl: no command given\nRun 'hivectl --help' for usage.\n");
 }
 
+TEST_CASE("a flag's bad or missing value is named once, in plain words", "[unit]") {
+  CHECK(run_cli({"spawn", "--memory"}).err ==
+        "hivectl spawn: flag needs a value: --memory\nRun 'hivectl spawn --help' for usage.\n");
+  CHECK(run_cli({"spawn", "--ttl", "soon"}).err ==
+        "hivectl spawn: --ttl: 'soon': expected a duration like 30s, 2m or 1h\n"
+        "Run 'hivectl spawn --help' for usage.\n");
+  CHECK(run_cli({"logs", "sb-1", "abc"}).err ==
+        "hivectl logs: PID: 'abc' is not a process id (hivectl ps ID lists them)\n"
+        "Run 'hivectl logs --help' for usage.\n");
+}
+
 TEST_CASE("the shell's ':verb' lines get the same answer", "[unit]") {
   auto repl = run_cli({"shell"}, ":spwan\n:nosuchverb\n");
   CHECK_THAT(repl.err, Contains("hivectl: unknown command \"spwan\" for \"hivectl\"\n\n"
