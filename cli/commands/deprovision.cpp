@@ -67,7 +67,8 @@ void add_deprovision(CLI::App& app, Invocation& inv) {
   hivectl deprovision -l run=42
   hivectl deprovision --all)");
   cmd->add_option("ID", o->ids, "sandbox ids or names");
-  cmd->add_option("-l,--selector", o->selector, "every sandbox whose labels match");
+  cmd->add_option("-l,--selector", o->selector, "every sandbox whose labels match")
+      ->type_name("SELECTOR");
   cmd->add_flag("--all", o->all, "every sandbox");
   cmd->callback([&inv, o] { inv.run = [&inv, o] { return run_deprovision(inv, *o); }; });
 }

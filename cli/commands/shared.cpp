@@ -12,7 +12,8 @@ namespace hive::cli {
 void add_targets(CLI::App& cmd, Targets& targets) {
   cmd.add_option("ID", targets.ids, "sandbox ids or names");
   cmd.add_option("-l,--selector", targets.selector,
-                 "every sandbox whose labels match: k=v, k!=v, k in (a,b), k, !k");
+                 "every sandbox whose labels match: k=v, k!=v, k in (a,b), k, !k")
+      ->type_name("SELECTOR");
 }
 
 std::optional<int> check_targets(const Invocation& inv, const std::string& verb,

@@ -262,7 +262,9 @@ Examples:
   hivectl wait rollout-1 rollout-2 --for=delete --timeout=2m
   hivectl wait -l run=42 --for=state=running --timeout=90s)");
   add_targets(*cmd, o->targets);
-  cmd->add_option("--for", o->condition, "state=<State> or delete")->required();
+  cmd->add_option("--for", o->condition, "state=<State> or delete")
+      ->type_name("CONDITION")
+      ->required();
   cmd->add_option("--timeout", o->timeout, "how long to wait in all: 30s, 2m, 1h")
       ->type_name("DURATION")
       ->capture_default_str();
