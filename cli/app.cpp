@@ -2,11 +2,14 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 
+#include "duration.hpp"
 #include "hive/sandbox/config.hpp"
 #include "printers/jsonpath.hpp"
+#include "usage_error.hpp"
 
 namespace hive::cli {
 namespace {
@@ -65,6 +68,12 @@ sandbox::ClientOptions Invocation::client_options() const {
                    : !server.empty()      ? server
                                           : kDefaultServer;
   options.token = !global.token.empty() ? global.token : !token.empty() ? token : local_token();
+  options.request_timeout = kDefaultRequestTimeout;
+  options.waiting_request_timeout = kDefaultWaitingTimeout;
+  if (!global.request_timeout.empty()) {  // checked when parsed: one value for every call
+    auto given = parse_duration(global.request_timeout, "--request-timeout");
+    if (given) options.request_timeout = options.waiting_request_timeout = *given;
+  }
   return options;
 }
 
@@ -101,6 +110,15 @@ int Invocation::fail(const Error& error) const {
     io.err << " (no token given: pass --token or set HIVE_TOKEN; a local server writes it to "
               "STATE_DIR/token)";
   }
+  // The next step, where there is an obvious one.
+  if (error.code == Errc::transport &&
+      error.message.find(" did not answer within ") != std::string::npos) {
+    io.err << " (--request-timeout)";
+  } else if (error.code == Errc::transport && error.message.rfind("cannot reach", 0) == 0) {
+    io.err << " (is hive-server running there? --server, HIVE_SERVER or the context say where)";
+  } else if (error.code == Errc::not_found && error.message.rfind("sandbox ", 0) == 0) {
+    io.err << " (hivectl list shows the sandboxes there are)";
+  }
   io.err << "\n";
   return exit_code_for(error);
 }
@@ -115,7 +133,9 @@ void build_app(CLI::App& app, Invocation& inv) {
   app.add_option("--context", inv.global.context, "the config context to use");
   app.add_option("--hiveconfig", inv.global.hiveconfig,
                  "the config file (else HIVECONFIG's files, else ~/.hive/config)");
-  app.add_option("-o,--output", inv.global.output, "output format")
+  app.add_option("-o,--output", inv.global.output,
+                 "output format: table, wide, json, yaml, name, jsonpath=TEMPLATE")
+      ->type_name("FORMAT")
       ->check([](const std::string& value) -> std::string {
         for (const char* name : {"table", "wide", "json", "yaml", "name"}) {
           if (value == name) return "";
@@ -133,6 +153,16 @@ void build_app(CLI::App& app, Invocation& inv) {
         auto checked = select_jsonpath(value, sandbox::Json::object());
         return checked ? "" : checked.error().message;
       });
+  app.add_option("--request-timeout", inv.global.request_timeout,
+                 "a call's time limit, 30s, 1m, 0 for none (default 60s; 5m for spawn and "
+                 "deprovision; none for streams: exec, logs -f, -w, cp)")
+      ->type_name("DURATION")
+      ->check([](const std::string& value) -> std::string {
+        auto parsed = parse_duration(value, "");
+        return parsed ? "" : parsed.error().message;
+      });
+  app.set_version_flag("--version", std::string("Client Version: ") + HIVE_VERSION,
+                       "print the client's version (hivectl version: the server's too)");
   app.add_flag("--no-headers", inv.global.no_headers, "tables without their header line");
   app.add_flag("--show-labels", inv.global.show_labels, "tables with a LABELS column");
   add_spawn(app, inv);
@@ -166,25 +196,24 @@ void build_app(CLI::App& app, Invocation& inv) {
 
 int run_hivectl(int argc, char** argv, Io io) {
   Invocation inv{.io = io};
-  // Everything after "--" is the remote command, never flags of ours.
-  std::vector<char*> ours;
-  for (int i = 0; i < argc; ++i) {
-    if (!inv.saw_dashes && std::string_view(argv[i]) == "--" && i > 0) {
-      inv.saw_dashes = true;
-      continue;
-    }
-    if (inv.saw_dashes) {
-      inv.after_dashes.emplace_back(argv[i]);
-    } else {
-      ours.push_back(argv[i]);
-    }
-  }
-
   CLI::App app{"hivectl: run and manage Hive sandboxes", "hivectl"};
   build_app(app, inv);
-  // The shells' completion scripts ask here what may come next (hidden from --help).
+  std::vector<char*> ours(argv, argv + argc);
+  // The shells' completion scripts ask here what may come next (hidden from --help); they
+  // need every word as typed, "--" included.
   if (ours.size() >= 2 && std::string_view(ours[1]) == "__complete") {
     return run_complete(app, inv, {ours.begin() + 2, ours.end()});
+  }
+  // For exec, everything after "--" is the remote command, never flags of ours. Any other
+  // verb gives "--" to CLI11, where it ends the flags (hivectl cp -- -file ID:/x).
+  if (verb_of(app, ours) == "exec") {
+    auto dashes = std::find_if(ours.begin() + 1, ours.end(),
+                               [](const char* word) { return std::string_view(word) == "--"; });
+    if (dashes != ours.end()) {
+      inv.saw_dashes = true;
+      inv.after_dashes.assign(dashes + 1, ours.end());
+      ours.erase(dashes, ours.end());
+    }
   }
 
   try {
@@ -195,12 +224,15 @@ int run_hivectl(int argc, char** argv, Io io) {
   } catch (const CLI::CallForAllHelp& e) {
     io.out << app.help("", CLI::AppFormatMode::All);
     return kExitOk;
+  } catch (const CLI::CallForVersion& e) {
+    io.out << e.what() << "\n";
+    return kExitOk;
   } catch (const CLI::ParseError& e) {
     // "hivectl exec ID ls -la" fails on "-la"; the real mistake is the missing "--".
     bool in_exec = app.get_subcommand("exec")->parsed();
     if (in_exec && !inv.saw_dashes) return exec_missing_dashes(inv);
-    io.err << "hivectl: " << e.what() << "\nRun 'hivectl --help' for usage.\n";
-    return in_exec ? kExitExecHive : kExitUsage;
+    const int code = report_usage_error(app, e, io);
+    return in_exec ? kExitExecHive : code;
   }
   if (!inv.global.context.empty()) {  // a named context must exist, or nothing runs
     auto config = sandbox::load_configs(inv.config_paths());

@@ -2,6 +2,7 @@
 // (injected so tests can drive a verb with buffers), and the exit-code rules.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <iostream>
 #include <string>
@@ -37,6 +38,10 @@ struct PrintOptions {
 };
 
 inline constexpr const char* kDefaultServer = "http://127.0.0.1:7070";
+// --request-timeout's default for calls the server answers at once, and for those it holds
+// until something is done (spawn until Running, on kubernetes an image pull of minutes).
+inline constexpr std::chrono::seconds kDefaultRequestTimeout{60};
+inline constexpr std::chrono::minutes kDefaultWaitingTimeout{5};
 
 struct GlobalOptions {
   std::string server, token;  // --server, --token; else HIVE_SERVER, HIVE_TOKEN; else context
@@ -46,6 +51,7 @@ struct GlobalOptions {
   bool no_headers = false;
   bool show_labels = false;
   std::string sort_by;
+  std::string request_timeout;  // --request-timeout: "" for the defaults above
 };
 
 struct Io {

@@ -2,15 +2,15 @@
 // sandbox of its own (spawn, run the "episode", read its reward, deprovision), and report
 // rewards, failures and the wall time. One libsandbox Client per thread (they are cheap).
 //
-//   build/bin/hive-fanout [--rollouts 100] [--parallel 16]
+//   build/bin/hive-fanout [--rollouts 100] [--parallel 16]     (--help: what it does)
 //
 // Reads HIVE_SERVER and HIVE_TOKEN like hivectl.
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
-#include <cstring>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -55,13 +55,40 @@ Outcome rollout(hive::sandbox::Client& client, int n) {
   return outcome;
 }
 
+constexpr const char* kUsage = R"(Usage: hive-fanout [--rollouts N] [--parallel N]
+
+Fans out N rollouts (default 100) over a pool of threads (default 16), each in a sandbox of
+its own: spawn, run the episode, read its reward, deprovision. Prints the rewards' mean, the
+failures and the wall time; exits 1 if any rollout failed. Reads HIVE_SERVER and HIVE_TOKEN.
+)";
+
+// A flag's value: a whole number from 1 to 100000, or nullopt.
+std::optional<int> count_of(const char* text) {
+  char* end = nullptr;
+  const long value = std::strtol(text, &end, 10);
+  if (end == text || *end != '\0' || value < 1 || value > 100000) return std::nullopt;
+  return static_cast<int>(value);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   int rollouts = 100, parallel = 16;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (std::strcmp(argv[i], "--rollouts") == 0) rollouts = std::max(1, std::atoi(argv[i + 1]));
-    if (std::strcmp(argv[i], "--parallel") == 0) parallel = std::max(1, std::atoi(argv[i + 1]));
+  for (int i = 1; i < argc; ++i) {
+    const std::string flag = argv[i];
+    if (flag == "-h" || flag == "--help") {
+      std::cout << kUsage;
+      return 0;
+    }
+    int* target = flag == "--rollouts" ? &rollouts : flag == "--parallel" ? &parallel : nullptr;
+    const auto value = target != nullptr && i + 1 < argc ? count_of(argv[++i]) : std::nullopt;
+    if (!value) {
+      std::cerr << "hive-fanout: " << (target == nullptr ? "unknown flag " : "bad value for ")
+                << "'" << flag << "'\n"
+                << kUsage;
+      return 2;
+    }
+    *target = *value;
   }
   hive::sandbox::ClientOptions options;
   if (const char* server = std::getenv("HIVE_SERVER")) options.server = server;

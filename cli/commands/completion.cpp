@@ -52,6 +52,7 @@ std::vector<std::string> context_names(const Invocation& inv) {
 std::vector<std::string> live_sandboxes(const Invocation& inv) {
   auto options = inv.client_options();
   options.connect_timeout = std::chrono::milliseconds(1000);  // a shell must not hang
+  options.request_timeout = std::chrono::milliseconds(2000);
   std::vector<std::string> out;
   if (auto listed = sandbox::Client(options).list()) {
     for (const auto& sb : *listed) {

@@ -1,5 +1,11 @@
 // hivectl cp: copy files and directories between this machine and a sandbox, kubectl-style
 // (ID:PATH names the sandbox side). Tar on the wire, so modes and symlinks survive.
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iterator>
+
 #include "app.hpp"
 
 namespace hive::cli {
@@ -25,12 +31,46 @@ int usage(const Invocation& inv, const std::string& message) {
   return kExitUsage;
 }
 
+// 1536 -> "1.5 KiB".
+std::string human_bytes(std::uint64_t bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double value = static_cast<double>(bytes);
+  std::size_t unit = 0;
+  for (; value >= 1024 && unit + 1 < std::size(units); ++unit) value /= 1024;
+  char text[32];
+  std::snprintf(text, sizeof text, unit == 0 ? "%.0f %s" : "%.1f %s", value, units[unit]);
+  return text;
+}
+
+// "12.3 MiB copied" on a terminal's stderr, redrawn at most 5 times a second and only once a
+// copy has taken longer than that; nothing when stderr is not a terminal. The line is cleared
+// at the end, by run_cp.
+struct Progress {
+  Invocation& inv;
+  std::chrono::steady_clock::time_point last = std::chrono::steady_clock::now();
+  bool shown = false;
+
+  void operator()(std::uint64_t bytes) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last < std::chrono::milliseconds(200)) return;
+    last = now;
+    shown = true;
+    inv.io.err << "\r\033[K" << human_bytes(bytes) << " copied" << std::flush;
+  }
+};
+
 int run_cp(Invocation& inv, const CpOptions& o) {
   auto from = remote_of(o.source), to = remote_of(o.destination);
   if (from && to) return usage(inv, "one side must be local (copy between sandboxes in two steps)");
   if (!from && !to) return usage(inv, "one side must name a sandbox as ID:PATH");
-  auto copied = to ? inv.client().copy_to(to->first, o.source, to->second)
-                   : inv.client().copy_from(from->first, from->second, o.destination);
+  Progress progress{inv};
+  sandbox::Client::OnCopied on_progress;
+  if (isatty(STDERR_FILENO) != 0 && &inv.io.err == &std::cerr) {
+    on_progress = [&progress](std::uint64_t bytes) { progress(bytes); };
+  }
+  auto copied = to ? inv.client().copy_to(to->first, o.source, to->second, on_progress)
+                   : inv.client().copy_from(from->first, from->second, o.destination, on_progress);
+  if (progress.shown) inv.io.err << "\r\033[K" << std::flush;
   if (!copied) return inv.fail(copied.error());
   return kExitOk;
 }
@@ -46,7 +86,10 @@ Modes and symlinks are kept; nothing is written outside DEST, whatever the archi
 Examples:
   hivectl cp ./src sb-4k7q2m9x:/workspace/src
   hivectl cp sb-4k7q2m9x:/workspace/out ./out
-  hivectl cp rollout-1:results.json .        (relative paths start at the sandbox's workdir))");
+  hivectl cp rollout-1:results.json .        (relative paths start at the sandbox's workdir)
+  hivectl cp -- -notes.txt sb-4k7q2m9x:/workspace/   (after --, names may start with -)
+
+On a terminal, a long copy shows the bytes so far on stderr.)");
   cmd->add_option("SRC", o->source, "a local path, or ID:PATH")->required();
   cmd->add_option("DEST", o->destination, "a local path, or ID:PATH")->required();
   cmd->callback([&inv, o] { inv.run = [&inv, o] { return run_cp(inv, *o); }; });

@@ -25,7 +25,8 @@ void report(const Invocation& inv, const sandbox::Sandbox& sb) {
 int run_deprovision(Invocation& inv, const DeprovisionOptions& o) {
   int choices = (o.ids.empty() ? 0 : 1) + (o.selector.empty() ? 0 : 1) + (o.all ? 1 : 0);
   if (choices != 1) {
-    inv.io.err << "hivectl deprovision: give sandbox ids, -l SELECTOR, or --all (one of them)\n";
+    inv.io.err << "hivectl deprovision: give sandbox ids, -l SELECTOR, or --all (one of them)\n"
+                  "Run 'hivectl deprovision --help' for usage.\n";
     return kExitUsage;
   }
   auto client = inv.client();
@@ -33,6 +34,9 @@ int run_deprovision(Invocation& inv, const DeprovisionOptions& o) {
   if (o.ids.empty()) {
     auto result = client.deprovision_matching(o.selector);
     if (!result) return inv.fail(result.error());
+    if (result->deprovisioned.empty() && result->failed.empty() && !o.selector.empty()) {
+      inv.io.err << "No sandboxes match -l '" << o.selector << "'.\n";
+    }
     for (const auto& sb : result->deprovisioned) report(inv, sb);
     for (const auto& [id, error] : result->failed) {
       code = inv.fail(make_error(error.code, id + ": " + error.message));
@@ -63,7 +67,8 @@ void add_deprovision(CLI::App& app, Invocation& inv) {
   hivectl deprovision -l run=42
   hivectl deprovision --all)");
   cmd->add_option("ID", o->ids, "sandbox ids or names");
-  cmd->add_option("-l,--selector", o->selector, "every sandbox whose labels match");
+  cmd->add_option("-l,--selector", o->selector, "every sandbox whose labels match")
+      ->type_name("SELECTOR");
   cmd->add_flag("--all", o->all, "every sandbox");
   cmd->callback([&inv, o] { inv.run = [&inv, o] { return run_deprovision(inv, *o); }; });
 }

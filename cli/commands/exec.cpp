@@ -3,6 +3,7 @@
 
 #include "app.hpp"
 #include "commands/shared.hpp"
+#include "duration.hpp"
 
 namespace hive::cli {
 namespace {
@@ -19,7 +20,7 @@ struct ExecOptions {
 
 int usage(const Invocation& inv, const std::string& message) {
   inv.io.err << "hivectl exec: " << message
-             << "\nUsage: hivectl exec [-it] [-d] [-e K=V] [-w DIR] [--timeout S] ID -- COMMAND "
+             << "\nUsage: hivectl exec [-it] [-d] [-e K=V] [-w DIR] [--timeout 30s] ID -- COMMAND "
                 "[ARG...]\n";
   return kExitExecHive;
 }
@@ -83,7 +84,7 @@ int run_exec(Invocation& inv, const ExecOptions& o) {
 
 void add_exec(CLI::App& app, Invocation& inv) {
   auto o = std::make_shared<ExecOptions>();
-  auto* cmd = app.add_subcommand("exec", "Run a command in a sandbox");
+  auto* cmd = app.add_subcommand("exec", "Run a command in a sandbox: exec ID -- COMMAND [ARG...]");
   cmd->footer(R"(The command follows '--' and is exec'd directly (no shell); use sh -c for one.
 Exits with the command's exit code (128+N for signal N, 125 if Hive failed first or the
 output was cut short, 127 if the command was not found, 126 if it could not be run). Output is
@@ -98,8 +99,8 @@ Examples:
   cmd->add_option("ID", o->id, "sandbox id or name")->required();
   cmd->add_option("-e,--env", o->env, "environment KEY=VALUE (repeatable)");
   cmd->add_option("-w,--workdir", o->workdir, "directory to run in (default: the sandbox's)");
-  cmd->add_option("--timeout", o->timeout, "seconds before the command is killed")
-      ->check(CLI::NonNegativeNumber);
+  add_seconds_option(*cmd, "--timeout", o->timeout,
+                     "how long before the command is killed: 5 (seconds), 30s, 2m");
   cmd->add_flag("-i,--stdin", o->stdin_open, "send our stdin to the command as it comes");
   cmd->add_flag("-t,--tty", o->tty, "a terminal: raw keys, window size, Ctrl-C to the command");
   cmd->add_flag("-d,--detach", o->detach,

@@ -19,11 +19,13 @@ void add_list(CLI::App& app, Invocation& inv) {
   hivectl list -o yaml
   hivectl list -o json
   hivectl list -w -l run=42      # then a row for every change, until Ctrl-C
-  hivectl list -w -o json        # {"type": "ADDED|MODIFIED|DELETED", "object": {...}} a line)");
-  cmd->add_option("-l,--selector", *selector, "label selector: k=v, k!=v, k in (a,b), k, !k");
-  cmd->add_option("--state", *state, "only sandboxes in this state")
-      ->check(
-          CLI::IsMember({"Pending", "Starting", "Running", "Terminating", "Terminated", "Failed"}));
+  hivectl list -w -o json        # {"type":"ADDED|MODIFIED|DELETED","object":{...}}, one a line)");
+  cmd->add_option("-l,--selector", *selector, "label selector: k=v, k!=v, k in (a,b), k, !k")
+      ->type_name("SELECTOR");
+  cmd->add_option("--state", *state, "only sandboxes in this state (any case)")
+      ->transform(
+          CLI::IsMember({"Pending", "Starting", "Running", "Terminating", "Terminated", "Failed"},
+                        CLI::ignore_case));
   cmd->add_flag("-w,--watch", *watch, "after the list, print each change as it happens");
   cmd->callback([&inv, state, selector, watch] {
     inv.run = [&inv, state, selector, watch] {

@@ -9,6 +9,34 @@
 
 namespace hive::cli {
 
+void add_targets(CLI::App& cmd, Targets& targets) {
+  cmd.add_option("ID", targets.ids, "sandbox ids or names");
+  cmd.add_option("-l,--selector", targets.selector,
+                 "every sandbox whose labels match: k=v, k!=v, k in (a,b), k, !k")
+      ->type_name("SELECTOR");
+}
+
+std::optional<int> check_targets(const Invocation& inv, const std::string& verb,
+                                 const Targets& targets) {
+  const bool ids = !targets.ids.empty(), selector = !targets.selector.empty();
+  if (ids != selector) return std::nullopt;
+  inv.io.err << "hivectl " << verb << ": give sandbox ids or -l SELECTOR"
+             << (ids ? ", not both" : "") << "\nRun 'hivectl " << verb << " --help' for usage.\n";
+  return kExitUsage;
+}
+
+Result<std::vector<std::string>> target_ids(const Invocation& inv, const Targets& targets,
+                                            Matching matching) {
+  if (targets.selector.empty()) return targets.ids;
+  auto listed = inv.client().list({.selector = targets.selector});
+  if (!listed) return listed.error();
+  std::vector<std::string> ids;
+  for (const auto& sb : *listed) {
+    if (matching == Matching::All || !sandbox::is_final(sb.state)) ids.push_back(sb.id);
+  }
+  return ids;
+}
+
 int exec_failed(const Invocation& inv, const Error& error) {
   inv.fail(error);
   return error.exit_code != 0 ? error.exit_code : kExitExecHive;
@@ -43,10 +71,8 @@ int run_watch(Invocation& inv, const sandbox::ListOptions& options,
       return true;  // get -w: not one of those asked for
     }
     if (print.structured()) {
-      print_structured(
-          inv.io.out, print,
-          sandbox::Json{{"type", event.type}, {"object", sandbox::to_json(event.sandbox)}});
-      if (print.format == OutputFormat::JsonPath) inv.io.out << "\n";
+      print_event(inv.io.out, print,
+                  sandbox::Json{{"type", event.type}, {"object", sandbox::to_json(event.sandbox)}});
     } else {
       sandbox::Sandbox row = event.sandbox;
       if (event.type == "DELETED") row.state = sandbox::State::Terminated;  // gone, as kubectl says

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "app.hpp"
+#include "duration.hpp"
 #include "hive/sandbox/codec.hpp"
 #include "printers/printer.hpp"
 
@@ -142,7 +143,7 @@ void add_spawn(CLI::App& app, Invocation& inv) {
   auto* cmd = app.add_subcommand("spawn", "Create a sandbox, wait until it runs, print its id");
   cmd->footer(R"(Examples:
   hivectl spawn --image host
-  ID=$(hivectl spawn --name rollout-1 -l run=42 --memory 512Mi --ttl 600)
+  ID=$(hivectl spawn --name rollout-1 -l run=42 --memory 512Mi --ttl 10m)
   hivectl spawn -o json
   hivectl spawn --count 100 -l run=42         # 100 at once, one id a line
   ID=$(hivectl spawn --no-wait) && hivectl wait $ID --for=state=Running
@@ -160,11 +161,10 @@ void add_spawn(CLI::App& app, Invocation& inv) {
   cmd->add_option("--memory", o->spec.resources.memory, "memory limit (512Mi, 2Gi)");
   cmd->add_option("--pids", o->spec.resources.pids, "process limit")->check(CLI::NonNegativeNumber);
   cmd->add_option("--disk", o->spec.resources.disk, "disk limit (1Gi)");
-  cmd->add_option("--ttl", o->spec.ttl_seconds, "seconds until the sandbox is removed")
-      ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--idle-timeout", o->spec.idle_timeout_seconds,
-                  "seconds without traffic until it is removed")
-      ->check(CLI::NonNegativeNumber);
+  add_seconds_option(*cmd, "--ttl", o->spec.ttl_seconds,
+                     "how long until the sandbox is removed: 600 (seconds), 10m, 2h");
+  add_seconds_option(*cmd, "--idle-timeout", o->spec.idle_timeout_seconds,
+                     "how long without traffic until it is removed: 300, 5m");
   cmd->add_option("--mcp-config", o->mcp_config,
                   "a JSON file of stdio MCP servers to bridge ({\"mcpServers\": ...}); their "
                   "tools appear as <server>_<tool>");

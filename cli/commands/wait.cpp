@@ -11,6 +11,8 @@
 #include <thread>
 
 #include "app.hpp"
+#include "commands/shared.hpp"
+#include "duration.hpp"
 
 namespace hive::cli {
 namespace {
@@ -30,7 +32,7 @@ constexpr auto kGlance = 250ms;
 constexpr auto kUnseen = 1s;
 
 struct WaitOptions {
-  std::vector<std::string> ids;
+  Targets targets;
   std::string condition;  // "state=Running" or "delete"
   std::string timeout = "30s";
 };
@@ -63,16 +65,27 @@ void pause_unless_stopped(Clock::duration pause, const std::atomic<bool>& stop) 
 
 }  // namespace
 
-Result<std::chrono::milliseconds> parse_timeout(const std::string& text) {
-  char* end = nullptr;
-  double value = std::strtod(text.c_str(), &end);
-  std::string unit(end ? end : "");
-  double scale = unit.empty() || unit == "s" ? 1 : unit == "m" ? 60 : unit == "h" ? 3600 : -1;
-  if (end == text.c_str() || scale < 0 || value < 0) {
+Result<std::string> normalize_condition(const std::string& text) {
+  auto lower = [](std::string word) {
+    for (char& c : word) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return word;
+  };
+  if (lower(text) == "delete") return std::string("delete");
+  if (lower(text).rfind("state=", 0) != 0) {
     return make_error(Errc::invalid_argument,
-                      "--timeout '" + text + "': expected a duration like 30s, 2m or 1h");
+                      "--for '" + text + "': expected state=<State> or delete");
   }
-  return std::chrono::milliseconds(static_cast<std::int64_t>(value * scale * 1000));
+  const std::string wanted = lower(text.substr(6));
+  std::string names;
+  for (auto state :
+       {sandbox::State::Pending, sandbox::State::Starting, sandbox::State::Running,
+        sandbox::State::Terminating, sandbox::State::Terminated, sandbox::State::Failed}) {
+    const std::string name = sandbox::to_string(state);
+    if (lower(name) == wanted) return "state=" + name;
+    names += (names.empty() ? "" : ", ") + name;
+  }
+  return make_error(Errc::invalid_argument,
+                    "--for '" + text + "': no state \"" + text.substr(6) + "\"; one of " + names);
 }
 
 Result<void> await_condition(const WaitSource& source, const std::string& id,
@@ -80,8 +93,12 @@ Result<void> await_condition(const WaitSource& source, const std::string& id,
   const std::atomic<bool>& stop = signals.stop;
   Clock::duration pause = kFirstPause;
   bool short_watch = false;  // the last watch ended soon after it began
-  while (!stop) {
+  for (bool first = true; !stop; first = false) {
     auto sb = source.get(id);
+    if (first && !sb && sb.error().code == Errc::not_found) {
+      return make_error(Errc::not_found, "sandbox \"" + id + "\" not found");
+    }
+    if (first) signals.known = true;
     auto met = judge(sb, id, condition);
     if (!met) return met.error();
     if (*met) return {};
@@ -143,8 +160,12 @@ WaitSource source_of(sandbox::Client client) {
 
 // One get, as the waiting thread's would be: met, an Error, or nullopt for not yet.
 std::optional<Result<void>> look(Invocation& inv, const std::string& id,
-                                 const std::string& condition) {
-  auto met = judge(inv.client().get(id), id, condition);
+                                 const std::string& condition, const WaitSignals& signals) {
+  auto sb = inv.client().get(id);
+  if (!signals.known && !sb && sb.error().code == Errc::not_found) {
+    return make_error(Errc::not_found, "sandbox \"" + id + "\" not found");
+  }
+  auto met = judge(sb, id, condition);
   if (!met) return met.error();
   if (*met) return Result<void>{};
   return std::nullopt;
@@ -171,27 +192,38 @@ Result<void> await_deadline(Invocation& inv, const WaitOptions& o, const std::st
     if (stream != 0 && waiter.signals.seen_on != stream && looked_on != stream &&
         now - opened >= kUnseen) {
       looked_on = stream;
-      if (auto answer = look(inv, id, o.condition)) return *answer;
+      if (auto answer = look(inv, id, o.condition, waiter.signals)) return *answer;
     }
   }
-  if (auto answer = look(inv, id, o.condition)) return *answer;
-  return make_error(Errc::timeout, "timed out after " + o.timeout + " waiting for " + id + " (" +
-                                       o.condition + ")");
+  if (auto answer = look(inv, id, o.condition, waiter.signals)) return *answer;
+  // As given, with its unit: "--timeout 1" is one second.
+  const bool bare =
+      !o.timeout.empty() && std::isdigit(static_cast<unsigned char>(o.timeout.back()));
+  return make_error(Errc::timeout, "timed out after " + o.timeout + (bare ? "s" : "") +
+                                       " waiting for " + id + " (" + o.condition + ")");
 }
 
-int run_wait(Invocation& inv, const WaitOptions& o) {
-  if (o.condition != "delete" && o.condition.rfind("state=", 0) != 0) {
-    inv.io.err << "hivectl wait: --for takes state=<State> or delete\n";
+int run_wait(Invocation& inv, WaitOptions o) {
+  if (auto usage = check_targets(inv, "wait", o.targets)) return *usage;
+  auto condition = normalize_condition(o.condition);
+  auto timeout = parse_duration(o.timeout, "--timeout");
+  for (const Error* bad :
+       {condition ? nullptr : &condition.error(), timeout ? nullptr : &timeout.error()}) {
+    if (bad == nullptr) continue;
+    inv.io.err << "hivectl wait: " << bad->message << "\nRun 'hivectl wait --help' for usage.\n";
     return kExitUsage;
   }
-  auto timeout = parse_timeout(o.timeout);
-  if (!timeout) {
-    inv.fail(timeout.error());
-    return kExitUsage;
-  }
+  o.condition = *condition;
   const auto deadline = Clock::now() + *timeout;
+  auto ids = target_ids(inv, o.targets, Matching::Live);
+  if (!ids) return inv.fail(ids.error());
+  if (ids->empty()) {  // as kubectl wait -l: nothing to wait for is not success
+    inv.io.err << "hivectl: no sandboxes match -l '" << o.targets.selector << "' (hivectl list -l '"
+               << o.targets.selector << "' shows them)\n";
+    return kExitError;
+  }
   const bool show_progress = isatty(STDERR_FILENO) != 0 && &inv.io.err == &std::cerr;
-  for (const auto& id : o.ids) {
+  for (const auto& id : *ids) {
     // A silent watch blocks in libcurl and cannot be cancelled from here, so it runs on a
     // thread of its own, which owns everything it touches; when we are done it is told to stop
     // and left to end at its next event or with the connection (at exit, at the latest).
@@ -218,13 +250,24 @@ void add_wait(CLI::App& app, Invocation& inv) {
   auto o = std::make_shared<WaitOptions>();
   auto* cmd = app.add_subcommand("wait", "Wait until sandboxes reach a state or are gone");
   cmd->footer(R"(Exits 0 when every sandbox meets the condition, 1 on timeout or when it never can.
+States: Pending, Starting, Running, Terminating, Terminated, Failed (in any case). A
+deprovisioned sandbox stays known to the server as Terminated for a while (hive-server
+--tombstone-seconds, an hour by default), so --for=delete is met at once for one deleted
+within that time; an id the server does not know at all is an error ("not found", exit 1),
+not success: a typo must not pass for a deletion. -l waits for each sandbox it matches
+that has not ended yet; none matching is an error.
 
 Examples:
   hivectl wait sb-4k7q2m9x --for=state=Running
-  hivectl wait rollout-1 rollout-2 --for=delete --timeout=2m)");
-  cmd->add_option("ID", o->ids, "sandbox ids or names")->required();
-  cmd->add_option("--for", o->condition, "state=<State> or delete")->required();
-  cmd->add_option("--timeout", o->timeout, "how long to wait: 30s, 2m, 1h")->capture_default_str();
+  hivectl wait rollout-1 rollout-2 --for=delete --timeout=2m
+  hivectl wait -l run=42 --for=state=running --timeout=90s)");
+  add_targets(*cmd, o->targets);
+  cmd->add_option("--for", o->condition, "state=<State> or delete")
+      ->type_name("CONDITION")
+      ->required();
+  cmd->add_option("--timeout", o->timeout, "how long to wait in all: 30s, 2m, 1h")
+      ->type_name("DURATION")
+      ->capture_default_str();
   cmd->callback([&inv, o] { inv.run = [&inv, o] { return run_wait(inv, *o); }; });
 }
 

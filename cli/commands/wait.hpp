@@ -12,8 +12,10 @@
 
 namespace hive::cli {
 
-// "30s", "2m", "1h" or plain seconds.
-Result<std::chrono::milliseconds> parse_timeout(const std::string& text);
+// --for as given ("state=running", "delete") in the form the rest of wait reads:
+// "state=Running", "delete". State names are taken in any case; an unknown one is an Error
+// that lists those there are.
+Result<std::string> normalize_condition(const std::string& text);
 
 // What wait asks of the server: a Client's get and watch (of every sandbox) in hivectl, a
 // fake in the tests.
@@ -26,16 +28,20 @@ struct WaitSource {
 // What await_condition, on a thread of its own, is told and tells while it runs.
 struct WaitSignals {
   std::atomic<bool> stop{false};          // set: give up, at the next event at the latest
+  std::atomic<bool> known{false};         // the first get found the sandbox
   std::atomic<std::uint64_t> streams{0};  // watches opened so far
   std::atomic<std::uint64_t> seen_on{0};  // the last of them that has shown the sandbox
 };
 
 // Returns once the sandbox `id` (an id or a name) meets `condition`, "delete" (gone or ended)
 // or "state=<State>"; an Error when it never can (it ended in another state, it is not there,
-// the server failed), or when told to stop. One get first, so a condition already met needs no
-// event; then the watch stream. When the stream ends, one get again and a new watch. Blocks
-// for as long as the stream is silent: a deadline is the caller's (run_wait's) job, and so is
-// a get when a stream has not shown the sandbox (it went between the get and the watch).
+// the server failed), or when told to stop. A sandbox the first get does not find is an Error
+// for "delete" too: the server keeps a deleted sandbox's tombstone (Terminated) for a while,
+// so "not found" there means a wrong id far more often than one deleted long ago. One get first, so
+// a condition already met needs no event; then the watch stream. When the stream ends, one get
+// again and a new watch. Blocks for as long as the stream is silent: a deadline is the caller's
+// (run_wait's) job, and so is a get when a stream has not shown the sandbox (it went between the
+// get and the watch).
 Result<void> await_condition(const WaitSource& source, const std::string& id,
                              const std::string& condition, WaitSignals& signals);
 

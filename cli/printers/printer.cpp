@@ -160,6 +160,16 @@ void print_structured(std::ostream& out, const PrintOptions& options, const sand
   out << yaml.c_str() << "\n";
 }
 
+void print_event(std::ostream& out, const PrintOptions& options, const sandbox::Json& json) {
+  if (options.format == OutputFormat::Json) {
+    out << json.dump() << "\n";
+    return;
+  }
+  if (options.format == OutputFormat::Yaml) out << "---\n";
+  print_structured(out, options, json);
+  if (options.format == OutputFormat::JsonPath) out << "\n";
+}
+
 void print_rows(std::ostream& out, const std::vector<std::vector<std::string>>& rows) {
   if (rows.empty()) return;
   std::vector<std::size_t> widths(rows.front().size(), 0);

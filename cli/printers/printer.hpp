@@ -30,6 +30,11 @@ void print_mcp_tools(std::ostream& out, const PrintOptions& options,
 // Rows as aligned columns (the first row is the header when there is one).
 void print_rows(std::ostream& out, const std::vector<std::vector<std::string>>& rows);
 
+// One event of a stream (list -w), so that a script reads one at a time: -o json as one
+// compact object a line (NDJSON), -o yaml as a document of its own ("---" first), a jsonpath
+// template's text and a newline.
+void print_event(std::ostream& out, const PrintOptions& options, const sandbox::Json& json);
+
 // A JSON value as -o json or -o yaml print it.
 void print_structured(std::ostream& out, const PrintOptions& options, const sandbox::Json& json);
 

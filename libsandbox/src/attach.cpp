@@ -208,7 +208,13 @@ Result<ExecResult> Client::attach(const std::string& id, const AttachOptions& op
     return make_error(Errc::transport,
                       "cannot reach hive-server at " + client.server + ": " + ec.message());
   }
-  beast::get_lowest_layer(ws).expires_never();
+  // The handshake is a request like any other: a server that never answers it must not hang
+  // us. The session after it is a stream, with no deadline.
+  if (client.request_timeout.count() > 0) {
+    beast::get_lowest_layer(ws).expires_after(client.request_timeout);
+  } else {
+    beast::get_lowest_layer(ws).expires_never();
+  }
   beast::get_lowest_layer(ws).socket().set_option(tcp::no_delay(true), ec);
   const std::string token = client.token;
   ws.set_option(websocket::stream_base::decorator([token](websocket::request_type& request) {
@@ -224,8 +230,13 @@ Result<ExecResult> Client::attach(const std::string& id, const AttachOptions& op
       return error_from_body(response.body(),
                              response.result_int() == 404 ? Errc::not_found : Errc::agent_error);
     }
+    if (ec == beast::error::timeout) {
+      return make_error(Errc::transport, "server " + client.server + " did not answer within " +
+                                             seconds_text(client.request_timeout));
+    }
     return make_error(Errc::transport, "attach to " + id + " failed: " + ec.message());
   }
+  beast::get_lowest_layer(ws).expires_never();
   ws.binary(true);
 
   Session session(io, ws, options);

@@ -37,7 +37,7 @@ Client& Client::operator=(Client&&) noexcept = default;
 
 Result<Sandbox> Client::spawn(const SandboxSpec& spec) {
   Json body = to_json(spec);
-  return to_sandbox(transport_->call("POST", "/v1/sandboxes", &body));
+  return to_sandbox(transport_->call("POST", "/v1/sandboxes", &body, Transport::Answer::WhenDone));
 }
 
 Result<Sandbox> Client::spawn_no_wait(const SandboxSpec& spec) {
@@ -84,7 +84,8 @@ Result<void> Client::watch(const ListOptions& options,
 
 Result<BulkResult> Client::deprovision_matching(const std::string& selector) {
   std::string query = selector.empty() ? "all=true" : "selector=" + escape_segment(selector);
-  auto body = transport_->call("DELETE", "/v1/sandboxes?" + query);
+  auto body =
+      transport_->call("DELETE", "/v1/sandboxes?" + query, nullptr, Transport::Answer::WhenDone);
   if (!body) return body.error();
   auto items = items_of(*body);
   if (!items) return items.error();
@@ -103,12 +104,14 @@ Result<Sandbox> Client::get(const std::string& id_or_name) {
 }
 
 Result<Sandbox> Client::deprovision(const std::string& id_or_name) {
-  return to_sandbox(transport_->call("DELETE", sandbox_path(id_or_name)));
+  return to_sandbox(
+      transport_->call("DELETE", sandbox_path(id_or_name), nullptr, Transport::Answer::WhenDone));
 }
 
 Result<ExecResult> Client::exec(const std::string& id_or_name, const ExecRequest& request) {
   Json body = to_json(request);
-  auto reply = transport_->call("POST", sandbox_path(id_or_name) + "/exec", &body);
+  auto reply = transport_->call("POST", sandbox_path(id_or_name) + "/exec", &body,
+                                Transport::Answer::WhenDone);
   if (!reply) return reply.error();
   return exec_result_from_json(*reply);
 }

@@ -136,7 +136,7 @@ Result<CopyPlan> plan_copy(bool source_is_directory, const std::string& source,
 }  // namespace
 
 Result<CopyStats> Client::copy_to(const std::string& id, const std::string& local_path,
-                                  const std::string& remote_path) {
+                                  const std::string& remote_path, const OnCopied& on_progress) {
   struct stat st {};
   if (lstat(local_path.c_str(), &st) != 0) return sys_error("lstat", local_path, errno);
   std::string remote_clean = remote_path;
@@ -153,7 +153,12 @@ Result<CopyStats> Client::copy_to(const std::string& id, const std::string& loca
   call.method = "PUT";
   call.path = files_path(id, plan->directory) + "&extract=true";
   call.headers = {"Content-Type: application/x-tar"};
-  call.upload = [&writer](char* into, std::size_t room) { return writer.read(into, room); };
+  std::uint64_t sent = 0;
+  call.upload = [&](char* into, std::size_t room) {
+    auto got = writer.read(into, room);
+    if (got && on_progress) on_progress(sent += *got);
+    return got;
+  };
   std::string answer;
   call.on_data = [&answer](std::string_view piece) {
     answer.append(piece);
@@ -168,7 +173,7 @@ Result<CopyStats> Client::copy_to(const std::string& id, const std::string& loca
 }
 
 Result<CopyStats> Client::copy_from(const std::string& id, const std::string& remote_path,
-                                    const std::string& local_path) {
+                                    const std::string& local_path, const OnCopied& on_progress) {
   auto remote = stat_file(id, remote_path);
   if (!remote) return remote.error().context("copying from " + id);
   std::string local_clean = local_path;
@@ -188,8 +193,10 @@ Result<CopyStats> Client::copy_from(const std::string& id, const std::string& re
   Transport::Streamed call;
   call.path = files_path(id, remote_path) + "&as=" + percent_encode(plan->name);
   call.headers = {"Accept: application/x-tar"};
+  std::uint64_t received = 0;
   call.on_data = [&](std::string_view piece) {
     if (auto r = reader.write(piece); !r) failed = r.error();
+    if (on_progress) on_progress(received += piece.size());
     return !failed;
   };
   auto streamed = transport_->stream(call);

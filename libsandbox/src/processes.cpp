@@ -86,7 +86,8 @@ Result<void> Client::signal_process(const std::string& id, int pid, const std::s
 }
 
 Result<ExecResult> Client::wait_process(const std::string& id, int pid) {
-  auto answer = transport_->call("POST", process_path(id, pid) + "/wait");
+  auto answer = transport_->call("POST", process_path(id, pid) + "/wait", nullptr,
+                                 Transport::Answer::WhenDone);
   if (!answer) return answer.error();
   return exec_result_from_json(*answer);
 }

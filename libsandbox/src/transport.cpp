@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <mutex>
+#include <optional>
 
 namespace hive::sandbox {
 namespace {
@@ -41,6 +42,45 @@ Errc errc_for_status(long status) {
     default:
       return Errc::internal;
   }
+}
+
+// A failed transfer, worded by what failed: no connection, no answer in time, or else curl's.
+Error transfer_error(CURL* curl, CURLcode rc, const std::string& server,
+                     std::chrono::milliseconds connect_timeout,
+                     std::chrono::milliseconds deadline) {
+  curl_off_t connected_us = 0;
+  curl_easy_getinfo(curl, CURLINFO_CONNECT_TIME_T, &connected_us);
+  const bool connected = connected_us > 0;
+  if (rc == CURLE_OPERATION_TIMEDOUT && connected) {
+    return make_error(Errc::transport,
+                      "server " + server + " did not answer within " + seconds_text(deadline));
+  }
+  if (rc == CURLE_OPERATION_TIMEDOUT) {
+    const auto waited =
+        deadline.count() > 0 ? std::min(deadline, connect_timeout) : connect_timeout;
+    return make_error(Errc::transport, "cannot reach hive-server at " + server +
+                                           ": no connection within " + seconds_text(waited));
+  }
+  if (connected) {
+    return make_error(Errc::transport, "transfer with hive-server at " + server +
+                                           " failed: " + curl_easy_strerror(rc));
+  }
+  return make_error(Errc::transport,
+                    "cannot reach hive-server at " + server + ": " + curl_easy_strerror(rc));
+}
+
+// An answer no Hive server gives (an HTML page, say): whoever answered at that address is
+// something else, and its page is no message to show.
+std::optional<Error> foreign_answer(CURL* curl, const std::string& server, const char* method,
+                                    const std::string& path, long status, const std::string& body) {
+  if (body.empty() || parse_json(body)) return std::nullopt;
+  const char* type = nullptr;
+  curl_easy_getinfo(curl, CURLINFO_CONTENT_TYPE, &type);
+  std::string media = type != nullptr ? type : "no content type";
+  media = media.substr(0, media.find(';'));
+  return make_error(Errc::transport, server + " is not a Hive server (got " + media + " " +
+                                         std::to_string(status) + " from " + method + " " +
+                                         path.substr(0, path.find('?')) + ")");
 }
 
 struct StreamState {
@@ -104,7 +144,8 @@ Transport::Transport(ClientOptions options) : options_(std::move(options)) {
 
 Transport::~Transport() { curl_easy_cleanup(static_cast<CURL*>(curl_)); }
 
-Result<Json> Transport::call(const char* method, const std::string& path, const Json* body) {
+Result<Json> Transport::call(const char* method, const std::string& path, const Json* body,
+                             Answer answer) {
   auto* curl = static_cast<CURL*>(curl_);
   if (curl == nullptr) return make_error(Errc::internal, "curl_easy_init failed");
   curl_easy_reset(curl);
@@ -124,6 +165,9 @@ Result<Json> Transport::call(const char* method, const std::string& path, const 
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
                    static_cast<long>(options_.connect_timeout.count()));
+  const auto deadline =
+      answer == Answer::AtOnce ? options_.request_timeout : options_.waiting_request_timeout;
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(deadline.count()));
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response_body);
   curl_easy_setopt(curl, CURLOPT_TCP_NODELAY, 1L);
@@ -135,11 +179,13 @@ Result<Json> Transport::call(const char* method, const std::string& path, const 
   CURLcode rc = curl_easy_perform(curl);
   curl_slist_free_all(headers);
   if (rc != CURLE_OK) {
-    return make_error(Errc::transport, "cannot reach hive-server at " + options_.server + ": " +
-                                           curl_easy_strerror(rc));
+    return transfer_error(curl, rc, options_.server, options_.connect_timeout, deadline);
   }
   long status = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  if (auto foreign = foreign_answer(curl, options_.server, method, path, status, response_body)) {
+    return *foreign;
+  }
   if (status < 200 || status >= 300) return error_from_body(response_body, errc_for_status(status));
   auto parsed = parse_json(response_body, 64);
   if (!parsed) return make_error(Errc::internal, "hive-server sent malformed JSON");
@@ -187,13 +233,23 @@ Result<void> Transport::stream(const Streamed& request) {
   }
   if (state.stopped) return {};
   if (state.status != 0 && (state.status < 200 || state.status >= 300)) {
+    if (auto foreign = foreign_answer(curl, options_.server, request.method, request.path,
+                                      state.status, state.error_body)) {
+      return *foreign;
+    }
     return error_from_body(state.error_body, errc_for_status(state.status));
   }
   if (rc != CURLE_OK) {
-    return make_error(Errc::transport, "transfer with hive-server at " + options_.server +
-                                           " failed: " + curl_easy_strerror(rc));
+    return transfer_error(curl, rc, options_.server, options_.connect_timeout, {});
   }
   return {};
+}
+
+std::string seconds_text(std::chrono::milliseconds duration) {
+  std::string text = std::to_string(static_cast<double>(duration.count()) / 1000);
+  text.erase(text.find_last_not_of('0') + 1);
+  if (text.back() == '.') text.pop_back();
+  return text + "s";
 }
 
 std::function<bool(std::string_view)> line_splitter(std::function<bool(std::string_view)> on_line) {

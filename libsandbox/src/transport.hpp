@@ -2,6 +2,7 @@
 // bearer auth, JSON bodies, and errors turned into hive::Error.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -20,8 +21,14 @@ class Transport {
   Transport(const Transport&) = delete;
   Transport& operator=(const Transport&) = delete;
 
-  // Sends a request and decodes a 2xx JSON answer; anything else becomes an Error.
-  Result<Json> call(const char* method, const std::string& path, const Json* body = nullptr);
+  // Whether the server answers a call at once or holds it until something is done; each kind
+  // has its own deadline in ClientOptions.
+  enum class Answer { AtOnce, WhenDone };
+
+  // Sends a request and decodes a 2xx JSON answer; anything else becomes an Error, and so does
+  // an answer that is not JSON (then it was not a Hive server that answered).
+  Result<Json> call(const char* method, const std::string& path, const Json* body = nullptr,
+                    Answer answer = Answer::AtOnce);
 
   // A request whose bodies stream: the request's from `body` or `upload` (pulled until it
   // gives 0 bytes, sent chunked), the answer's handed to `on_data` piece by piece as it
@@ -49,6 +56,9 @@ class Transport {
 // An on_data callback that cuts a stream into lines and hands each (without its newline) to
 // on_line; on_line returning false stops the transfer.
 std::function<bool(std::string_view)> line_splitter(std::function<bool(std::string_view)> on_line);
+
+// "5s", "1.5s": a deadline as a person reads it.
+std::string seconds_text(std::chrono::milliseconds duration);
 
 // "sb-1/x" -> "sb-1%2Fx": ids go into paths as one segment.
 std::string escape_segment(const std::string& text);

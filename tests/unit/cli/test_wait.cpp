@@ -76,15 +76,27 @@ TEST_CASE("wait met at the start asks once and never watches", "[unit]") {
   CHECK(running.get_calls == 1);
   CHECK(running.watch_calls == 0);
 
-  FakeServer gone;
-  gone.gets = {make_error(Errc::not_found, "sandbox 'sb-1' not found")};
-  CHECK(await(gone, "delete"));
-  CHECK(gone.watch_calls == 0);
-
-  FakeServer ended;
+  FakeServer ended;  // a tombstone: deleted a while ago
   ended.gets = {sandbox("sb-1", State::Terminated)};
   CHECK(await(ended, "delete"));
   CHECK(ended.watch_calls == 0);
+}
+
+TEST_CASE("wait --for=delete on a sandbox the server never knew is not found, not met", "[unit]") {
+  FakeServer unknown;
+  unknown.gets = {make_error(Errc::not_found, "sandbox 'nosuch' not found")};
+  auto never = await(unknown, "delete", "nosuch");
+  REQUIRE(!never);
+  CHECK(never.error().code == Errc::not_found);
+  CHECK(never.error().message == "sandbox \"nosuch\" not found");
+  CHECK(unknown.watch_calls == 0);
+
+  FakeServer seen;  // found first, then gone (its tombstone too): deleted
+  seen.gets = {sandbox("sb-1", State::Running),
+               make_error(Errc::not_found, "sandbox 'sb-1' not found")};
+  seen.streams = {{{{"ADDED", sandbox("sb-1", State::Running)}}}};
+  CHECK(await(seen, "delete"));
+  CHECK(seen.get_calls == 2);
 }
 
 TEST_CASE("wait returns at the event that meets the condition, with no more gets", "[unit]") {

@@ -24,7 +24,16 @@ namespace hive::sandbox {
 struct ClientOptions {
   std::string server = "http://127.0.0.1:7070";
   std::string token;
+  // For the TCP connection, of every call and stream.
   std::chrono::milliseconds connect_timeout{5000};
+  // How long a call that answers at once (list, get, keepalive, version, a file's stat, an
+  // attach's handshake...) may take in all, connect included; 0: no limit. Streams (watch,
+  // exec_stream, process_logs, attach once open, copy_to/from, read/write_file) are not bound
+  // by it: they take as long as their data does.
+  std::chrono::milliseconds request_timeout{0};
+  // The same for calls the server holds until something is done: spawn (until Running),
+  // deprovision, exec and wait_process (until the command ends). 0: no limit.
+  std::chrono::milliseconds waiting_request_timeout{0};
 };
 
 struct ListOptions {
@@ -146,10 +155,12 @@ class Client {
   Result<void> make_directory(const std::string& id, const std::string& path);
   // `hivectl cp`, as docker cp does it: into an existing directory the source keeps its name,
   // otherwise it takes the destination's. Modes and symlinks survive; tar on the wire.
+  // on_progress, when given, hears the archive's bytes sent or received so far, as they go.
+  using OnCopied = std::function<void(std::uint64_t bytes)>;
   Result<CopyStats> copy_to(const std::string& id, const std::string& local_path,
-                            const std::string& remote_path);
+                            const std::string& remote_path, const OnCopied& on_progress = {});
   Result<CopyStats> copy_from(const std::string& id, const std::string& remote_path,
-                              const std::string& local_path);
+                              const std::string& local_path, const OnCopied& on_progress = {});
   // Restarts the idle clock and pushes expires_at to now + the sandbox's ttl_seconds.
   Result<Sandbox> keepalive(const std::string& id_or_name);
   Result<ServerVersion> version();
