@@ -250,12 +250,14 @@ void add_wait(CLI::App& app, Invocation& inv) {
   auto o = std::make_shared<WaitOptions>();
   auto* cmd = app.add_subcommand("wait", "Wait until sandboxes reach a state or are gone");
   cmd->footer(R"(Exits 0 when every sandbox meets the condition, 1 on timeout or when it never can.
-States: Pending, Starting, Running, Terminating, Terminated, Failed (in any case). A
-deprovisioned sandbox stays known to the server as Terminated for a while (hive-server
---tombstone-seconds, an hour by default), so --for=delete is met at once for one deleted
-within that time; an id the server does not know at all is an error ("not found", exit 1),
-not success: a typo must not pass for a deletion. -l waits for each sandbox it matches
-that has not ended yet; none matching is an error.
+States: Pending, Starting, Running, Terminating, Terminated, Failed (in any case).
+--for=delete is met when the sandbox goes while waited for, or at once for one the reaper
+ended (TTL, idle timeout) within hive-server's --tombstone-seconds (an hour by default): it
+is still listed as Terminated. An id the server does not know is an error ("not found",
+exit 1), not success, so that a typo does not pass for a deletion; that includes one
+already deprovisioned, which is removed at once (deprovision returns only when it is gone,
+so no wait is needed after it). -l waits for each sandbox it matches that has not ended
+yet; none matching is an error.
 
 Examples:
   hivectl wait sb-4k7q2m9x --for=state=Running

@@ -36,8 +36,9 @@ struct WaitSignals {
 // Returns once the sandbox `id` (an id or a name) meets `condition`, "delete" (gone or ended)
 // or "state=<State>"; an Error when it never can (it ended in another state, it is not there,
 // the server failed), or when told to stop. A sandbox the first get does not find is an Error
-// for "delete" too: the server keeps a deleted sandbox's tombstone (Terminated) for a while,
-// so "not found" there means a wrong id far more often than one deleted long ago. One get first, so
+// for "delete" too: one the reaper ended is still there (a Terminated tombstone) and one
+// deprovisioned was so by a call that returned only once it was gone, so "not found" at the
+// start is a wrong id far more often than a deletion this wait could have meant. One get first, so
 // a condition already met needs no event; then the watch stream. When the stream ends, one get
 // again and a new watch. Blocks for as long as the stream is silent: a deadline is the caller's
 // (run_wait's) job, and so is a get when a stream has not shown the sandbox (it went between the

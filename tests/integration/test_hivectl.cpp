@@ -5,7 +5,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <fstream>
 #include <future>
+#include <sstream>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -243,11 +245,23 @@ TEST_CASE(
   CHECK(took >= 1500ms);
   CHECK(took < 15s);
 
+  // Gone already (reaped: its tombstone says Terminated): met with no event. An id the server
+  // does not know (never did, or deprovisioned: removed at once) is not "deleted" but "not
+  // found", as wait --help says.
+  auto reaped = trim(server.hivectl({"spawn", "--ttl", "1"}).out);
+  REQUIRE(server.hivectl({"wait", reaped, "--for=delete", "--timeout", "20s"}).exit_code == 0);
   started = std::chrono::steady_clock::now();
-  auto gone = server.hivectl({"wait", "sb-nothere", "--for=delete", "--timeout", "60s"});
+  auto gone = server.hivectl({"wait", reaped, "--for=delete", "--timeout", "60s"});
   CHECK(gone.exit_code == 0);
-  CHECK(gone.out == "sb-nothere condition met\n");
+  CHECK(gone.out == reaped + " condition met\n");
   CHECK(std::chrono::steady_clock::now() - started < 30s);
+  REQUIRE(server.client().deprovision(id));
+  auto removed = server.hivectl({"wait", id, "--for=delete"});
+  CHECK(removed.exit_code == 1);
+  CHECK_THAT(removed.err, Catch::StartsWith("hivectl: sandbox \"" + id + "\" not found"));
+  auto unknown = server.hivectl({"wait", "sb-nothere", "--for=delete", "--timeout", "60s"});
+  CHECK(unknown.exit_code == 1);
+  CHECK_THAT(unknown.err, Catch::StartsWith("hivectl: sandbox \"sb-nothere\" not found"));
 }
 
 TEST_CASE("a local server's first start gives hivectl a context to use", "[integration]") {
@@ -380,4 +394,71 @@ TEST_CASE("spawn --no-wait answers at once and the sandbox comes up", "[integrat
       hive::test::run({"/usr/bin/curl", "-s", "-H", "Authorization: Bearer " + server.token(), "-d",
                        "{}", server.url() + "/v1/sandboxes?wait=soon"});
   CHECK_THAT(bad.out, Catch::Contains("wait is true or false"));
+}
+
+TEST_CASE("wait, get, describe and keepalive by label, and wait's states in any case",
+          "[integration][hivectl]") {
+  TestServer server;
+  auto spawned = server.hivectl({"spawn", "--count", "2", "--no-wait", "-l", "batch=l"});
+  REQUIRE(spawned.exit_code == 0);
+  auto running = server.hivectl({"wait", "-l", "batch=l", "--for=state=running", "--timeout=30s"});
+  CHECK(running.exit_code == 0);
+  CHECK(std::count(running.out.begin(), running.out.end(), '\n') == 2);
+  CHECK_THAT(running.out, Catch::Contains(" condition met\n"));
+  auto lines = [](const std::string& text) {  // in any order: two spawned at once
+    std::vector<std::string> out;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) out.push_back(line);
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  auto got = server.hivectl({"get", "-l", "batch=l", "-o", "name"});
+  CHECK(lines(got.out) == lines(spawned.out));
+  CHECK(server.hivectl({"describe", "-l", "batch=l"}).exit_code == 0);
+  auto kept = server.hivectl({"keepalive", "-l", "batch=l", "-o", "name"});
+  CHECK(kept.exit_code == 0);
+  CHECK(lines(kept.out) == lines(spawned.out));
+  const std::string first = spawned.out.substr(0, spawned.out.find('\n'));
+  auto never = server.hivectl({"wait", first, "--for=state=Failed", "--timeout", "1"});
+  CHECK(never.err == "hivectl: timed out after 1s waiting for " + first + " (state=Failed)\n");
+  auto typo = server.hivectl({"wait", first, "--for=state=Runing"});
+  CHECK(typo.exit_code == 2);
+  CHECK_THAT(typo.err, Catch::Contains("one of Pending, Starting, Running"));
+}
+
+TEST_CASE("logs without a pid, version -o json, list -w -o json and cp -- from a real server",
+          "[integration][hivectl]") {
+  TestServer server;
+  auto id = trim(server.hivectl({"spawn"}).out);
+  REQUIRE(!id.empty());
+  auto pid = trim(server.hivectl({"exec", "-d", id, "--", "sh", "-c", "echo from-bg"}).out);
+  REQUIRE(!pid.empty());
+  CHECK(server.hivectl({"logs", "-f", id}).out == "from-bg\n");  // its only process
+  REQUIRE(!trim(server.hivectl({"exec", "-d", id, "--", "sleep", "30"}).out).empty());
+  auto several = server.hivectl({"logs", id});
+  CHECK(several.exit_code == 2);
+  CHECK_THAT(several.err, Catch::Contains("say which: hivectl logs " + id + " PID"));
+
+  auto version = server.hivectl({"version", "-o", "json"});
+  CHECK(version.exit_code == 0);
+  auto json = nlohmann::json::parse(version.out);
+  CHECK(json["clientVersion"]["version"] == json["serverVersion"]["version"]);
+
+  auto watched = hive::test::run(
+      {"/usr/bin/timeout", "2", hive::test::bin("hivectl"), "list", "-w", "-o", "json"}, "",
+      {"HIVE_SERVER=" + server.url(), "HIVE_TOKEN=" + server.token()});
+  REQUIRE(!watched.out.empty());
+  const std::string line = watched.out.substr(0, watched.out.find('\n'));
+  CHECK(nlohmann::json::parse(line)["object"]["id"] == id);  // one whole event on one line
+
+  hive::test::TempDir dir;
+  const std::string name = "-dash.txt";
+  { std::ofstream(dir.path() + "/" + name) << "dashed\n"; }
+  auto copied =
+      hive::test::run({"/bin/sh", "-c",
+                       "cd '" + dir.path() + "' && " + hive::test::bin("hivectl") + " cp -- " +
+                           name + " " + id + ":/workspace/"},
+                      "", {"HIVE_SERVER=" + server.url(), "HIVE_TOKEN=" + server.token()});
+  CHECK(copied.exit_code == 0);
+  CHECK(server.hivectl({"exec", id, "--", "cat", "/workspace/" + name}).out == "dashed\n");
 }
