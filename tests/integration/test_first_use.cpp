@@ -13,27 +13,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include "checks.hpp"
 #include "hive/sandbox/client.hpp"
 #include "process.hpp"
 
 using namespace hive::sandbox;
 using hive::test::TestServer;
 using hive::test::trim;
+using hive::test::wait_until_ended;
 using namespace std::chrono_literals;
-
-namespace {
-
-Sandbox wait_until_ended(Client& client, const std::string& id, std::chrono::seconds limit) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  for (;;) {
-    auto sb = client.get(id);
-    REQUIRE(sb);
-    if (is_final(sb->state) || std::chrono::steady_clock::now() > deadline) return *sb;
-    std::this_thread::sleep_for(50ms);
-  }
-}
-
-}  // namespace
 
 TEST_CASE("hivectl exec passes on every byte: a stream has no cap", "[integration]") {
   TestServer server;

@@ -5,27 +5,14 @@
 #include <filesystem>
 #include <thread>
 
+#include "checks.hpp"
 #include "hive/sandbox/client.hpp"
 #include "process.hpp"
 
 using namespace hive::sandbox;
 using hive::test::TestServer;
+using hive::test::wait_until_ended;
 using namespace std::chrono_literals;
-
-namespace {
-
-// Polls until the sandbox has ended (Terminated or Failed), for at most `limit`.
-Sandbox wait_until_ended(Client& client, const std::string& id, std::chrono::seconds limit = 10s) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  for (;;) {
-    auto sb = client.get(id);
-    REQUIRE(sb);
-    if (is_final(sb->state) || std::chrono::steady_clock::now() > deadline) return *sb;
-    std::this_thread::sleep_for(50ms);
-  }
-}
-
-}  // namespace
 
 TEST_CASE("a sandbox past its TTL is reaped and says why", "[integration]") {
   TestServer server;

@@ -1,6 +1,7 @@
 // Test helpers that assert (Catch2), for the test binaries only.
 #pragma once
 
+#include <chrono>
 #include <string>
 
 #include "hive/sandbox/client.hpp"
@@ -11,5 +12,10 @@ namespace hive::test {
 // not run it at all.
 sandbox::ExecResult run_in(sandbox::Client& client, const std::string& id,
                            const std::string& command);
+
+// Polls until the sandbox has ended (Terminated or Failed), for at most `limit`; the sandbox
+// as last seen (still running when the limit passed).
+sandbox::Sandbox wait_until_ended(sandbox::Client& client, const std::string& id,
+                                  std::chrono::seconds limit = std::chrono::seconds(10));
 
 }  // namespace hive::test
