@@ -129,10 +129,11 @@ TEST_CASE("kubernetes: spawn makes a Pod, list and get come from the cache, depr
   TestServer replica(ns.server_flags());
   CHECK(replica.hivectl({"get", "web", "-o", "jsonpath={.state}"}).out == "Running");
 
-  // The name is taken while the sandbox lives.
+  // The name is taken while the sandbox lives, and the message says by whom and how to free it.
   auto again = server.hivectl({"spawn", "--name", "web"});
   CHECK(again.exit_code != 0);
-  CHECK_THAT(again.err, Catch::Contains("taken"));
+  CHECK_THAT(again.err, Catch::Contains("a sandbox named 'web' already exists (" + id));
+  CHECK_THAT(again.err, Catch::Contains("'hivectl rm web' frees the name"));
 
   auto gone = server.hivectl({"deprovision", "web"});
   CHECK(gone.exit_code == 0);
