@@ -4,7 +4,6 @@
 
 #include <memory>
 #include <mutex>
-#include <optional>
 
 namespace hive::sandbox {
 namespace {
@@ -69,11 +68,12 @@ Error transfer_error(CURL* curl, CURLcode rc, const std::string& server,
                     "cannot reach hive-server at " + server + ": " + curl_easy_strerror(rc));
 }
 
-// An answer no Hive server gives (an HTML page, say): whoever answered at that address is
-// something else, and its page is no message to show.
-std::optional<Error> foreign_answer(CURL* curl, const std::string& server, const char* method,
-                                    const std::string& path, long status, const std::string& body) {
-  if (body.empty() || parse_json(body)) return std::nullopt;
+// An answer no Hive server gives (a body that is not JSON: an HTML page, say): whoever answered
+// at that address is something else, and its page is no message to show.
+bool is_foreign(const std::string& body) { return !body.empty() && !parse_json(body); }
+
+Error foreign_answer(CURL* curl, const std::string& server, const char* method,
+                     const std::string& path, long status) {
   const char* type = nullptr;
   curl_easy_getinfo(curl, CURLINFO_CONTENT_TYPE, &type);
   std::string media = type != nullptr ? type : "no content type";
@@ -183,11 +183,12 @@ Result<Json> Transport::call(const char* method, const std::string& path, const 
   }
   long status = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-  if (auto foreign = foreign_answer(curl, options_.server, method, path, status, response_body)) {
-    return *foreign;
+  // Parsed once: a waited exec's answer can be 32 MiB of output.
+  auto parsed = parse_json(response_body, 64);
+  if (!parsed && !response_body.empty()) {
+    return foreign_answer(curl, options_.server, method, path, status);
   }
   if (status < 200 || status >= 300) return error_from_body(response_body, errc_for_status(status));
-  auto parsed = parse_json(response_body, 64);
   if (!parsed) return make_error(Errc::internal, "hive-server sent malformed JSON");
   return parsed;
 }
@@ -233,9 +234,8 @@ Result<void> Transport::stream(const Streamed& request) {
   }
   if (state.stopped) return {};
   if (state.status != 0 && (state.status < 200 || state.status >= 300)) {
-    if (auto foreign = foreign_answer(curl, options_.server, request.method, request.path,
-                                      state.status, state.error_body)) {
-      return *foreign;
+    if (is_foreign(state.error_body)) {
+      return foreign_answer(curl, options_.server, request.method, request.path, state.status);
     }
     return error_from_body(state.error_body, errc_for_status(state.status));
   }
