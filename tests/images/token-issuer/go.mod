@@ -1,0 +1,3 @@
+module hive.test/token-issuer
+
+go 1.21
