@@ -3,7 +3,7 @@
 #   make test   install what is missing, build, and run the whole suite (also under ASan+UBSan),
 #               then print what each step and suite took (scripts/test.sh)
 SHELL := /bin/bash
-.PHONY: all deps interop-deps k8s-deps build build-asan test test-release test-asan demo bench format clean
+.PHONY: all deps interop-deps k8s-deps image-test-deps build build-asan test test-release test-asan demo bench format clean
 
 all: build
 
@@ -18,6 +18,11 @@ interop-deps:
 k8s-deps:
 	@tests/k8s/build-cluster.sh >/dev/null
 
+# The registry, skopeo, umoci and busybox the image tests build and pull their images with
+# (tests/images), from Debian's packages.
+image-test-deps:
+	@scripts/install-image-test-deps.sh
+
 build: deps
 	@cmake --preset default >/dev/null
 	@cmake --build --preset default
@@ -29,10 +34,10 @@ build-asan: deps
 test:
 	@scripts/test.sh
 
-test-release: build interop-deps k8s-deps
+test-release: build interop-deps k8s-deps image-test-deps
 	@ctest --preset default
 
-test-asan: build-asan interop-deps k8s-deps
+test-asan: build-asan interop-deps k8s-deps image-test-deps
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --preset asan
 

@@ -39,7 +39,7 @@ step() {
 }
 
 mkdir -p build-logs
-step "install what is missing" make --no-print-directory deps interop-deps k8s-deps
+step "install what is missing" make --no-print-directory deps interop-deps k8s-deps image-test-deps
 step "release build" make --no-print-directory build
 step "release suites" bash -c 'set -o pipefail; ctest --preset default 2>&1 | tee build-logs/ctest-default.log'
 step "ASan+UBSan build" make --no-print-directory build-asan
