@@ -12,18 +12,25 @@
 # Files in DIR: config.yml; access.log (the registry's stdout: one Apache combined-format line
 # per request, "GET /v2/<repo>/blobs/sha256:<hex> HTTP/1.1" 200 ...); registry.log (its
 # stderr); issuer.log, issuer.crt; *.pid (each daemon leads its own process group).
+# HIVE_REGISTRY_OWNER=PID (optional): stop everything and remove DIR when that process ends.
 # Waits until /v2/ answers (20 s at most); on failure prints the registry's log and exits 1.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 usage="usage: registry.sh start open|basic|token PORT DIR [ISSUER_PORT] | stop DIR"
 cmd="${1:?$usage}"
 
+alive() {  # pid: running, not a zombie (our daemons' parent is init, which reaps them late)
+  local state
+  state="$(ps -o stat= -p "$1" 2>/dev/null)" || return 1
+  [[ "$state" != Z* ]]
+}
+
 stop() {  # name: SIGTERM to its process group, SIGKILL after 5 s
   local pidfile="$dir/$1.pid"
   [[ -f "$pidfile" ]] || return 0
   local pid; pid="$(cat "$pidfile")"
   kill -TERM -- "-$pid" 2>/dev/null || true
-  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  for _ in $(seq 100); do alive "$pid" || break; sleep 0.05; done
   kill -KILL -- "-$pid" 2>/dev/null || true
   rm -f "$pidfile"
 }
@@ -39,7 +46,7 @@ wait_for() {  # name, url: until it answers HTTP at all (a 401 is an answer)
   for _ in $(seq 200); do
     code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$2" || true)"
     [[ "$code" != 000 ]] && return 0
-    kill -0 "$(cat "$dir/$1.pid")" 2>/dev/null || break
+    alive "$(cat "$dir/$1.pid")" || break
     sleep 0.1
   done
   echo "registry.sh: $1 did not answer $2; its log:" >&2
@@ -51,6 +58,7 @@ if [[ "$cmd" == stop ]]; then
   dir="${*: -1}"
   stop registry
   stop issuer
+  stop watcher
   exit 0
 fi
 [[ "$cmd" == start ]] || { echo "$usage" >&2; exit 2; }
@@ -112,5 +120,14 @@ if ! wait_for registry "http://127.0.0.1:$port/v2/"; then
   stop registry
   stop issuer
   exit 1
+fi
+# A test that crashes never runs its destructor: with HIVE_REGISTRY_OWNER=PID, a watcher stops
+# everything (and removes DIR) once that process is gone.
+if [[ -n "${HIVE_REGISTRY_OWNER:-}" ]]; then
+  setsid bash -c 'while ps -o stat= -p "$1" | grep -qv "^Z"; do sleep 1; done
+                  rm -f "$3/watcher.pid"  # or stop would end this very script
+                  "$2" stop "$3"; rm -rf "$3"' \
+    watcher "$HIVE_REGISTRY_OWNER" "$here/registry.sh" "$dir" </dev/null >/dev/null 2>&1 &
+  echo $! >"$dir/watcher.pid"
 fi
 echo "127.0.0.1:$port"
