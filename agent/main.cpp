@@ -43,6 +43,7 @@ struct Options {
   std::string install_to;            // copy this binary there and exit (a Pod's init container)
   std::string hostname;
   std::string workdir = "/workspace";
+  std::string user;  // the image's USER for every command; "" = root
   std::vector<int> command_cgroup_fds;
   int nofile = 0;  // RLIMIT_NOFILE of every command; 0 leaves the agent's own
 };
@@ -77,6 +78,16 @@ Result<void> prepare_sandbox(const Options& options) {
     if (auto r = hive::agent::set_hostname(options.hostname); !r) return r;
   }
   if (auto r = hive::agent::make_workdir(options.workdir); !r) return r;
+  if (!options.user.empty()) {
+    std::string why;
+    auto user = hive::agent::resolve_user(options.user, why);
+    if (!user) return hive::make_error(hive::Errc::invalid_argument, why);
+    // The workspace is the user's to write in (the image's own directories stay as built).
+    if (chown("/workspace", user->uid, user->gid) != 0 && errno != ENOENT) {
+      return hive::sys_error("chown", "/workspace", errno);
+    }
+    hive::agent::set_command_user(std::move(*user));
+  }
   if (getpid() == 1) {
     hive::agent::protect_from_oom_killer();
     if (auto r = hive::agent::bring_up_loopback(); !r) return r;
@@ -206,6 +217,8 @@ int main(int argc, char** argv) {
   app.add_option("--plan-fd", options.plan_fd, "a pipe carrying the mount plan (JSON)");
   app.add_option("--hostname", options.hostname, "the sandbox's hostname");
   app.add_option("--workdir", options.workdir, "the default directory for commands");
+  app.add_option("--user", options.user,
+                 "USER[:GROUP] every command runs as (names from /etc/passwd)");
   app.add_option("--command-cgroup-fd", options.command_cgroup_fds,
                  "an inherited cgroup.procs every command joins (repeatable)");
   app.add_option("--nofile", options.nofile, "RLIMIT_NOFILE of every command (0: the agent's)")

@@ -18,6 +18,9 @@
 #include <cstring>
 #include <filesystem>
 
+#include <linux/openat2.h>
+
+#include "common/unique_fd.hpp"
 #include "seccomp.hpp"
 
 namespace hive::agent {
@@ -25,27 +28,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using hive::MountOp;
-
-Result<void> make_dirs(const std::string& path) {
-  std::error_code ec;
-  fs::create_directories(path, ec);
-  if (ec) return sys_error("mkdir", path, ec.value());
-  return {};
-}
-
-// A bind target must be the same kind as its source: a directory or an (empty) file.
-Result<void> make_bind_target(const std::string& source, const std::string& target) {
-  struct stat st {};
-  if (stat(source.c_str(), &st) != 0) return sys_error("stat", source, errno);
-  if (S_ISDIR(st.st_mode)) return make_dirs(target);
-  struct stat existing {};
-  if (lstat(target.c_str(), &existing) == 0) return {};  // e.g. a file of a read-only /etc
-  if (auto r = make_dirs(fs::path(target).parent_path()); !r) return r;
-  int fd = open(target.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0 && errno != EISDIR) return sys_error("create", target, errno);
-  if (fd >= 0) close(fd);
-  return {};
-}
 
 Result<void> do_mount(const char* source, const std::string& target, const char* type,
                       unsigned long flags, const std::string& data) {
@@ -55,59 +37,180 @@ Result<void> do_mount(const char* source, const std::string& target, const char*
   return {};
 }
 
-// Remounting a bind read-only must keep the flags the source mount already has.
-Result<void> remount_read_only(const std::string& target) {
+// Every path of the plan is resolved under the new root as if it were "/" (openat2's
+// RESOLVE_IN_ROOT) and mounted through /proc/self/fd: an image's symlink ("/etc -> /root")
+// cannot point a mount, a mkdir or a new file at the host's own files.
+int open_in_root(int root_fd, const std::string& path, int flags) {
+  open_how how{};
+  how.flags = static_cast<std::uint64_t>(flags | O_CLOEXEC);
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  std::string relative = path.size() > 1 ? path.substr(1) : ".";
+  return static_cast<int>(syscall(SYS_openat2, root_fd, relative.c_str(), &how, sizeof how));
+}
+
+std::string fd_path(const UniqueFd& fd) { return "/proc/self/fd/" + std::to_string(fd.get()); }
+
+// The directory `path` inside the root, made with its missing parents; an O_PATH descriptor.
+// A dangling symlink on the way (an image's "/etc -> /run/etc") is followed, inside the root,
+// by making what it points to, as mkdir -p would through it.
+Result<UniqueFd> make_dirs_in_root(int root_fd, const std::string& path, int depth = 0) {
+  if (depth > 16) return make_error(Errc::invalid_argument, "too many symlinks under " + path);
+  UniqueFd dir(open_in_root(root_fd, "/", O_PATH | O_DIRECTORY));
+  std::string prefix;
+  std::size_t start = 1;
+  while (dir.valid() && start < path.size()) {
+    std::size_t end = path.find('/', start);
+    if (end == std::string::npos) end = path.size();
+    const std::string name = path.substr(start, end - start);
+    const std::string rest = end < path.size() ? path.substr(end) : "";
+    start = end + 1;
+    if (name.empty()) continue;
+    const std::string parent = prefix;
+    prefix += "/" + name;
+    UniqueFd next(open_in_root(root_fd, prefix, O_PATH | O_DIRECTORY));
+    if (!next.valid() && errno == ENOENT) {
+      char link[4096];
+      ssize_t n = readlinkat(dir.get(), name.c_str(), link, sizeof link - 1);
+      if (n > 0) {
+        std::string target(link, static_cast<std::size_t>(n));
+        return make_dirs_in_root(
+            root_fd, (target.front() == '/' ? "" : parent + "/") + target + rest, depth + 1);
+      }
+      if (mkdirat(dir.get(), name.c_str(), 0755) != 0 && errno != EEXIST) {
+        return sys_error("mkdir", prefix, errno);
+      }
+      next = UniqueFd(open_in_root(root_fd, prefix, O_PATH | O_DIRECTORY));
+    }
+    if (!next.valid()) return sys_error("open", prefix, errno);
+    dir = std::move(next);
+  }
+  if (!dir.valid()) return sys_error("open", path, errno);
+  return dir;
+}
+
+// A bind target of the source's kind: a directory, or a file (made when missing; a dangling
+// symlink of the image's, like /etc/resolv.conf -> ../run/..., is replaced by one).
+Result<UniqueFd> make_bind_target(int root_fd, const std::string& source,
+                                  const std::string& target) {
+  struct stat st {};
+  if (stat(source.c_str(), &st) != 0) return sys_error("stat", source, errno);
+  if (S_ISDIR(st.st_mode)) return make_dirs_in_root(root_fd, target);
+  UniqueFd existing(open_in_root(root_fd, target, O_PATH));
+  if (existing.valid()) return existing;
+  const auto slash = target.rfind('/');
+  auto parent = make_dirs_in_root(root_fd, target.substr(0, slash));
+  if (!parent) return parent.error();
+  const std::string name = target.substr(slash + 1);
+  struct stat link {};
+  if (fstatat(parent->get(), name.c_str(), &link, AT_SYMLINK_NOFOLLOW) == 0 &&
+      S_ISLNK(link.st_mode)) {
+    unlinkat(parent->get(), name.c_str(), 0);
+  }
+  UniqueFd made(
+      openat(parent->get(), name.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644));
+  if (!made.valid()) return sys_error("create", target, errno);
+  UniqueFd fd(open_in_root(root_fd, target, O_PATH));
+  if (!fd.valid()) return sys_error("open", target, errno);
+  return fd;
+}
+
+// Remounting a bind read-only must keep the flags the source mount already has. The target is
+// opened again: the descriptor it was mounted through names what lies beneath the new mount.
+Result<void> remount_read_only(int root_fd, const std::string& target) {
+  UniqueFd fd(open_in_root(root_fd, target, O_PATH));
+  if (!fd.valid()) return sys_error("open", target, errno);
   struct statvfs vfs {};
-  if (statvfs(target.c_str(), &vfs) != 0) return sys_error("statvfs", target, errno);
+  if (fstatvfs(fd.get(), &vfs) != 0) return sys_error("statvfs", target, errno);
   unsigned long flags = MS_BIND | MS_REMOUNT | MS_RDONLY;
   if (vfs.f_flag & ST_NOSUID) flags |= MS_NOSUID;
   if (vfs.f_flag & ST_NODEV) flags |= MS_NODEV;
   if (vfs.f_flag & ST_NOEXEC) flags |= MS_NOEXEC;
-  return do_mount(nullptr, target, nullptr, flags, "");
+  return do_mount(nullptr, fd_path(fd), nullptr, flags, "");
 }
 
-Result<void> apply_op(const std::string& root, const MountOp& op) {
-  const std::string target = root + op.target;
+// A fresh filesystem of `type` on the directory `target`, made when missing.
+Result<void> mount_fresh(int root_fd, const std::string& target, const char* type,
+                         unsigned long flags, const std::string& data) {
+  auto dir = make_dirs_in_root(root_fd, target);
+  if (!dir) return dir.error();
+  return do_mount(type, fd_path(*dir), type, flags, data);
+}
+
+Result<void> apply_op(int root_fd, const MountOp& op) {
+  const std::string& target = op.target;
   switch (op.kind) {
     case MountOp::Kind::Bind: {
-      if (auto r = make_bind_target(op.source, target); !r) return r;
-      if (auto r = do_mount(op.source.c_str(), target, nullptr, MS_BIND | MS_REC, ""); !r) return r;
-      return op.read_only ? remount_read_only(target) : Result<void>{};
+      auto fd = make_bind_target(root_fd, op.source, target);
+      if (!fd) return fd.error();
+      if (auto r = do_mount(op.source.c_str(), fd_path(*fd), nullptr, MS_BIND | MS_REC, ""); !r)
+        return r;
+      return op.read_only ? remount_read_only(root_fd, target) : Result<void>{};
     }
-    case MountOp::Kind::Overlay:
-      if (auto r = make_dirs(target); !r) return r;
-      return do_mount("overlay", target, "overlay", MS_RDONLY, op.source);
+    case MountOp::Kind::Overlay: {
+      auto dir = make_dirs_in_root(root_fd, target);
+      if (!dir) return dir.error();
+      return do_mount("overlay", fd_path(*dir), "overlay", MS_RDONLY, op.source);
+    }
     case MountOp::Kind::Tmpfs:
-      if (auto r = make_dirs(target); !r) return r;
-      return do_mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, op.data);
+      return mount_fresh(root_fd, target, "tmpfs", MS_NOSUID | MS_NODEV, op.data);
     case MountOp::Kind::Proc:
-      if (auto r = make_dirs(target); !r) return r;
-      return do_mount("proc", target, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "");
+      return mount_fresh(root_fd, target, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "");
     case MountOp::Kind::Devpts:
-      if (auto r = make_dirs(target); !r) return r;
-      return do_mount("devpts", target, "devpts", MS_NOSUID | MS_NOEXEC, op.data);
-    case MountOp::Kind::Mkdir:
-      return make_dirs(target);
+      return mount_fresh(root_fd, target, "devpts", MS_NOSUID | MS_NOEXEC, op.data);
+    case MountOp::Kind::Mkdir: {
+      auto dir = make_dirs_in_root(root_fd, target);
+      return dir ? Result<void>{} : Result<void>{dir.error()};
+    }
     case MountOp::Kind::ReadOnly: {
-      struct stat st {};
-      if (lstat(target.c_str(), &st) != 0) return {};  // not on this kernel
-      auto r = do_mount(target.c_str(), target, nullptr, MS_BIND | MS_REC, "");
-      return r ? remount_read_only(target) : r;
+      UniqueFd fd(open_in_root(root_fd, target, O_PATH | O_NOFOLLOW));
+      if (!fd.valid()) return {};  // not on this kernel
+      if (auto r = do_mount(fd_path(fd).c_str(), fd_path(fd), nullptr, MS_BIND | MS_REC, ""); !r)
+        return r;
+      return remount_read_only(root_fd, target);
     }
     case MountOp::Kind::Mask: {
+      UniqueFd fd(open_in_root(root_fd, target, O_PATH | O_NOFOLLOW));
       struct stat st {};
-      if (lstat(target.c_str(), &st) != 0) return {};  // not on this kernel
-      if (!S_ISDIR(st.st_mode)) return do_mount("/dev/null", target, nullptr, MS_BIND, "");
-      return do_mount("tmpfs", target, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+      if (!fd.valid() || fstat(fd.get(), &st) != 0) return {};  // not on this kernel
+      if (!S_ISDIR(st.st_mode)) return do_mount("/dev/null", fd_path(fd), nullptr, MS_BIND, "");
+      return do_mount("tmpfs", fd_path(fd), "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
                       "size=0,mode=555");
     }
-    case MountOp::Kind::Symlink:
-      if (symlink(op.source.c_str(), target.c_str()) != 0 && errno != EEXIST) {
+    case MountOp::Kind::RootOverlay:
+      return make_error(Errc::invalid_argument, "mount plan: root-overlay must be the first op");
+    case MountOp::Kind::Symlink: {
+      const auto slash = target.rfind('/');
+      auto parent = make_dirs_in_root(root_fd, target.substr(0, slash));
+      if (!parent) return parent.error();
+      if (symlinkat(op.source.c_str(), parent->get(), target.substr(slash + 1).c_str()) != 0 &&
+          errno != EEXIST) {
         return sys_error("symlink", target, errno);
       }
       return {};
+    }
   }
   return {};
+}
+
+// The root of an image sandbox: a tmpfs at `root` holding the overlay's upper and work
+// directories, and the overlay of the image's layers mounted at root/merged, which becomes
+// the sandbox's /. Layer names are relative to op.source (the overlay option string is one
+// page: full paths would fit a third as many layers).
+Result<std::string> mount_root_overlay(const std::string& root, const MountOp& op) {
+  if (auto r = do_mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, op.data); !r)
+    return r.error();
+  for (const char* sub : {"/upper", "/work", "/merged"}) {
+    if (mkdir((root + sub).c_str(), 0755) != 0) return sys_error("mkdir", root + sub, errno);
+  }
+  std::string lower;
+  for (const auto& layer : op.layers) lower += (lower.empty() ? "" : ":") + layer;
+  const std::string options =
+      "lowerdir=" + lower + ",upperdir=" + root + "/upper,workdir=" + root + "/work";
+  if (chdir(op.source.c_str()) != 0) return sys_error("chdir", op.source, errno);
+  auto mounted = do_mount("overlay", root + "/merged", "overlay", MS_NODEV, options);
+  if (chdir("/") != 0) return sys_error("chdir", "/", errno);
+  if (!mounted) return mounted.error();
+  return root + "/merged";
 }
 
 }  // namespace
@@ -118,12 +221,32 @@ Result<void> apply_mount_plan(const hive::MountPlan& plan) {
     return sys_error("make-rprivate", "/", errno);
   }
   if (auto r = do_mount(plan.root.c_str(), plan.root, nullptr, MS_BIND, ""); !r) return r;
-  for (const auto& op : plan.ops) {
-    if (auto r = apply_op(plan.root, op); !r) return r;
+  std::string root = plan.root;
+  UniqueFd root_fd;  // opened once the root's own mount is made: every path resolves under it
+  for (std::size_t i = 0; i < plan.ops.size(); ++i) {
+    const MountOp& op = plan.ops[i];
+    if (i == 0 && op.kind == MountOp::Kind::RootOverlay) {
+      auto merged = mount_root_overlay(plan.root, op);
+      if (!merged) return merged.error();
+      root = *merged;
+      continue;
+    }
+    if (op.target == "/") {  // image "host": the root is a fresh tmpfs
+      if (op.kind != MountOp::Kind::Tmpfs || root_fd.valid()) {
+        return make_error(Errc::invalid_argument, "mount plan: only a first tmpfs may target /");
+      }
+      if (auto r = do_mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, op.data); !r) return r;
+      continue;
+    }
+    if (!root_fd.valid()) {
+      root_fd = UniqueFd(open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+      if (!root_fd.valid()) return sys_error("open", root, errno);
+    }
+    if (auto r = apply_op(root_fd.get(), op); !r) return r;
   }
   // pivot_root(".", ".") stacks the old root on the new one; detaching it leaves only ours.
-  if (chdir(plan.root.c_str()) != 0) return sys_error("chdir", plan.root, errno);
-  if (syscall(SYS_pivot_root, ".", ".") != 0) return sys_error("pivot_root", plan.root, errno);
+  if (chdir(root.c_str()) != 0) return sys_error("chdir", root, errno);
+  if (syscall(SYS_pivot_root, ".", ".") != 0) return sys_error("pivot_root", root, errno);
   if (umount2(".", MNT_DETACH) != 0) return sys_error("umount old root", ".", errno);
   if (chdir("/") != 0) return sys_error("chdir", "/", errno);
   return {};

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
@@ -9,6 +10,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -68,6 +70,104 @@ int g_command_nofile = 0;
 
 void set_command_nofile(int limit) { g_command_nofile = limit; }
 
+CommandUser g_command_user;
+
+void set_command_user(CommandUser user) { g_command_user = std::move(user); }
+const CommandUser& command_user() { return g_command_user; }
+
+namespace {
+
+// The colon-separated fields of each line of an /etc/passwd-style file.
+std::vector<std::vector<std::string>> colon_file(const char* path) {
+  std::vector<std::vector<std::string>> lines;
+  std::FILE* file = std::fopen(path, "re");
+  if (file == nullptr) return lines;
+  char* line = nullptr;
+  std::size_t size = 0;
+  while (getline(&line, &size, file) > 0) {
+    std::vector<std::string> fields;
+    std::string text(line);
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+    std::size_t start = 0;
+    for (std::size_t colon; (colon = text.find(':', start)) != std::string::npos;
+         start = colon + 1) {
+      fields.push_back(text.substr(start, colon - start));
+    }
+    fields.push_back(text.substr(start));
+    lines.push_back(std::move(fields));
+  }
+  std::free(line);
+  std::fclose(file);
+  return lines;
+}
+
+bool all_digits(const std::string& text) {
+  return !text.empty() && text.size() < 10 &&
+         std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+}  // namespace
+
+std::optional<CommandUser> resolve_user(const std::string& spec, std::string& error) {
+  CommandUser user;
+  const auto colon = spec.find(':');
+  const std::string name = spec.substr(0, colon);
+  const std::string group = colon == std::string::npos ? "" : spec.substr(colon + 1);
+  auto passwd = colon_file("/etc/passwd");
+  std::string user_name;
+  bool found = false;
+  if (all_digits(name)) {
+    user.uid = static_cast<uid_t>(std::stoul(name));
+    for (const auto& f : passwd) {
+      if (f.size() >= 4 && f[2] == name && all_digits(f[3])) {
+        user.gid = static_cast<gid_t>(std::stoul(f[3]));
+        user_name = f[0];
+        break;
+      }
+    }
+    if (user_name.empty()) user.gid = 0;  // as Docker: a uid without an entry gets group 0
+    found = true;
+  } else {
+    for (const auto& f : passwd) {
+      if (f.size() >= 4 && f[0] == name && all_digits(f[2]) && all_digits(f[3])) {
+        user.uid = static_cast<uid_t>(std::stoul(f[2]));
+        user.gid = static_cast<gid_t>(std::stoul(f[3]));
+        user_name = name;
+        found = true;
+        break;
+      }
+    }
+  }
+  if (!found) {
+    error = "user '" + name + "' of the image is not in its /etc/passwd";
+    return std::nullopt;
+  }
+  auto groups = colon_file("/etc/group");
+  if (!group.empty()) {
+    bool group_found = all_digits(group);
+    if (group_found) user.gid = static_cast<gid_t>(std::stoul(group));
+    for (const auto& f : groups) {
+      if (!group_found && f.size() >= 3 && f[0] == group && all_digits(f[2])) {
+        user.gid = static_cast<gid_t>(std::stoul(f[2]));
+        group_found = true;
+      }
+    }
+    if (!group_found) {
+      error = "group '" + group + "' of the image is not in its /etc/group";
+      return std::nullopt;
+    }
+  }
+  user.groups.push_back(user.gid);
+  for (const auto& f : groups) {
+    if (user_name.empty() || f.size() < 4 || !all_digits(f[2])) continue;
+    std::string members = "," + f[3] + ",";
+    if (members.find("," + user_name + ",") != std::string::npos) {
+      user.groups.push_back(static_cast<gid_t>(std::stoul(f[2])));
+    }
+  }
+  return user;
+}
+
 void protect_from_oom_killer() {
   int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
   // Some hosts refuse even root a negative score: the commands' 500 still protects us.
@@ -117,6 +217,7 @@ std::optional<SpawnFailure> spawn_command(const CommandSpec& spec, pid_t& pid) {
   auto envp = c_strings(env_strings);
   const auto& filter = command_filter();
   const bool confined = agent_confined();
+  const CommandUser& identity = g_command_user;
   const rlimit nofile{static_cast<rlim_t>(g_command_nofile), static_cast<rlim_t>(g_command_nofile)};
 
   // No signal handler of ours may run in the child while it shares our memory.
@@ -156,6 +257,15 @@ std::optional<SpawnFailure> spawn_command(const CommandSpec& spec, pid_t& pid) {
       }
       syscall(SYS_close_range, 3, ~0U, 0);
       if (nofile.rlim_cur > 0) setrlimit(RLIMIT_NOFILE, &nofile);
+      // The image's USER, last: what comes before needs root (cgroup moves, rlimits).
+      if (identity.uid != 0 || identity.gid != 0) {
+        if (setgroups(identity.groups.size(), identity.groups.data()) != 0 ||
+            setgid(identity.gid) != 0 || setuid(identity.uid) != 0) {
+          step_failed = "setuid";
+          child_errno = errno;
+          _exit(127);
+        }
+      }
       sigset_t none;
       sigemptyset(&none);
       sigprocmask(SIG_SETMASK, &none, nullptr);

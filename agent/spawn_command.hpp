@@ -40,6 +40,19 @@ void signal_session(pid_t sid, int sig);
 // agent's own): the agent keeps a larger one for its connections and pipes.
 void set_command_nofile(int limit);
 
+// The identity every command runs as (an image's USER); root until set.
+struct CommandUser {
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::vector<gid_t> groups;  // supplementary
+};
+void set_command_user(CommandUser user);
+const CommandUser& command_user();
+
+// An image's USER ("1000", "1000:1000", "app", "app:staff") as /etc/passwd and /etc/group of
+// the sandbox's root say (read after pivot_root); an unknown name is an error.
+std::optional<CommandUser> resolve_user(const std::string& spec, std::string& error);
+
 // Makes the calling process the last thing the OOM killer would pick.
 void protect_from_oom_killer();
 

@@ -183,6 +183,7 @@ void build_app(CLI::App& app, Invocation& inv) {
   add_config(app, inv);
   add_completion(app, inv);
   add_shell(app, inv);
+  add_image(app, inv);
 
   // --help lists verbs by what they are for, as kubectl does.
   for (const auto& [group, verbs] : std::vector<std::pair<const char*, std::vector<const char*>>>{

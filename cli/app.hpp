@@ -100,6 +100,7 @@ void add_mcp(CLI::App& app, Invocation& inv);  // mcp tools, mcp call
 void add_config(CLI::App& app, Invocation& inv);
 void add_completion(CLI::App& app, Invocation& inv);  // completion bash|zsh|fish
 void add_shell(CLI::App& app, Invocation& inv);       // the REPL
+void add_image(CLI::App& app, Invocation& inv);       // image pull, ls, inspect, rm, prune
 // Every flag and verb of hivectl on `app`.
 void build_app(CLI::App& app, Invocation& inv);
 // `hivectl __complete WORD...`: what may stand in place of the last word, one a line.

@@ -1,5 +1,6 @@
 #include "common/mount_plan.hpp"
 
+#include <algorithm>
 #include <array>
 #include <string_view>
 
@@ -8,7 +9,7 @@ namespace {
 
 using Kind = MountOp::Kind;
 
-constexpr std::array<std::pair<Kind, std::string_view>, 9> kKindNames{{
+constexpr std::array<std::pair<Kind, std::string_view>, 10> kKindNames{{
     {Kind::Bind, "bind"},
     {Kind::Overlay, "overlay"},
     {Kind::Tmpfs, "tmpfs"},
@@ -18,7 +19,16 @@ constexpr std::array<std::pair<Kind, std::string_view>, 9> kKindNames{{
     {Kind::Symlink, "symlink"},
     {Kind::ReadOnly, "read-only"},
     {Kind::Mask, "mask"},
+    {Kind::RootOverlay, "root-overlay"},
 }};
+
+// A layer's directory name goes into overlayfs's option string: nothing that string or a path
+// would read as a separator.
+bool valid_layer_name(const std::string& name) {
+  return !name.empty() && name.size() <= 128 && std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z');
+  });
+}
 
 }  // namespace
 
@@ -34,6 +44,7 @@ nlohmann::json to_json(const MountPlan& plan) {
                    {"target", o.target},
                    {"data", o.data},
                    {"read_only", o.read_only}});
+    if (!o.layers.empty()) ops.back()["layers"] = o.layers;
   }
   return {{"root", plan.root}, {"ops", ops}};
 }
@@ -55,6 +66,12 @@ Result<MountPlan> mount_plan_from_json(const nlohmann::json& body) {
       o.target = item.at("target").get<std::string>();
       o.data = item.at("data").get<std::string>();
       o.read_only = item.at("read_only").get<bool>();
+      if (item.contains("layers")) o.layers = item.at("layers").get<std::vector<std::string>>();
+      for (const auto& layer : o.layers) {
+        if (!valid_layer_name(layer)) {
+          return make_error(Errc::invalid_argument, "mount plan: bad layer '" + layer + "'");
+        }
+      }
       if (o.target.empty() || o.target.front() != '/' || o.target.find("..") != std::string::npos) {
         return make_error(Errc::invalid_argument, "mount plan: bad target '" + o.target + "'");
       }

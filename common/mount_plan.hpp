@@ -15,22 +15,25 @@ namespace hive {
 
 struct MountOp {
   enum class Kind {
-    Bind,      // bind source onto target (creating target as file or dir like the source)
-    Overlay,   // read-only overlay; source holds the "lowerdir=..." list
-    Tmpfs,     // fresh tmpfs; data holds options such as "mode=1777"
-    Proc,      // fresh procfs (the sandbox's own pid namespace)
-    Devpts,    // a private devpts instance
-    Mkdir,     // an empty directory
-    Symlink,   // target -> source
-    ReadOnly,  // make what is mounted at target read-only (skipped if target does not exist)
-    Mask,      // hide target: /dev/null over a file, an empty read-only tmpfs over a directory
-               // (skipped if target does not exist)
+    Bind,         // bind source onto target (creating target as file or dir like the source)
+    Overlay,      // read-only overlay; source holds the "lowerdir=..." list
+    Tmpfs,        // fresh tmpfs; data holds options such as "mode=1777"
+    Proc,         // fresh procfs (the sandbox's own pid namespace)
+    Devpts,       // a private devpts instance
+    Mkdir,        // an empty directory
+    Symlink,      // target -> source
+    ReadOnly,     // make what is mounted at target read-only (skipped if target does not exist)
+    Mask,         // hide target: /dev/null over a file, an empty read-only tmpfs over a directory
+                  // (skipped if target does not exist)
+    RootOverlay,  // the root is an overlay of `layers` (directories under source, top first)
+                  // beneath a writable tmpfs upper with options data; first op, target "/"
   };
   Kind kind = Kind::Mkdir;
   std::string source;
   std::string target;
   std::string data;
   bool read_only = false;
+  std::vector<std::string> layers;  // RootOverlay: names of layer directories in source
 
   bool operator==(const MountOp&) const = default;
 };

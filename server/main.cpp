@@ -22,6 +22,8 @@
 #include "api/handlers.hpp"
 #include "api/request_log.hpp"
 #include "hive/sandbox/config.hpp"
+#include "images/image_store.hpp"
+#include "images/layer_unpack.hpp"
 #include "runtime/kube/kube_backend.hpp"
 #include "runtime/local/local_runtime.hpp"
 #include "service/ticker.hpp"
@@ -56,10 +58,15 @@ struct Options {
   std::size_t max_connections = 0;  // 0: derived from the descriptor limit
   std::size_t max_connections_per_address = 0;
   hive::server::kube::BackendOptions kube;
+  // Images (local runtime)
+  std::vector<std::string> insecure_registries;
+  std::string registry_config;  // "" = ~/.docker/config.json when it exists
+  std::string registry_mirror;
 };
 
 // Where records live and sandboxes run: SQLite + namespaces, or the Pod cache + Pods.
 struct Backend {
+  std::unique_ptr<hive::server::images::ImageStore> images;  // before the runtime that uses it
   std::unique_ptr<hive::server::Store> store;
   std::unique_ptr<hive::server::Runtime> runtime;
   std::optional<hive::server::kube::Backend> kube;
@@ -124,8 +131,20 @@ hive::Result<Backend> make_backend(const Options& options) {
   }
   auto store = hive::server::SqliteStore::open(options.state_dir + "/hive.db");
   if (!store) return store.error();
+  hive::server::images::ImageStoreOptions image_options;
+  image_options.dir = options.state_dir + "/images";
+  image_options.exe = "/proc/self/exe";  // hive-server itself unpacks layers, in a chroot
+  image_options.registry.insecure = options.insecure_registries;
+  image_options.registry.mirror = options.registry_mirror;
+  image_options.registry.config_file = options.registry_config;
+  if (const char* home = std::getenv("HOME"); image_options.registry.config_file.empty() && home) {
+    image_options.registry.config_file = std::string(home) + "/.docker/config.json";
+  }
+  auto images = hive::server::images::ImageStore::open(image_options);
+  if (!images) return images.error().context("image store");
+  backend.images = std::move(*images);
   auto runtime = hive::server::local::LocalRuntime::create(
-      {options.state_dir, options.agent_path, 2000, options.default_nofile});
+      {options.state_dir, options.agent_path, 2000, options.default_nofile, backend.images.get()});
   if (!runtime) return runtime.error().context("local runtime");
   backend.sqlite = store->get();
   backend.store = std::move(*store);
@@ -240,6 +259,10 @@ CLI::Validator quantity_check(Parse parse) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The layer unpacker: this binary again, in a chroot (server/images/layer_unpack.hpp).
+  if (argc > 1 && std::string(argv[1]) == "unpack-layer") {
+    return hive::server::images::unpack_layer_main(argc, argv);
+  }
   Options options;
   CLI::App app{"hive-server: the Hive control plane and gateway"};
   app.add_option("--listen", options.listen, "address:port to serve the API on")
@@ -294,6 +317,17 @@ int main(int argc, char** argv) {
   app.add_option("--token-file", options.token_file,
                  "the admin token, e.g. a mounted Kubernetes Secret (default: $HIVE_ADMIN_TOKEN, "
                  "else STATE_DIR/token, made on first start)");
+  app.add_option("--insecure-registry", options.insecure_registries,
+                 "HOST[:PORT] of a registry spoken to over plain HTTP (loopback ones always "
+                 "are); repeatable")
+      ->group("Images (local runtime)");
+  app.add_option("--registry-config", options.registry_config,
+                 "a Docker config.json with registry credentials (\"auths\"); default "
+                 "~/.docker/config.json")
+      ->group("Images (local runtime)");
+  app.add_option("--registry-mirror", options.registry_mirror,
+                 "base URL pulls of docker.io images go to instead (https://mirror.example)")
+      ->group("Images (local runtime)");
   app.add_option("--image-alias", options.image_aliases,
                  "NAME=IMAGE: run IMAGE when a client asks for NAME (e.g. a seed client's "
                  "sandbox:general-0.1=host on the local runtime); repeatable")
@@ -406,6 +440,7 @@ int main(int argc, char** argv) {
     api_options.image_aliases[alias.substr(0, eq)] = alias.substr(eq + 1);
   }
   if (backend->kube) api_options.namespace_name = backend->kube->runtime->options().namespace_name;
+  api_options.images = backend->images.get();
   auto api = std::make_shared<hive::server::Api>(service, std::move(api_options), workers);
   hive::http::Limits limits;
   limits.request_timeout = std::chrono::seconds(options.request_timeout);

@@ -45,4 +45,8 @@ int run_interactive(Invocation& inv, const std::string& id, sandbox::AttachOptio
 int run_watch(Invocation& inv, const sandbox::ListOptions& options,
               const std::vector<std::string>& only = {});
 
+// A pull's progress on stderr (image pull, and a spawn that pulls first): per layer, redrawn
+// in place at a terminal, one plain line per change otherwise.
+sandbox::Client::OnPullEvent pull_display(Invocation& inv);
+
 }  // namespace hive::cli

@@ -1,10 +1,13 @@
 // hivectl spawn: create a sandbox and wait until it is Running.
+#include <unistd.h>
+
 #include <atomic>
 #include <fstream>
 #include <sstream>
 #include <thread>
 
 #include "app.hpp"
+#include "commands/shared.hpp"
 #include "duration.hpp"
 #include "hive/sandbox/codec.hpp"
 #include "printers/printer.hpp"
@@ -19,7 +22,34 @@ struct SpawnOptions {
   std::string mcp_config;  // a Claude-desktop file: {"mcpServers": {...}}
   int count = 1;
   bool dry_run = false, no_wait = false;
+  std::string pull = "missing";
 };
+
+// --pull: the server pulls a missing image itself, but a spawn at a terminal pulls first to
+// show the layers' progress; "always" pulls first anyway, "never" refuses an image not there.
+Result<void> pull_first(Invocation& inv, const SpawnOptions& o) {
+  if (o.spec.image == "host") return {};
+  auto client = inv.client();
+  if (o.pull == "never") {
+    auto image = client.get_image(o.spec.image);
+    if (!image && image.error().code == Errc::not_found) {
+      return make_error(Errc::not_found, "image " + o.spec.image +
+                                             " is not on the server and --pull is never "
+                                             "('hivectl image pull " +
+                                             o.spec.image + "')");
+    }
+    return {};
+  }
+  const bool at_terminal = isatty(STDERR_FILENO) != 0 && &inv.io.err == &std::cerr;
+  if (o.pull == "missing") {
+    if (!at_terminal) return {};
+    auto image = client.get_image(o.spec.image);
+    if (image || image.error().code != Errc::not_found) return {};
+  }
+  auto pulled = client.pull_image(o.spec.image, pull_display(inv));
+  if (!pulled) return pulled.error();
+  return {};
+}
 
 // --count N: N sandboxes of one spec, spawned by up to 16 clients at once; ids in the order
 // they were asked for. Failures are reported one by one.
@@ -123,8 +153,10 @@ int run_spawn(Invocation& inv, SpawnOptions& o) {
       inv.io.err << "hivectl spawn: --name and --count do not go together (names are unique)\n";
       return kExitUsage;
     }
+    if (auto pulled = pull_first(inv, o); !pulled) return inv.fail(pulled.error());
     return spawn_many(inv, o.spec, o.count);
   }
+  if (auto pulled = pull_first(inv, o); !pulled) return inv.fail(pulled.error());
   auto client = inv.client();
   auto sb = o.no_wait ? client.spawn_no_wait(o.spec) : client.spawn(o.spec);
   if (!sb) return inv.fail(sb.error());
@@ -143,6 +175,7 @@ void add_spawn(CLI::App& app, Invocation& inv) {
   auto* cmd = app.add_subcommand("spawn", "Create a sandbox, wait until it runs, print its id");
   cmd->footer(R"(Examples:
   hivectl spawn --image host
+  hivectl spawn --image python:3.12         # pulled first when the server lacks it
   ID=$(hivectl spawn --name rollout-1 -l run=42 --memory 512Mi --ttl 10m)
   hivectl spawn -o json
   hivectl spawn --count 100 -l run=42         # 100 at once, one id a line
@@ -150,7 +183,12 @@ void add_spawn(CLI::App& app, Invocation& inv) {
   hivectl spawn --memory 2Gi --cpu 1 --dry-run  # the spec as the server takes it, defaults in
   hivectl spawn --mcp-config mcp.json   # stdio MCP servers to bridge, Claude-desktop format:
                                         # {"mcpServers": {"fs": {"command": "...", "args": []}}})");
-  cmd->add_option("--image", o->spec.image, "image to run ('host': the host's /usr, read-only)")
+  cmd->add_option("--image", o->spec.image,
+                  "image to run: an OCI reference (python:3.12, ghcr.io/org/img:tag), or 'host' "
+                  "(the host's /usr, read-only)")
+      ->capture_default_str();
+  cmd->add_option("--pull", o->pull, "missing (pull when not on the server), always, never")
+      ->check(CLI::IsMember({"missing", "always", "never"}))
       ->capture_default_str();
   cmd->add_option("--name", o->spec.name, "a unique name (DNS label)");
   cmd->add_option("-l,--label", o->labels, "label KEY=VALUE (repeatable)");

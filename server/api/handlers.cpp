@@ -9,6 +9,7 @@
 #include <chrono>
 
 #include "api/auth.hpp"
+#include "api/images_api.hpp"
 #include "api/openapi.hpp"
 #include "api/request_log.hpp"
 #include "api/router.hpp"
@@ -231,7 +232,8 @@ http::Response Api::metrics_response(const http::Request& request) {
 
 bool Api::streams(const http::RequestHeader& header) {
   auto r = route(header.method(), header.target());
-  return r.kind == RouteKind::Agent || r.kind == RouteKind::Mcp || is_watch(r);
+  return r.kind == RouteKind::Agent || r.kind == RouteKind::Mcp || r.kind == RouteKind::PullImage ||
+         is_watch(r);
 }
 
 boost::asio::awaitable<bool> Api::stream(http::Exchange& exchange) {
@@ -241,6 +243,7 @@ boost::asio::awaitable<bool> Api::stream(http::Exchange& exchange) {
   const std::string target(exchange.header().target());
   Route r = route(exchange.header().method(), target);
   if (is_watch(r)) co_return co_await watch(exchange, r);
+  if (r.kind == RouteKind::PullImage) co_return co_await pull(exchange, r);
   const bool mcp = r.kind == RouteKind::Mcp || r.agent_target.rfind("/mcp", 0) == 0;
   const auto style = mcp ? ErrorStyle::JsonRpc : ErrorStyle::Hive;
   if (r.kind == RouteKind::Mcp) r.id = mcp_sandbox(exchange.header());
@@ -311,6 +314,15 @@ boost::asio::awaitable<bool> Api::watch(http::Exchange& exchange, Route& r) {
   if (!filter) co_return co_await http::answer_error(exchange, filter.error());
   log_request({id, "GET", exchange.header().target(), 200, 0, true});
   co_return co_await serve_watch(exchange, service_, filter->state, std::move(filter->selector));
+}
+
+boost::asio::awaitable<bool> Api::pull(http::Exchange& exchange, Route& r) {
+  const auto id = request_id(exchange.header()["X-Request-Id"]);
+  auto grant = auth_.check(exchange.header()[bhttp::field::authorization]);
+  if (!grant) co_return co_await http::answer_error(exchange, grant.error());
+  if (!grant->admin) co_return co_await http::answer_error(exchange, forbidden_for(*grant));
+  log_request({id, "POST", exchange.header().target(), 200, 0, true});
+  co_return co_await serve_pull(exchange, r, options_.images, workers_);
 }
 
 http::Response Api::dispatch(const http::Request& request, Route& r) {
@@ -412,6 +424,12 @@ http::Response Api::dispatch(const http::Request& request, Route& r) {
     }
     case RouteKind::Keepalive:
       return sandbox_response(request, service_.keepalive(r.id));
+    case RouteKind::ListImages:
+    case RouteKind::GetImage:
+    case RouteKind::DeleteImage:
+    case RouteKind::PruneImages:
+      return images_dispatch(request, r, options_.images);
+    case RouteKind::PullImage:  // streams() sends it to stream()
     case RouteKind::MethodNotAllowed: {
       auto refused = json_response(
           request, 405,

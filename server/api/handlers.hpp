@@ -17,6 +17,7 @@
 #include "api/stream_slots.hpp"
 #include "common/http/exchange.hpp"
 #include "hive/sandbox/codec.hpp"
+#include "images/image_store.hpp"
 #include "service/sandbox_service.hpp"
 
 namespace hive::server {
@@ -30,6 +31,7 @@ struct ApiOptions {
   std::map<std::string, std::string> image_aliases;
   std::string namespace_name = "hive";  // what the seeds' spawn answer calls the namespace
   std::size_t max_streams_per_token = 4096;
+  images::ImageStore* images = nullptr;  // the local runtime's; null on kubernetes
 };
 
 class Api : public http::Service {
@@ -60,6 +62,7 @@ class Api : public http::Service {
   http::Response sandbox_response(const http::Request& request,
                                   const Result<sandbox::Sandbox>& result, unsigned status = 200);
   boost::asio::awaitable<bool> watch(http::Exchange& exchange, Route& r);
+  boost::asio::awaitable<bool> pull(http::Exchange& exchange, Route& r);
   // The agent of a sandbox, waiting (bounded) while it is still Starting.
   boost::asio::awaitable<Result<AgentRoute>> route_when_running(const std::string& id_or_name);
 

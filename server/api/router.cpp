@@ -142,6 +142,18 @@ Route route(verb method, std::string_view target) {
     result.kind =
         agent_or_not_allowed(result, method, agent_methods(segments, 3), RouteKind::Agent);
     result.agent_target = agent_target(*url);
+  } else if (n == 2 && segments[1] == "images") {
+    result.kind = by_method(result, method, {{verb::get, RouteKind::ListImages}});
+  } else if (n == 3 && segments[1] == "images" && segments[2] == "pull") {
+    result.kind = by_method(result, method, {{verb::post, RouteKind::PullImage}});
+  } else if (n == 3 && segments[1] == "images" && segments[2] == "prune") {
+    result.kind = by_method(result, method, {{verb::post, RouteKind::PruneImages}});
+  } else if (n >= 3 && segments[1] == "images") {
+    // A reference holds slashes: "/v1/images/ghcr.io/org/img:tag" names "ghcr.io/org/img:tag".
+    for (std::size_t i = 2; i < n; ++i) result.id += (i > 2 ? "/" : "") + segments[i];
+    result.kind =
+        by_method(result, method,
+                  {{verb::get, RouteKind::GetImage}, {verb::delete_, RouteKind::DeleteImage}});
   } else if (n == 4 && segments[1] == "sandboxes" && segments[3] == "keepalive") {
     result.id = segments[2];
     result.kind = by_method(result, method, {{verb::post, RouteKind::Keepalive}});

@@ -23,6 +23,12 @@ enum class RouteKind {
   Keepalive,
   Metrics,  // Prometheus text
   OpenApi,  // /openapi.json
+  // The local runtime's images (admin only): list, pull (NDJSON progress), get, delete, prune.
+  ListImages,
+  PullImage,
+  GetImage,
+  DeleteImage,
+  PruneImages,
   // The seeds' control plane (Ash / StationHive), for their clients unchanged (docs/api.md).
   SeedSpawn,           // POST /spawn
   SeedDeprovision,     // DELETE /deprovision/{uuid}
@@ -34,7 +40,7 @@ enum class RouteKind {
 
 struct Route {
   RouteKind kind = RouteKind::NotFound;
-  std::string id;                            // the {id} path segment, decoded
+  std::string id;  // the {id} path segment, decoded; an image's reference (it holds '/')
   std::map<std::string, std::string> query;  // decoded query parameters
   std::string agent_target;                  // Agent: the agent's path and query, still encoded
   std::string allow;  // MethodNotAllowed: the methods the path takes, for the Allow header

@@ -184,6 +184,14 @@ def main(out):
     for name, entries in HOSTILE.items():
         oci.tag("evil-" + name, tiny_image(oci, "evil-" + name, extra=entries)[0])
 
+    # A runnable image whose /etc and /workspace are absolute symlinks to host paths: the
+    # sandbox's mounts (/etc/hosts, /workspace) must land inside its root, never there.
+    links = [entry("etc", tarfile.SYMTYPE, mode=0o777, link="/tmp/hive-escape-etc"),
+             entry("workspace", tarfile.SYMTYPE, mode=0o777, link="/tmp/hive-escape-ws")]
+    etclink = layers + [add_layer(oci, links)]
+    oci.tag("evil-etclink", add_image(oci, etclink, busybox_config("", "etclink"),
+                                      history=history + ["/etc, /workspace -> host paths"])[0])
+
     # bad/digest: pushed intact (a registry refuses a blob whose digest does not match), then
     # a test swaps in bad-digest-layer.tar.gz with corrupt-blob.sh. The swap is a valid gzip
     # tar of the same size (stored, not deflated; one byte differs), so only a client that

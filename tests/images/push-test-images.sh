@@ -8,6 +8,7 @@
 #   test/multiarch:1 test/noplatform:1   [multiarch, noplatform] indexes, every instance
 #   evil/dotdot:1 evil/abs:1 evil/symlink:1 evil/hardlink:1 evil/device:1
 #   evil/hardlink:abs                    [evil-hardlink-abs]
+#   evil/etclink:1                       [evil-etclink] busybox with /etc, /workspace -> host
 #   bad/digest:1                         [bad-digest] intact; corrupt-blob.sh breaks it
 #   public/busybox:multi                 [busybox-multi] anonymous pull under token auth
 # All but the v2s2 copy keep the layout's digests. Idempotent: blobs a registry has are not
@@ -32,6 +33,7 @@ pushes=(
   "evil-hardlink evil/hardlink:1"
   "evil-hardlink-abs evil/hardlink:abs"
   "evil-device evil/device:1"
+  "evil-etclink evil/etclink:1"
   "bad-digest bad/digest:1"
   "busybox-multi public/busybox:multi"
 )

@@ -75,9 +75,10 @@ TEST_CASE("hivectl reports bad input clearly", "[integration]") {
   CHECK(bad_name.exit_code == 1);
   CHECK_THAT(bad_name.err, Catch::Contains("DNS-1123"));
 
-  auto bad_image = server.hivectl({"spawn", "--image", "python:3.12"});
+  auto bad_image = server.hivectl({"spawn", "--image", "Python:3.12"});
   CHECK(bad_image.exit_code == 1);
-  CHECK_THAT(bad_image.err, Catch::Contains("only image 'host'"));
+  CHECK_THAT(bad_image.err, Catch::Contains("image 'Python:3.12' is not a valid reference: "
+                                            "'Python' must be lowercase"));
   CHECK(trim(server.hivectl({"list", "-o", "name"}).out).empty());  // nothing half-made
 
   auto wrong_token = hive::test::run({hive::test::bin("hivectl"), "list"}, "",

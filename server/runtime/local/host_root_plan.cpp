@@ -46,6 +46,8 @@ void add_dev(std::vector<MountOp>& ops, std::int64_t shm_bytes) {
   ops.push_back(op(Kind::Symlink, "/proc/self/fd/2", "/dev/stderr"));
 }
 
+void add_proc_dev_tmp(std::vector<MountOp>& ops, std::int64_t memory_bytes);
+
 }  // namespace
 
 const std::vector<std::string> kMaskedProcPaths{
@@ -54,6 +56,55 @@ const std::vector<std::string> kMaskedProcPaths{
     "/proc/scsi",          "/proc/kallsyms",   "/proc/vmallocinfo"};
 const std::vector<std::string> kReadOnlyProcPaths{"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
                                                   "/proc/sysrq-trigger"};
+
+namespace {
+
+void add_proc_dev_tmp(std::vector<MountOp>& ops, std::int64_t memory_bytes) {
+  ops.push_back(op(Kind::Proc, "", "/proc"));
+  // Most of /proc is not namespaced: sysctls, sysrq, IRQ affinity reach the host, and some
+  // entries show its kernel's memory.
+  for (const auto& path : kMaskedProcPaths) ops.push_back(op(Kind::Mask, "", path));
+  for (const auto& path : kReadOnlyProcPaths) ops.push_back(op(Kind::ReadOnly, "", path));
+  // Together no more than the limit: the agent's writes there must leave it room to answer.
+  const std::int64_t shm_bytes = memory_bytes / 4;
+  add_dev(ops, shm_bytes);
+  ops.push_back(op(Kind::Tmpfs, "", "/tmp", tmpfs_options(memory_bytes - shm_bytes)));
+}
+
+// overlayfs takes its options in one page; each layer costs its name and a colon.
+constexpr std::size_t kMaxLowerdirBytes = 4096 - 512;
+
+}  // namespace
+
+Result<MountPlan> image_root_plan(const ImageRootPlanInput& input) {
+  const HostRootPlanInput& base = input.base;
+  std::size_t lower_bytes = 0;
+  for (const auto& layer : input.layers) lower_bytes += layer.size() + 1;
+  if (input.layers.empty() || lower_bytes > kMaxLowerdirBytes) {
+    return make_error(Errc::invalid_argument, "an image of " + std::to_string(input.layers.size()) +
+                                                  " layers cannot be mounted here (1 to " +
+                                                  std::to_string(kMaxLowerdirBytes / 65) + " are)");
+  }
+  MountPlan plan;
+  plan.root = base.root;
+  auto& ops = plan.ops;
+  std::string upper_options = "mode=755";
+  if (base.disk_bytes > 0) upper_options += ",size=" + std::to_string(base.disk_bytes);
+  MountOp root = op(Kind::RootOverlay, input.layers_root, "/", upper_options);
+  root.layers = input.layers;
+  ops.push_back(std::move(root));
+  add_proc_dev_tmp(ops, base.memory_bytes);
+  ops.push_back(op(Kind::Bind, input.sandbox_files + "/hosts", "/etc/hosts"));
+  ops.push_back(op(Kind::Bind, input.sandbox_files + "/hostname", "/etc/hostname"));
+  ops.push_back(op(Kind::Bind, base.resolv_conf.empty() ? "/etc/resolv.conf" : base.resolv_conf,
+                   "/etc/resolv.conf", "", /*read_only=*/true));
+  if (base.disk_bytes > 0) {
+    ops.push_back(op(Kind::Mkdir, "", "/workspace"));
+  } else {
+    ops.push_back(op(Kind::Bind, base.workspace, "/workspace"));
+  }
+  return plan;
+}
 
 MountPlan host_root_plan(const HostRootPlanInput& input) {
   MountPlan plan;
@@ -80,15 +131,7 @@ MountPlan host_root_plan(const HostRootPlanInput& input) {
   if (!input.resolv_conf.empty()) {
     ops.push_back(op(Kind::Bind, input.resolv_conf, "/etc/resolv.conf", "", true));
   }
-  ops.push_back(op(Kind::Proc, "", "/proc"));
-  // Most of /proc is not namespaced: sysctls, sysrq, IRQ affinity reach the host, and some
-  // entries show its kernel's memory.
-  for (const auto& path : kMaskedProcPaths) ops.push_back(op(Kind::Mask, "", path));
-  for (const auto& path : kReadOnlyProcPaths) ops.push_back(op(Kind::ReadOnly, "", path));
-  // Together no more than the limit: the agent's writes there must leave it room to answer.
-  const std::int64_t shm_bytes = input.memory_bytes / 4;
-  add_dev(ops, shm_bytes);
-  ops.push_back(op(Kind::Tmpfs, "", "/tmp", tmpfs_options(input.memory_bytes - shm_bytes)));
+  add_proc_dev_tmp(ops, input.memory_bytes);
   for (const char* dir : {"/var", "/var/tmp", "/run", "/root", "/home"}) {
     ops.push_back(op(Kind::Mkdir, "", dir));
   }

@@ -44,6 +44,19 @@ extern const std::vector<std::string> kReadOnlyProcPaths;
 // A "/" target means the root itself (a size-limited tmpfs when disk_bytes is set).
 MountPlan host_root_plan(const HostRootPlanInput& input);
 
+// The plan for an OCI image: the root is an overlay of its layers (directories named in
+// `layers`, top first, under layers_root) beneath a private writable tmpfs, sized by
+// disk_bytes when set; then /proc, /dev, /tmp and /workspace as for "host", and the files
+// a container gets from its runtime: /etc/hosts, /etc/hostname and /etc/resolv.conf (from
+// sandbox_files/hosts, /hostname, and resolv_conf or the host's).
+struct ImageRootPlanInput {
+  HostRootPlanInput base;
+  std::string layers_root;
+  std::vector<std::string> layers;
+  std::string sandbox_files;
+};
+Result<MountPlan> image_root_plan(const ImageRootPlanInput& input);
+
 // Reads the host's top-level system entries ("/usr", "/bin" ...) from the real filesystem.
 std::vector<HostEntry> scan_host_root();
 

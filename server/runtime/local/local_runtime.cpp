@@ -16,6 +16,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include <spdlog/spdlog.h>
@@ -102,19 +103,30 @@ bool wait_exit(int pid, int timeout_ms) {
   return poll(&pfd, 1, timeout_ms) > 0;
 }
 
-std::vector<std::string> agent_env(const sandbox::Sandbox& sb) {
+// The commands' environment: the defaults, then the image's ENV, then the spawn's env (a later
+// entry of the same name wins, as the agent passes the last).
+std::vector<std::string> agent_env(const sandbox::Sandbox& sb, const images::Image* image) {
   std::vector<std::string> env{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
                                "HOME=/root", "LANG=C.UTF-8", "HOSTNAME=" + sb.id};
-  for (const auto& [key, value] : sb.spec.env) env.push_back(key + "=" + value);
+  if (image != nullptr) {
+    for (const auto& entry : image->config.env) {
+      const std::string key = entry.substr(0, entry.find('='));
+      std::erase_if(
+          env, [&](const std::string& e) { return e.compare(0, key.size() + 1, key + "=") == 0; });
+      env.push_back(entry);
+    }
+  }
+  for (const auto& [key, value] : sb.spec.env) {
+    std::erase_if(
+        env, [&](const std::string& e) { return e.compare(0, key.size() + 1, key + "=") == 0; });
+    env.push_back(key + "=" + value);
+  }
   return env;
 }
 
-Result<void> check_supported(const sandbox::SandboxSpec& spec) {
-  if (spec.image != "host") {
-    return make_error(Errc::invalid_argument, "image '" + spec.image +
-                                                  "': the local runtime runs only image 'host' "
-                                                  "so far (OCI images are planned)");
-  }
+Result<void> write_file(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::trunc);
+  if (!(out << text) || !out.flush()) return sys_error("write", path, errno);
   return {};
 }
 
@@ -183,6 +195,13 @@ Result<void> LocalRuntime::prepare() {
 // A CPU limit past the machine's CPUs would be a quota the kernel takes and never gives: refused
 // as docker refuses `--cpus 64` on two cores.
 Result<void> LocalRuntime::admit(const sandbox::SandboxSpec& spec) {
+  if (spec.image != "host") {  // a reference that could never be pulled makes no record
+    if (options_.images == nullptr) {
+      return make_error(Errc::invalid_argument,
+                        "image '" + spec.image + "': this server runs only image 'host'");
+    }
+    if (auto ref = images::parse_reference(spec.image); !ref) return ref.error();
+  }
   if (spec.resources.cpu.empty()) return {};
   auto millis = sandbox::parse_cpu_millis(spec.resources.cpu);
   if (!millis) return millis.error().context("resources.cpu");
@@ -216,7 +235,6 @@ std::string LocalRuntime::sandbox_dir(const std::string& id) const {
 }
 
 Result<Placement> LocalRuntime::start(const sandbox::Sandbox& sb, const std::string&) {
-  if (auto r = check_supported(sb.spec); !r) return r.error();
   const std::string dir = sandbox_dir(sb.id);
   Placement placement;
   nlohmann::json& data = placement.runtime_data;
@@ -228,6 +246,18 @@ Result<Placement> LocalRuntime::start(const sandbox::Sandbox& sb, const std::str
   };
   for (const char* sub : {"", "/workspace"}) {
     if (auto r = make_dir(dir + sub, 0755); !r) return fail(r.error());
+  }
+  std::optional<images::Image> image;
+  if (sb.spec.image != "host") {
+    if (options_.images == nullptr) {
+      return fail(make_error(Errc::invalid_argument,
+                             "image '" + sb.spec.image + "': this server runs only image 'host'"));
+    }
+    auto pulled = options_.images->ensure(sb.spec.image, images::PullPolicy::missing);
+    if (!pulled) return fail(pulled.error());
+    image = std::move(*pulled);
+    options_.images->add_user(image->name, sb.id);
+    data["image"] = image->name;
   }
   auto cgroup_dirs = create_cgroups(cgroups_, sb.id, sb.spec.resources);
   if (!cgroup_dirs) return fail(cgroup_dirs.error());
@@ -252,20 +282,9 @@ Result<Placement> LocalRuntime::start(const sandbox::Sandbox& sb, const std::str
   if (!ready) return fail(ready.error());
   if (!plan_pipe) return fail(plan_pipe.error());
   // The plan is a few KiB: it fits the pipe's buffer, so writing it first cannot block.
-  std::int64_t disk_bytes = 0;
-  if (!sb.spec.resources.disk.empty()) {
-    auto bytes = sandbox::parse_byte_quantity(sb.spec.resources.disk);
-    if (!bytes) return fail(bytes.error());
-    disk_bytes = *bytes;
-  }
-  HostRootPlanInput input{root_mount_, dir + "/workspace", etc_mask_, host_, disk_bytes};
-  if (!sb.spec.resources.memory.empty()) {
-    auto bytes = sandbox::parse_byte_quantity(sb.spec.resources.memory);
-    if (!bytes) return fail(bytes.error());
-    input.memory_bytes = *bytes;
-  }
-  if (sb.spec.network == Network::Egress) input.resolv_conf = egress_resolv_conf_;
-  const std::string plan = sandbox::dump(to_json(host_root_plan(input)));
+  auto mount_plan = root_plan(sb, dir, image ? &*image : nullptr);
+  if (!mount_plan) return fail(mount_plan.error());
+  const std::string plan = sandbox::dump(to_json(*mount_plan));
   if (write(plan_pipe->write.get(), plan.data(), plan.size()) !=
       static_cast<ssize_t>(plan.size())) {
     return fail(sys_error("write", "mount plan", errno));
@@ -284,6 +303,16 @@ Result<Placement> LocalRuntime::start(const sandbox::Sandbox& sb, const std::str
                  sb.id,
                  "--workdir",
                  sb.spec.workdir};
+  if (image) {
+    // The image's WORKDIR and USER, unless the spawn chose a directory of its own.
+    if (!image->config.workdir.empty() && sb.spec.workdir == sandbox::SandboxSpec{}.workdir) {
+      launch.argv.back() = image->config.workdir;
+    }
+    if (!image->config.user.empty()) {
+      launch.argv.push_back("--user");
+      launch.argv.push_back(image->config.user);
+    }
+  }
   if (options_.command_nofile > 0) {
     launch.argv.push_back("--nofile");
     launch.argv.push_back(std::to_string(options_.command_nofile));
@@ -292,7 +321,7 @@ Result<Placement> LocalRuntime::start(const sandbox::Sandbox& sb, const std::str
     launch.argv.push_back("--command-cgroup-fd");
     launch.argv.push_back(std::to_string(kAgentCommandCgroupFd + static_cast<int>(i)));
   }
-  launch.env = agent_env(sb);
+  launch.env = agent_env(sb, image ? &*image : nullptr);
   UniqueFd null_fd(open("/dev/null", O_RDWR | O_CLOEXEC));
   UniqueFd log_fd(open(agent_log(dir).c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
   if (!null_fd.valid()) return fail(sys_error("open", "/dev/null", errno));
@@ -307,7 +336,7 @@ Result<Placement> LocalRuntime::start(const sandbox::Sandbox& sb, const std::str
   auto pid = launch_agent(launch);
   if (!pid) return fail(pid.error());
   data["pid"] = *pid;
-  data["disk_limited"] = disk_bytes > 0;
+  data["disk_limited"] = !sb.spec.resources.disk.empty();
   data["start_time"] = proc_stat(*pid).start_time;
   ready->write.reset();  // so EOF means the agent (and every copy of the pipe) is gone
   if (auto r = wait_ready(ready->read.get(), kReadyTimeoutMs); !r) return fail(r.error());
@@ -320,6 +349,34 @@ Result<Placement> LocalRuntime::start(const sandbox::Sandbox& sb, const std::str
   }
   placement.endpoint = endpoint(sb.id, data);
   return placement;
+}
+
+Result<MountPlan> LocalRuntime::root_plan(const sandbox::Sandbox& sb, const std::string& dir,
+                                          const images::Image* image) {
+  HostRootPlanInput input{root_mount_, dir + "/workspace", etc_mask_, host_};
+  if (!sb.spec.resources.disk.empty()) {
+    auto bytes = sandbox::parse_byte_quantity(sb.spec.resources.disk);
+    if (!bytes) return bytes.error();
+    input.disk_bytes = *bytes;
+  }
+  if (!sb.spec.resources.memory.empty()) {
+    auto bytes = sandbox::parse_byte_quantity(sb.spec.resources.memory);
+    if (!bytes) return bytes.error();
+    input.memory_bytes = *bytes;
+  }
+  if (sb.spec.network == Network::Egress) input.resolv_conf = egress_resolv_conf_;
+  if (image == nullptr) return host_root_plan(input);
+  const std::string hosts =
+      "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+      "127.0.1.1\t" +
+      sb.id + "\n";
+  if (auto r = write_file(dir + "/hosts", hosts); !r) return r.error();
+  if (auto r = write_file(dir + "/hostname", sb.id + "\n"); !r) return r.error();
+  ImageRootPlanInput image_input{input, options_.images->layers_root(), {}, dir};
+  for (auto it = image->layers.rbegin(); it != image->layers.rend(); ++it) {
+    image_input.layers.push_back(it->substr(7));  // the directory is the digest's hex
+  }
+  return image_root_plan(image_input);
 }
 
 Result<void> LocalRuntime::stop(const std::string& id, const nlohmann::json& data) {
@@ -346,6 +403,7 @@ Result<void> LocalRuntime::stop(const std::string& id, const nlohmann::json& dat
   const std::string dir = data.value("dir", sandbox_dir(id));
   report_agent_log(id, agent_log(dir));
   fs::remove_all(dir, ec);
+  if (options_.images != nullptr && data.contains("image")) options_.images->remove_user(id);
   if (!cgroups_removed) return cgroups_removed;
   if (ec) return sys_error("remove", dir, ec.value());
   return {};

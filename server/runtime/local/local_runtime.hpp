@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "images/image_store.hpp"
 #include "runtime/local/cgroups.hpp"
 #include "runtime/local/host_root_plan.hpp"
 #include "runtime/runtime.hpp"
@@ -16,9 +17,10 @@ namespace hive::server::local {
 
 struct LocalRuntimeOptions {
   std::string state_dir;
-  std::string agent_path;    // the static hive-agent binary
-  int stop_grace_ms = 2000;  // SIGTERM to SIGKILL
-  int command_nofile = 0;    // RLIMIT_NOFILE of each command (the agent's --nofile)
+  std::string agent_path;                // the static hive-agent binary
+  int stop_grace_ms = 2000;              // SIGTERM to SIGKILL
+  int command_nofile = 0;                // RLIMIT_NOFILE of each command (the agent's --nofile)
+  images::ImageStore* images = nullptr;  // OCI images; without it only image "host" runs
 };
 
 class LocalRuntime : public Runtime {
@@ -41,6 +43,9 @@ class LocalRuntime : public Runtime {
   explicit LocalRuntime(LocalRuntimeOptions options) : options_(std::move(options)) {}
   Result<void> prepare();
   std::string sandbox_dir(const std::string& id) const;
+  // The mount plan of sandbox sb, in its directory dir: image "host", or the image's layers.
+  Result<MountPlan> root_plan(const sandbox::Sandbox& sb, const std::string& dir,
+                              const images::Image* image);
 
   LocalRuntimeOptions options_;
   CgroupLayout cgroups_;

@@ -165,6 +165,16 @@ class Client {
   Result<Sandbox> keepalive(const std::string& id_or_name);
   Result<ServerVersion> version();
 
+  // The local runtime's images, as the server describes them (docs/api.md: name, digest, id,
+  // layers, size, config, in_use_by). A pull calls on_event with each progress event
+  // ({"id","status","progress":{"current","total"}}) and returns the image.
+  using OnPullEvent = std::function<void(const nlohmann::json& event)>;
+  Result<nlohmann::json> pull_image(const std::string& reference, const OnPullEvent& on_event = {});
+  Result<std::vector<nlohmann::json>> list_images();
+  Result<nlohmann::json> get_image(const std::string& reference);
+  Result<nlohmann::json> remove_image(const std::string& reference);  // and its unshared layers
+  Result<std::int64_t> prune_images();                                // bytes freed
+
  private:
   std::unique_ptr<Transport> transport_;
 };

@@ -1,0 +1,125 @@
+#include "api/images_api.hpp"
+
+#include <memory>
+#include <mutex>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "hive/sandbox/codec.hpp"
+
+namespace hive::server {
+namespace {
+
+namespace asio = boost::asio;
+namespace bhttp = boost::beast::http;
+using sandbox::Json;
+
+http::Response json_answer(const http::Request& request, unsigned status, const Json& body) {
+  return http::make_response(request, static_cast<bhttp::status>(status), sandbox::dump(body));
+}
+
+http::Response error_answer(const http::Request& request, const Error& error) {
+  return json_answer(request, http::http_status(error.code), sandbox::to_json(error));
+}
+
+Json event_json(const images::PullEvent& e) {
+  Json j{{"id", e.id}, {"status", e.status}};
+  if (e.total > 0 || e.current > 0) j["progress"] = {{"current", e.current}, {"total", e.total}};
+  return j;
+}
+
+// What the pull's worker has said and the stream has not yet written.
+struct PullFeed {
+  std::mutex mutex;
+  std::string lines;
+  bool done = false;
+};
+
+}  // namespace
+
+Error images_unavailable() {
+  return make_error(Errc::invalid_argument,
+                    "images are not managed on this runtime (on kubernetes the kubelet pulls "
+                    "each Pod's image)");
+}
+
+http::Response images_dispatch(const http::Request& request, const Route& r,
+                               images::ImageStore* images) {
+  if (images == nullptr) return error_answer(request, images_unavailable());
+  switch (r.kind) {
+    case RouteKind::ListImages: {
+      Json items = Json::array();
+      for (const auto& image : images->list()) items.push_back(images::to_json(image));
+      return json_answer(request, 200, {{"items", items}});
+    }
+    case RouteKind::GetImage: {
+      auto image = images->find(r.id);
+      if (!image) return error_answer(request, image.error());
+      return json_answer(request, 200, images::to_json(*image));
+    }
+    case RouteKind::DeleteImage: {
+      auto image = images->remove(r.id);
+      if (!image) return error_answer(request, image.error());
+      auto freed = images->prune();  // its layers, unless another image shares them
+      Json body = images::to_json(*image);
+      if (freed) body["freed_bytes"] = *freed;
+      return json_answer(request, 200, body);
+    }
+    case RouteKind::PruneImages: {
+      auto freed = images->prune();
+      if (!freed) return error_answer(request, freed.error());
+      return json_answer(request, 200, {{"freed_bytes", *freed}});
+    }
+    default:
+      break;
+  }
+  return error_answer(request, make_error(Errc::not_found, "no such image route"));
+}
+
+asio::awaitable<bool> serve_pull(http::Exchange& exchange, const Route& r,
+                                 images::ImageStore* images, asio::thread_pool& workers) {
+  if (images == nullptr) co_return co_await http::answer_error(exchange, images_unavailable());
+  auto it = r.query.find("image");
+  const std::string reference = it == r.query.end() ? "" : it->second;
+  if (auto ref = images::parse_reference(reference); !ref) {
+    Error error = reference.empty() ? make_error(Errc::invalid_argument,
+                                                 "give the image to pull: ?image=REFERENCE")
+                                    : ref.error();
+    co_return co_await http::answer_error(exchange, error);
+  }
+  auto feed = std::make_shared<PullFeed>();
+  asio::post(workers, [feed, images, reference] {
+    auto pulled = images->pull(reference, [feed](const images::PullEvent& e) {
+      std::lock_guard lock(feed->mutex);
+      feed->lines += sandbox::dump(event_json(e)) + "\n";
+    });
+    Json last = pulled ? Json{{"status", "pulled"}, {"image", images::to_json(*pulled)}}
+                       : sandbox::to_json(pulled.error());
+    std::lock_guard lock(feed->mutex);
+    feed->lines += sandbox::dump(last) + "\n";
+    feed->done = true;
+  });
+  http::ChunkedWriter writer(exchange.stream);
+  if (co_await writer.start(exchange.header(), bhttp::status::ok, "application/x-ndjson")) {
+    co_return false;  // the client left; the pull goes on and is kept for the next one
+  }
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  for (;;) {
+    std::string lines;
+    bool done = false;
+    {
+      std::lock_guard lock(feed->mutex);
+      lines.swap(feed->lines);
+      done = feed->done;
+    }
+    if (!lines.empty() && co_await writer.write(lines)) co_return false;
+    if (done) break;
+    timer.expires_after(std::chrono::milliseconds(100));
+    auto [ec] = co_await timer.async_wait(http::use_tuple);
+    if (ec) co_return false;
+  }
+  co_return !co_await writer.finish();
+}
+
+}  // namespace hive::server

@@ -1,0 +1,293 @@
+// OCI images on the local runtime, end to end: a real registry (tests/support/registry.hpp)
+// serving images made without an engine, pulled by a real server, run as real sandboxes.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "process.hpp"
+#include "registry.hpp"
+#include "tmux.hpp"
+
+using hive::test::Outcome;
+using hive::test::TestRegistry;
+using hive::test::TestServer;
+using hive::test::trim;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Sandbox {
+  const TestServer& server;
+  std::string id;
+  Outcome sh(const std::string& script) const {
+    return server.hivectl({"exec", id, "--", "sh", "-c", script});
+  }
+};
+
+Sandbox spawn(const TestServer& server, const std::string& image) {
+  auto spawned = server.hivectl({"spawn", "--image", image});
+  INFO(spawned.err);
+  REQUIRE(spawned.exit_code == 0);
+  return Sandbox{server, trim(spawned.out)};
+}
+
+std::vector<std::string> layer_dirs(const TestServer& server) {
+  std::vector<std::string> dirs;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(server.state_dir() + "/images/layers", ec)) {
+    dirs.push_back(e.path().string());
+  }
+  return dirs;
+}
+
+// A docker config.json with the test registry's credentials.
+std::string docker_config(const hive::test::TempDir& dir, const TestRegistry& registry) {
+  const std::string path = dir.path() + "/config.json";
+  Outcome encoded = hive::test::run({"/usr/bin/base64", "-w0"},
+                                    std::string(TestRegistry::user) + ":" + TestRegistry::password);
+  std::ofstream(path)
+      << nlohmann::json{{"auths", {{registry.host(), {{"auth", encoded.out}}}}}}.dump();
+  return path;
+}
+
+}  // namespace
+
+TEST_CASE("an image from a registry runs: layers, whiteouts, ENV, WORKDIR and USER apply",
+          "[images]") {
+  TestRegistry registry;
+  TestServer server;
+  const std::string image = registry.host() + "/test/busybox:multi";
+  auto pulled = server.hivectl({"image", "pull", image});
+  INFO(pulled.err);
+  REQUIRE(pulled.exit_code == 0);
+  CHECK(trim(pulled.out) == image);
+  CHECK_THAT(pulled.err, Catch::Contains("pulled " + image + " (sha256:"));
+
+  auto listed = server.hivectl({"image", "ls"});
+  CHECK_THAT(listed.out, Catch::StartsWith("NAME") && Catch::Contains(image));
+
+  auto sb = spawn(server, image);
+  auto who = sb.sh("id -un; pwd; echo $FOO; ls /data; ls /opq");
+  INFO(who.err);
+  CHECK(who.exit_code == 0);
+  // /data/gone is whited out by layer 2, /opq/old hidden by its opaque marker.
+  CHECK(who.out == "app\n/data\nfrom-image\nkeep\nthree\nnew\n");
+  CHECK(trim(sb.sh("cat /etc/hostname").out) == sb.id);
+  CHECK_THAT(sb.sh("cat /etc/hosts").out, Catch::Contains("localhost"));
+  // The workspace is the user's; the image's own files stay as built.
+  CHECK(sb.sh("echo hi > /workspace/f && cat /workspace/f").out == "hi\n");
+  CHECK(sb.sh("touch /usr/bin/x").exit_code != 0);
+  // Files and cp reach the image's root like any other.
+  hive::test::TempDir local;
+  std::ofstream(local.path() + "/in.txt") << "copied in\n";
+  CHECK(server.hivectl({"cp", local.path() + "/in.txt", sb.id + ":/workspace/in.txt"}).exit_code ==
+        0);
+  CHECK(sb.sh("cat /workspace/in.txt").out == "copied in\n");
+  CHECK(server.hivectl({"cp", sb.id + ":/data/keep", local.path() + "/keep"}).exit_code == 0);
+  CHECK(hive::test::slurp(local.path() + "/keep") == "keep\n");
+
+  // In use, it cannot be removed; once its sandbox is gone it can, and its layers go too.
+  auto refused = server.hivectl({"image", "rm", image});
+  CHECK(refused.exit_code != 0);
+  CHECK_THAT(refused.err, Catch::Contains("in use by " + sb.id));
+  REQUIRE(server.hivectl({"rm", sb.id}).exit_code == 0);
+  auto removed = server.hivectl({"image", "rm", image});
+  INFO(removed.err);
+  CHECK(removed.exit_code == 0);
+  CHECK(layer_dirs(server).empty());
+  CHECK(trim(server.hivectl({"image", "ls", "-o", "name"}).out).empty());
+}
+
+TEST_CASE("a root image is writable everywhere, a numeric USER runs as that uid", "[images]") {
+  TestRegistry registry;
+  TestServer server;
+  auto root = spawn(server, registry.host() + "/test/busybox:root");
+  auto wrote = root.sh(
+      "id -u; mkdir -p /usr/local/lib/site && echo ok > /usr/local/lib/site/x && cat "
+      "/usr/local/lib/site/x");
+  CHECK(wrote.out == "0\nok\n");
+  auto numeric = spawn(server, registry.host() + "/test/busybox:numeric");
+  CHECK(numeric.sh("id -u; id -g").out == "1000\n1000\n");
+  // Two sandboxes of one image share its layers but not their writes.
+  auto other = spawn(server, registry.host() + "/test/busybox:root");
+  CHECK(other.sh("test -e /usr/local/lib/site/x || echo absent").out == "absent\n");
+}
+
+TEST_CASE("zstd layers, Docker schema 2 and a two-platform index all pull and run", "[images]") {
+  TestRegistry registry;
+  TestServer server;
+  for (const char* name :
+       {"/test/busybox-zstd:multi", "/test/busybox-v2s2:multi", "/test/multiarch:1"}) {
+    auto sb = spawn(server, registry.host() + name);
+    CHECK(sb.sh("cat /data/three").out == "three\n");
+  }
+  auto image = server.client().get_image(registry.host() + "/test/multiarch:1");
+  REQUIRE(image);
+  CHECK((*image)["platform"] == "linux/amd64");
+}
+
+TEST_CASE("pull errors say what is wrong and store nothing", "[images]") {
+  TestRegistry registry;
+  TestServer server;
+  auto none = server.hivectl({"image", "pull", registry.host() + "/test/busybox:no-such-tag"});
+  CHECK(none.exit_code != 0);
+  CHECK_THAT(none.err, Catch::Contains("has no such manifest: manifest unknown"));
+
+  auto platform = server.hivectl({"image", "pull", registry.host() + "/test/noplatform:1"});
+  CHECK(platform.exit_code != 0);
+  CHECK_THAT(platform.err,
+             Catch::Contains("has no linux/amd64 variant; it offers linux/s390x, windows/amd64"));
+
+  auto unreachable = server.hivectl({"image", "pull", "127.0.0.1:1/test/busybox:multi"});
+  CHECK(unreachable.exit_code != 0);
+  CHECK_THAT(unreachable.err, Catch::Contains("registry 127.0.0.1:1 is unreachable"));
+
+  auto invalid = server.hivectl({"image", "pull", "Bad Name"});
+  CHECK(invalid.exit_code != 0);
+  CHECK_THAT(invalid.err, Catch::Contains("is not a valid reference"));
+
+  // A registry that serves other bytes than the digest names: refused, nothing kept.
+  std::ifstream digest_file(hive::test::test_images_dir() + "/bad-digest-layer.digest");
+  std::string digest;
+  digest_file >> digest;
+  registry.corrupt_blob(digest, hive::test::test_images_dir() + "/bad-digest-layer.tar.gz");
+  auto corrupt = server.hivectl({"image", "pull", registry.host() + "/bad/digest:1"});
+  CHECK(corrupt.exit_code != 0);
+  CHECK_THAT(corrupt.err,
+             Catch::Contains("with digest sha256:") && Catch::Contains("nothing was stored"));
+  auto spawned = server.hivectl({"spawn", "--image", registry.host() + "/bad/digest:1"});
+  CHECK(spawned.exit_code != 0);
+  CHECK(layer_dirs(server).empty());
+  CHECK(trim(server.hivectl({"image", "ls", "-o", "name"}).out).empty());
+  CHECK(fs::is_empty(server.state_dir() + "/images/tmp"));
+}
+
+TEST_CASE("registries behind Basic and Bearer-token auth pull with credentials only", "[images]") {
+  hive::test::TempDir config_dir;
+  for (auto auth : {TestRegistry::Auth::basic, TestRegistry::Auth::token}) {
+    TestRegistry registry(auth);
+    const std::string image = registry.host() + "/test/busybox:multi";
+    {
+      TestServer anonymous({"--registry-config", config_dir.path() + "/none.json"});
+      auto refused = anonymous.hivectl({"image", "pull", image});
+      CHECK(refused.exit_code != 0);
+      CHECK_THAT(refused.err, Catch::Contains("refused") && Catch::Contains("--registry-config"));
+      if (auth == TestRegistry::Auth::token) {  // the issuer grants anyone public/*
+        CHECK(anonymous.hivectl({"image", "pull", registry.host() + "/public/busybox:multi"})
+                  .exit_code == 0);
+      }
+    }
+    TestServer server({"--registry-config", docker_config(config_dir, registry)});
+    auto sb = spawn(server, image);
+    CHECK(sb.sh("cat /data/keep").out == "keep\n");
+  }
+}
+
+TEST_CASE("hostile layers write nothing outside their directory", "[images]") {
+  TestRegistry registry;
+  TestServer server;
+  for (const char* path : {"/tmp/escape-abs", "/tmp/escape-symlink", "/escape-dotdot",
+                           "/tmp/hive-escape-etc", "/tmp/hive-escape-ws"}) {
+    fs::remove_all(path);
+  }
+  auto dotdot = server.hivectl({"image", "pull", registry.host() + "/evil/dotdot:1"});
+  CHECK(dotdot.exit_code != 0);
+  CHECK_THAT(dotdot.err, Catch::Contains("leaves the layer"));
+  auto hardlink = server.hivectl({"image", "pull", registry.host() + "/evil/hardlink:1"});
+  CHECK(hardlink.exit_code != 0);
+  CHECK_THAT(hardlink.err, Catch::Contains("leaves the layer"));
+  // An absolute name, a write through a symlink to "/", an absolute hard link, device nodes:
+  // each lands inside the layer (or is dropped), never on the host.
+  for (const char* name :
+       {"/evil/abs:1", "/evil/symlink:1", "/evil/hardlink:abs", "/evil/device:1"}) {
+    auto pulled = server.hivectl({"image", "pull", registry.host() + name});
+    INFO(name << ": " << pulled.err);
+    CHECK(pulled.exit_code == 0);
+  }
+  CHECK_FALSE(fs::exists("/tmp/escape-abs"));
+  CHECK_FALSE(fs::exists("/tmp/escape-symlink"));
+  CHECK_FALSE(fs::exists("/escape-dotdot"));
+  CHECK(hive::test::slurp("/etc/passwd").find("root:") != std::string::npos);
+  for (const auto& dir : layer_dirs(server)) {
+    CHECK_FALSE(fs::exists(fs::symlink_status(dir + "/dev/sda")));
+    CHECK_FALSE(fs::exists(fs::symlink_status(dir + "/dev/sdb")));
+  }
+  // /etc and /workspace as symlinks to host paths: the sandbox's mounts stay in its root.
+  auto sb = spawn(server, registry.host() + "/evil/etclink:1");
+  CHECK(trim(sb.sh("cat /etc/hostname").out) == sb.id);
+  CHECK(sb.sh("echo x > /workspace/f && cat /workspace/f").out == "x\n");
+  CHECK_FALSE(fs::exists("/tmp/hive-escape-etc"));
+  CHECK_FALSE(fs::exists("/tmp/hive-escape-ws"));
+}
+
+TEST_CASE("concurrent spawns of an uncached image fetch each blob once", "[images]") {
+  TestRegistry registry;
+  TestServer server;
+  const std::string image = registry.host() + "/test/busybox:multi";
+  std::vector<std::future<Outcome>> spawns;
+  for (int i = 0; i < 10; ++i) {
+    spawns.push_back(std::async(std::launch::async, [&] {
+      return server.hivectl({"spawn", "--image", image});
+    }));
+  }
+  for (auto& s : spawns) {
+    auto got = s.get();
+    INFO(got.err);
+    CHECK(got.exit_code == 0);
+  }
+  auto info = server.client().get_image(image);
+  REQUIRE(info);
+  for (const auto& layer : (*info)["layers"])
+    CHECK(registry.blob_gets(layer.get<std::string>()) == 1);
+  CHECK((*info)["in_use_by"].size() == 10);
+}
+
+TEST_CASE("image sandboxes and the image store survive a server restart", "[images]") {
+  TestRegistry registry;
+  TestServer server;
+  const std::string image = registry.host() + "/test/busybox:multi";
+  auto sb = spawn(server, image);
+  REQUIRE(sb.sh("echo kept > /workspace/k").exit_code == 0);
+  server.kill9();
+  server.start();
+  CHECK(sb.sh("cat /workspace/k; id -un").out == "kept\napp\n");
+  auto listed = server.hivectl({"image", "ls", "-o", "json"});
+  auto json = nlohmann::json::parse(listed.out);
+  REQUIRE(json["items"].size() == 1);
+  CHECK(json["items"][0]["in_use_by"] == nlohmann::json::array({sb.id}));
+  // Nothing half-made survives a restart: tmp/ is emptied.
+  fs::create_directories(server.state_dir() + "/images/tmp/deadbeef.layer.1");
+  server.kill9();
+  server.start();
+  CHECK(fs::is_empty(server.state_dir() + "/images/tmp"));
+}
+
+TEST_CASE("a spawn at a terminal pulls first and shows each layer's progress", "[images]") {
+  TestRegistry registry;
+  TestServer server;
+  const std::string image = registry.host() + "/test/busybox:multi";
+  const std::string command = "env HIVE_SERVER=" + server.url() + " HIVE_TOKEN=" + server.token() +
+                              " " + hive::test::bin("hivectl") + " spawn --image " + image +
+                              "; echo spawned=$?; sleep 60";
+  hive::test::Tmux tmux;
+  REQUIRE(tmux.open(command, 160, 30));
+  REQUIRE(tmux.shows("spawned=0"));
+  const std::string screen = tmux.screen();
+  // One line per layer, each redrawn in place until it says done: 3 layers, 3 lines.
+  CHECK_THAT(screen, Catch::Contains("161e4b7c032d: done 1.0MB"));
+  std::size_t done = 0;
+  for (auto at = screen.find(": done"); at != std::string::npos; at = screen.find(": done", at + 1))
+    ++done;
+  CHECK(done == 3);
+  CHECK_THAT(screen, Catch::Contains("pulled " + image) || Catch::Contains("sb-"));
+  // --pull never with an image not there says so, and spawns nothing.
+  auto never = server.hivectl(
+      {"spawn", "--pull", "never", "--image", registry.host() + "/test/busybox:root"});
+  CHECK(never.exit_code != 0);
+  CHECK_THAT(never.err, Catch::Contains("is not on the server and --pull is never"));
+}
