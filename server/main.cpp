@@ -21,6 +21,7 @@
 #include "api/auth.hpp"
 #include "api/handlers.hpp"
 #include "api/request_log.hpp"
+#include "hive/sandbox/codec.hpp"
 #include "hive/sandbox/config.hpp"
 #include "images/image_store.hpp"
 #include "images/layer_unpack.hpp"
@@ -62,6 +63,7 @@ struct Options {
   std::vector<std::string> insecure_registries;
   std::string registry_config;  // "" = ~/.docker/config.json when it exists
   std::string registry_mirror;
+  std::string image_cache_size;  // "" = unbounded
 };
 
 // Where records live and sandboxes run: SQLite + namespaces, or the Pod cache + Pods.
@@ -139,6 +141,11 @@ hive::Result<Backend> make_backend(const Options& options) {
   image_options.registry.config_file = options.registry_config;
   if (const char* home = std::getenv("HOME"); image_options.registry.config_file.empty() && home) {
     image_options.registry.config_file = std::string(home) + "/.docker/config.json";
+  }
+  if (!options.image_cache_size.empty()) {
+    auto bytes = hive::sandbox::parse_byte_quantity(options.image_cache_size);
+    if (!bytes) return bytes.error().context("--image-cache-size");
+    image_options.cache_bytes = *bytes;
   }
   auto images = hive::server::images::ImageStore::open(image_options);
   if (!images) return images.error().context("image store");
@@ -324,6 +331,10 @@ int main(int argc, char** argv) {
   app.add_option("--registry-config", options.registry_config,
                  "a Docker config.json with registry credentials (\"auths\"); default "
                  "~/.docker/config.json")
+      ->group("Images (local runtime)");
+  app.add_option("--image-cache-size", options.image_cache_size,
+                 "unpacked image layers kept at most (20Gi); past it the images no sandbox "
+                 "runs on go, least recently used first (default: no bound)")
       ->group("Images (local runtime)");
   app.add_option("--registry-mirror", options.registry_mirror,
                  "base URL pulls of docker.io images go to instead (https://mirror.example)")

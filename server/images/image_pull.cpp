@@ -189,6 +189,7 @@ Result<Image> ImageStore::pull_uncached(const ImageRef& ref, const PullProgress&
   }
   image.config = config_from_json(config);
   image.pulled_at = now_rfc3339();
+  image.last_used_at = image.pulled_at;
   {
     std::ofstream(options_.dir + "/blobs/" + fetched->digest.substr(7)) << fetched->body;
     std::lock_guard lock(mutex_);
@@ -201,6 +202,7 @@ Result<Image> ImageStore::pull_uncached(const ImageRef& ref, const PullProgress&
     }
     if (auto old = images_.find(image.name); old != images_.end()) image.users = old->second.users;
     images_[image.name] = image;
+    evict_locked(image.name);
     if (auto r = save_index_locked(); !r) return r.error();
   }
   emit({image.name, "pulled"});
@@ -215,29 +217,16 @@ Result<void> ImageStore::ensure_layer(const ImageRef& ref, const json& descripto
     if (progress) progress({digest, "exists", size, size});
     return {};
   }
-  std::promise<Result<void>> promise;
-  std::shared_future<Result<void>> pending;
-  {
-    std::lock_guard lock(mutex_);
-    auto it = layer_pulls_.find(digest);
-    if (it != layer_pulls_.end())
-      pending = it->second;
-    else
-      layer_pulls_[digest] = promise.get_future().share();
-  }
-  if (pending.valid()) {
-    if (progress) progress({digest, "waiting", 0, size});
-    return pending.get();
-  }
-  Result<void> result = fs::is_directory(layer_dir(digest))
-                            ? Result<void>{}
-                            : fetch_layer(ref, digest, size, progress);
-  {
-    std::lock_guard lock(mutex_);
-    layer_pulls_.erase(digest);
-  }
-  promise.set_value(result);
-  return result;
+  return layer_pulls_.run(
+      digest,
+      [&]() -> Result<void> {
+        // Another pull may have finished it between the check above and here.
+        if (fs::is_directory(layer_dir(digest))) return {};
+        return fetch_layer(ref, digest, size, progress);
+      },
+      [&] {
+        if (progress) progress({digest, "waiting", 0, size});
+      });
 }
 
 Result<void> ImageStore::fetch_layer(const ImageRef& ref, const std::string& digest,
@@ -277,6 +266,10 @@ Result<void> ImageStore::fetch_layer(const ImageRef& ref, const std::string& dig
     return sys_error("rename", layer_dir(digest), err);
   }
   fs::remove_all(dir, ec);  // when another copy won the rename
+  {
+    std::lock_guard lock(mutex_);
+    layer_bytes_[digest.substr(7)] = stats->bytes;
+  }
   if (progress) progress({digest, "done", *got, size});
   return {};
 }

@@ -59,6 +59,7 @@ Image image_from(const json& j) {
   image.layers = j.value("layers", std::vector<std::string>{});
   image.size = j.value("size", std::int64_t{0});
   image.pulled_at = j.value("pulled_at", "");
+  image.last_used_at = j.value("last_used_at", image.pulled_at);
   image.users = j.value("users", std::set<std::string>{});
   if (j.contains("config") && j["config"].is_object()) {
     const json& c = j["config"];
@@ -92,6 +93,7 @@ json to_json(const Image& image) {
           {"size", image.size},
           {"config", config_json(image.config)},
           {"pulled_at", image.pulled_at},
+          {"last_used_at", image.last_used_at},
           {"in_use_by", image.users}};
 }
 
@@ -139,6 +141,11 @@ Result<void> ImageStore::load_index() {
       complete = complete && fs::is_directory(layer_dir(layer));
     if (complete) images_[image.name] = std::move(image);
   }
+  if (index.contains("layer_bytes") && index["layer_bytes"].is_object()) {
+    for (const auto& [hex, bytes] : index["layer_bytes"].items()) {
+      if (bytes.is_number_integer()) layer_bytes_[hex] = bytes.get<std::int64_t>();
+    }
+  }
   return {};
 }
 
@@ -154,7 +161,7 @@ Result<void> ImageStore::save_index_locked() const {
   const std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp, std::ios::trunc);
-    out << json{{"images", list}}.dump();
+    out << json{{"images", list}, {"layer_bytes", layer_bytes_}}.dump();
     if (!out.flush()) return sys_error("write", tmp, errno);
   }
   if (rename(tmp.c_str(), path.c_str()) != 0) return sys_error("rename", path, errno);
@@ -174,27 +181,11 @@ Result<Image> ImageStore::pull(const std::string& text, const PullProgress& prog
   auto ref = parse_reference(text);
   if (!ref) return ref.error();
   const std::string key = ref->canonical();
-  std::promise<Result<Image>> promise;
-  std::shared_future<Result<Image>> pending;
-  {
-    std::lock_guard lock(mutex_);
-    auto it = image_pulls_.find(key);
-    if (it != image_pulls_.end())
-      pending = it->second;
-    else
-      image_pulls_[key] = promise.get_future().share();
-  }
-  if (pending.valid()) {  // another pull of the same image is under way: share its outcome
-    if (progress) progress({key, "waiting for another pull"});
-    return pending.get();
-  }
-  Result<Image> result = pull_uncached(*ref, progress);
-  {
-    std::lock_guard lock(mutex_);
-    image_pulls_.erase(key);
-  }
-  promise.set_value(result);
-  return result;
+  return image_pulls_.run(
+      key, [&] { return pull_uncached(*ref, progress); },
+      [&] {
+        if (progress) progress({key, "waiting for another pull"});
+      });
 }
 
 Result<Image> ImageStore::ensure(const std::string& text, PullPolicy policy,
@@ -250,11 +241,15 @@ Result<Image> ImageStore::remove(const std::string& text) {
 
 Result<std::int64_t> ImageStore::prune() {
   std::lock_guard lock(mutex_);
+  return remove_unused_layers_locked();
+}
+
+Result<std::int64_t> ImageStore::remove_unused_layers_locked() {
   std::set<std::string> used;
   for (const auto& [name, image] : images_) {
     for (const auto& layer : image.layers) used.insert(layer.substr(7));
   }
-  for (const auto& [digest, pending] : layer_pulls_) used.insert(digest.substr(7));
+  for (const auto& digest : layer_pulls_.keys()) used.insert(digest.substr(7));
   std::int64_t freed = 0;
   std::error_code ec;
   for (fs::directory_iterator it(layers_root(), ec), end; !ec && it != end; it.increment(ec)) {
@@ -264,14 +259,55 @@ Result<std::int64_t> ImageStore::prune() {
     std::error_code removed;
     fs::remove_all(it->path(), removed);
     if (removed) return sys_error("remove", it->path().string(), removed.value());
+    layer_bytes_.erase(hex);
   }
+  if (auto r = save_index_locked(); !r) return r.error();
   return freed;
+}
+
+void ImageStore::evict_locked(const std::string& keep) {
+  if (options_.cache_bytes <= 0) return;
+  auto cached_bytes = [&] {
+    std::set<std::string> layers;
+    for (const auto& [name, image] : images_) {
+      for (const auto& layer : image.layers) layers.insert(layer.substr(7));
+    }
+    std::int64_t total = 0;
+    for (const auto& hex : layers) total += layer_bytes_.count(hex) ? layer_bytes_[hex] : 0;
+    return total;
+  };
+  bool evicted = false;
+  while (cached_bytes() > options_.cache_bytes) {
+    auto victim = images_.end();
+    for (auto it = images_.begin(); it != images_.end(); ++it) {
+      if (it->first == keep || !it->second.users.empty()) continue;
+      if (victim == images_.end() || it->second.last_used_at < victim->second.last_used_at) {
+        victim = it;
+      }
+    }
+    if (victim == images_.end()) {
+      spdlog::warn(
+          "images: {} bytes cached, over --image-cache-size {}, and every other image "
+          "is in use",
+          cached_bytes(), options_.cache_bytes);
+      break;
+    }
+    spdlog::info("images: evicting {} (last used {}): the cache is over --image-cache-size",
+                 victim->first, victim->second.last_used_at);
+    images_.erase(victim);
+    evicted = true;
+  }
+  if (!evicted) return;
+  if (auto freed = remove_unused_layers_locked(); !freed) {
+    spdlog::warn("images: evicting: {}", freed.error().message);
+  }
 }
 
 void ImageStore::add_user(const std::string& name, const std::string& sandbox_id) {
   std::lock_guard lock(mutex_);
   auto it = images_.find(name);
   if (it == images_.end() || !it->second.users.insert(sandbox_id).second) return;
+  it->second.last_used_at = now_rfc3339();
   if (auto r = save_index_locked(); !r) spdlog::warn("images: {}", r.error().message);
 }
 

@@ -10,7 +10,6 @@
 
 #include <cstdint>
 #include <functional>
-#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -23,6 +22,7 @@
 #include "hive/error.hpp"
 #include "images/reference.hpp"
 #include "images/registry_client.hpp"
+#include "images/single_flight.hpp"
 
 namespace hive::server::images {
 
@@ -45,6 +45,7 @@ struct Image {
   std::int64_t size = 0;            // the layers' blobs, compressed, as the registry serves them
   ImageConfig config;
   std::string pulled_at;
+  std::string last_used_at;     // pulled, or last given to a sandbox: eviction goes oldest first
   std::set<std::string> users;  // sandboxes whose root is made of it
 };
 
@@ -67,6 +68,9 @@ struct ImageStoreOptions {
   std::string exe;  // hive-server, run as the layer unpacker
   RegistryOptions registry;
   std::int64_t max_layer_bytes = 64LL << 30;  // unpacked content of one layer
+  // The layers' unpacked content kept at most (0: no bound). Past it, after a pull, the
+  // images no sandbox runs on go, least recently used first, and then their unshared layers.
+  std::int64_t cache_bytes = 0;
 };
 
 class ImageStore {
@@ -98,6 +102,10 @@ class ImageStore {
   explicit ImageStore(ImageStoreOptions options);
   Result<void> load_index();
   Result<void> save_index_locked() const;
+  // Removes the layers no image uses and none is pulling; the bytes of disk freed.
+  Result<std::int64_t> remove_unused_layers_locked();
+  // Forgets images, least recently used first, until the cache fits (never `keep`).
+  void evict_locked(const std::string& keep);
   Result<Image> pull_uncached(const ImageRef& ref, const PullProgress& progress);
   Result<void> ensure_layer(const ImageRef& ref, const nlohmann::json& descriptor,
                             const PullProgress& progress);
@@ -108,9 +116,10 @@ class ImageStore {
   ImageStoreOptions options_;
   RegistryClient registry_;
   mutable std::mutex mutex_;
-  std::map<std::string, Image> images_;  // by name
-  std::map<std::string, std::shared_future<Result<Image>>> image_pulls_;
-  std::map<std::string, std::shared_future<Result<void>>> layer_pulls_;
+  std::map<std::string, Image> images_;              // by name
+  std::map<std::string, std::int64_t> layer_bytes_;  // unpacked content, by the digest's hex
+  SingleFlight<Image> image_pulls_;                  // by canonical name
+  SingleFlight<void> layer_pulls_;                   // by layer digest
   std::uint64_t next_tmp_ = 0;
 };
 

@@ -56,4 +56,7 @@ void bench_mcp(test::TestServer& server, int calls);
 // error or when the attacker's own sandbox is lost (bench_hostile.cpp).
 bool hostile(test::TestServer& server, int seconds);
 
+// Spawn from a cached image beside image "host"; a cold pull of ~200 MB beside skopeo+umoci.
+void bench_images(int spawns);
+
 }  // namespace hive::bench

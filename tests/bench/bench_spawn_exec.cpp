@@ -372,6 +372,7 @@ int main(int argc, char** argv) {
   std::printf("\nStreamed exec: time to the first stdout event (floor: straight to the agent)\n");
   print({first_direct, first_gateway}, first_direct);
   bench_mcp(server, execs);
+  bench_images(spawns);
   if (burst_count > 0) burst(server, burst_count, burst_threads);
   return 0;
 }

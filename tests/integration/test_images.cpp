@@ -291,3 +291,22 @@ TEST_CASE("a spawn at a terminal pulls first and shows each layer's progress", "
   CHECK(never.exit_code != 0);
   CHECK_THAT(never.err, Catch::Contains("is not on the server and --pull is never"));
 }
+
+TEST_CASE("past --image-cache-size the least recently used unused image goes", "[images]") {
+  TestRegistry registry;
+  TestServer server({"--image-cache-size", "1"});
+  const std::string busybox = registry.host() + "/test/busybox:root";
+  const std::string tiny = registry.host() + "/evil/abs:1";
+  // Alone it is over the bound, but the image just pulled is never the one evicted.
+  REQUIRE(server.hivectl({"image", "pull", busybox}).exit_code == 0);
+  auto sb = spawn(server, busybox);
+  // In use, it stays however far over the bound the cache is.
+  REQUIRE(server.hivectl({"image", "pull", tiny}).exit_code == 0);
+  CHECK(trim(server.hivectl({"image", "ls", "-o", "name"}).out) == tiny + "\n" + busybox);
+  // Unused, it is the oldest: the next pull evicts it, and its layers go with it.
+  REQUIRE(server.hivectl({"rm", sb.id}).exit_code == 0);
+  REQUIRE(server.hivectl({"image", "pull", registry.host() + "/evil/device:1"}).exit_code == 0);
+  auto names = trim(server.hivectl({"image", "ls", "-o", "name"}).out);
+  CHECK_THAT(names, !Catch::Contains("busybox"));
+  CHECK(layer_dirs(server).size() == 1);  // the newest alone
+}
