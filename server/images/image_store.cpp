@@ -60,7 +60,6 @@ Image image_from(const json& j) {
   image.size = j.value("size", std::int64_t{0});
   image.pulled_at = j.value("pulled_at", "");
   image.last_used_at = j.value("last_used_at", image.pulled_at);
-  image.users = j.value("users", std::set<std::string>{});
   if (j.contains("config") && j["config"].is_object()) {
     const json& c = j["config"];
     image.config.env = c.value("env", std::vector<std::string>{});
@@ -154,7 +153,7 @@ Result<void> ImageStore::save_index_locked() const {
   for (const auto& [name, image] : images_) {
     json j = to_json(image);
     j["config_digest"] = image.config_digest;
-    j["users"] = image.users;
+    j.erase("in_use_by");  // known again at start from the sandboxes adopted
     list.push_back(std::move(j));
   }
   const std::string path = options_.dir + "/images.json";
@@ -306,17 +305,14 @@ void ImageStore::evict_locked(const std::string& keep) {
 void ImageStore::add_user(const std::string& name, const std::string& sandbox_id) {
   std::lock_guard lock(mutex_);
   auto it = images_.find(name);
-  if (it == images_.end() || !it->second.users.insert(sandbox_id).second) return;
-  it->second.last_used_at = now_rfc3339();
-  if (auto r = save_index_locked(); !r) spdlog::warn("images: {}", r.error().message);
+  if (it == images_.end()) return;
+  it->second.users.insert(sandbox_id);
+  it->second.last_used_at = now_rfc3339();  // in memory: saved with the next change
 }
 
 void ImageStore::remove_user(const std::string& sandbox_id) {
   std::lock_guard lock(mutex_);
-  bool changed = false;
-  for (auto& [name, image] : images_) changed = image.users.erase(sandbox_id) > 0 || changed;
-  if (!changed) return;
-  if (auto r = save_index_locked(); !r) spdlog::warn("images: {}", r.error().message);
+  for (auto& [name, image] : images_) image.users.erase(sandbox_id);
 }
 
 }  // namespace hive::server::images

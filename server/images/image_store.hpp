@@ -91,7 +91,8 @@ class ImageStore {
   // Removes every layer no image uses, and returns how many bytes of disk that freed.
   Result<std::int64_t> prune();
 
-  // A sandbox's root is made of this image now / no more (remove refuses meanwhile).
+  // A sandbox's root is made of this image now / no more (remove refuses meanwhile). Kept in
+  // memory: at start the runtime tells again of each sandbox it adopts.
   void add_user(const std::string& name, const std::string& sandbox_id);
   void remove_user(const std::string& sandbox_id);
 

@@ -56,6 +56,10 @@ class Runtime {
   // "pids-limit" (a fork failed at the process limit), "disk-full", or several of them joined
   // by ", " ("oom, pids-limit"); "" when it is fine.
   virtual std::string condition(const std::string& id, const nlohmann::json& runtime_data) = 0;
+  // A sandbox found alive at start-up and kept (its record's runtime_data): what the runtime
+  // holds in memory for its sandboxes is made again here (the local runtime: which images
+  // are in use, so none is removed from under a sandbox).
+  virtual void adopted(const std::string& /*id*/, const nlohmann::json& /*runtime_data*/) {}
   // The ids of the sandboxes this runtime has on the machine, whatever the store says: at
   // start-up, those without a record are orphans (a store lost or restored from a copy) and
   // are stopped. Empty where the runtime's objects are the records themselves (kubernetes: a

@@ -515,6 +515,7 @@ void SandboxService::adopt_all() {
       spdlog::warn("cannot tell whether the agent of sandbox {} lives; kept for the reaper", sb.id);
     }
     if (liveness != Liveness::gone) {
+      runtime_.adopted(sb.id, record.runtime_data);
       if (is_pooled(record)) {
         readopt_pooled(record);
         continue;

@@ -140,6 +140,15 @@ TEST_CASE("kubernetes: spawn makes a Pod, list and get come from the cache, depr
   CHECK(server.hivectl({"list", "-o", "name"}).out.empty());
   CHECK(eventually([&] { return ns.pod(id).is_null(); }, 10));
   CHECK(eventually([&] { return replica.hivectl({"list", "-o", "name"}).out.empty(); }, 10));
+
+  // The kubelet pulls a Pod's image: Hive's image store is the local runtime's alone.
+  for (const std::vector<std::string>& verb :
+       {std::vector<std::string>{"image", "ls"}, {"image", "pull", "python:3.12"}}) {
+    auto refused = server.hivectl(verb);
+    CHECK(refused.exit_code == 1);
+    CHECK_THAT(refused.err, Catch::Contains("images are not managed on this runtime (on kubernetes "
+                                            "the kubelet pulls each Pod's image)"));
+  }
 }
 
 TEST_CASE("kubernetes: the gateway reaches the agent at the Pod IP with the sandbox's secret",

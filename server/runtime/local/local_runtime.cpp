@@ -427,6 +427,12 @@ std::string LocalRuntime::condition(const std::string&, const nlohmann::json& da
   return hits;
 }
 
+void LocalRuntime::adopted(const std::string& id, const nlohmann::json& data) {
+  if (options_.images != nullptr && data.contains("image") && data["image"].is_string()) {
+    options_.images->add_user(data["image"].get<std::string>(), id);
+  }
+}
+
 Liveness LocalRuntime::liveness(const std::string&, const nlohmann::json& data) {
   return process_liveness(data.value("pid", 0), data.value("start_time", ""));
 }

@@ -36,6 +36,7 @@ class LocalRuntime : public Runtime {
   Liveness liveness(const std::string& id, const nlohmann::json& runtime_data) override;
   std::string condition(const std::string& id, const nlohmann::json& runtime_data) override;
   std::vector<std::string> list_placed() override;
+  void adopted(const std::string& id, const nlohmann::json& runtime_data) override;
 
  private:
   // Known to be alive: stop() signals only a process it can tell is the sandbox's own.
