@@ -116,6 +116,9 @@ Result<ImageRef> parse_reference(const std::string& text) {
   }
   ref.repository = rest;
   if (ref.tag.empty() && ref.digest.empty()) ref.tag = "latest";
+  // The limit holds for the name as stored and sent too (":latest" and "docker.io/" added).
+  if (ref.canonical().size() > kMaxReference)
+    return invalid(text.substr(0, 40) + "...", "it is too long");
   return ref;
 }
 

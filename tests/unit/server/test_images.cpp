@@ -47,6 +47,8 @@ TEST_CASE("invalid references are refused with the part at fault", "[unit]") {
   CHECK_THAT(canonical("x@md5:" + std::string(32, 'a')), Catch::Contains("sha256"));
   CHECK_THAT(canonical("../../etc"), Catch::Contains("must be lowercase"));
   CHECK_THAT(canonical(std::string(600, 'a')), Catch::Contains("too long"));
+  // Short enough as typed, too long once "docker.io/library/" and ":latest" are added.
+  CHECK_THAT(canonical(std::string(500, 'a')), Catch::Contains("too long"));
 }
 
 TEST_CASE("an image's config gives env, workdir, user, entrypoint and cmd", "[unit]") {
