@@ -442,7 +442,10 @@ int main(int argc, char** argv) {
     io.stop();
   });
   // Tests and scripts that asked for port 0 read the real address from here.
-  std::ofstream(options.state_dir + "/address") << address << "\n";
+  // Written aside and renamed: a reader that sees the file sees the whole line.
+  const std::string address_file = options.state_dir + "/address";
+  std::ofstream(address_file + ".tmp") << address << "\n";
+  std::rename((address_file + ".tmp").c_str(), address_file.c_str());
 
   asio::thread_pool workers(static_cast<std::size_t>(options.workers));
   hive::server::ApiOptions api_options{*token, {}, "hive", options.max_streams_per_token};

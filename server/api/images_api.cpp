@@ -19,10 +19,6 @@ http::Response json_answer(const http::Request& request, unsigned status, const 
   return http::make_response(request, static_cast<bhttp::status>(status), sandbox::dump(body));
 }
 
-http::Response error_answer(const http::Request& request, const Error& error) {
-  return json_answer(request, http::http_status(error.code), sandbox::to_json(error));
-}
-
 Json event_json(const images::PullEvent& e) {
   Json j{{"id", e.id}, {"status", e.status}};
   if (e.total > 0 || e.current > 0) j["progress"] = {{"current", e.current}, {"total", e.total}};
@@ -46,7 +42,7 @@ Error images_unavailable() {
 
 http::Response images_dispatch(const http::Request& request, const Route& r,
                                images::ImageStore* images) {
-  if (images == nullptr) return error_answer(request, images_unavailable());
+  if (images == nullptr) return http::error_response(request, images_unavailable());
   switch (r.kind) {
     case RouteKind::ListImages: {
       Json items = Json::array();
@@ -55,12 +51,12 @@ http::Response images_dispatch(const http::Request& request, const Route& r,
     }
     case RouteKind::GetImage: {
       auto image = images->find(r.id);
-      if (!image) return error_answer(request, image.error());
+      if (!image) return http::error_response(request, image.error());
       return json_answer(request, 200, images::to_json(*image));
     }
     case RouteKind::DeleteImage: {
       auto image = images->remove(r.id);
-      if (!image) return error_answer(request, image.error());
+      if (!image) return http::error_response(request, image.error());
       auto freed = images->prune();  // its layers, unless another image shares them
       Json body = images::to_json(*image);
       if (freed) body["freed_bytes"] = *freed;
@@ -68,13 +64,13 @@ http::Response images_dispatch(const http::Request& request, const Route& r,
     }
     case RouteKind::PruneImages: {
       auto freed = images->prune();
-      if (!freed) return error_answer(request, freed.error());
+      if (!freed) return http::error_response(request, freed.error());
       return json_answer(request, 200, {{"freed_bytes", *freed}});
     }
     default:
       break;
   }
-  return error_answer(request, make_error(Errc::not_found, "no such image route"));
+  return http::error_response(request, make_error(Errc::not_found, "no such image route"));
 }
 
 asio::awaitable<bool> serve_pull(http::Exchange& exchange, const Route& r,

@@ -96,14 +96,6 @@ json to_json(const Image& image) {
           {"in_use_by", image.users}};
 }
 
-Result<PullPolicy> pull_policy_from_string(const std::string& text) {
-  if (text == "missing" || text.empty()) return PullPolicy::missing;
-  if (text == "always") return PullPolicy::always;
-  if (text == "never") return PullPolicy::never;
-  return make_error(Errc::invalid_argument,
-                    "pull policy '" + text + "' is not one of missing, always, never");
-}
-
 ImageStore::ImageStore(ImageStoreOptions options)
     : options_(std::move(options)), registry_(options_.registry) {}
 

@@ -61,7 +61,6 @@ struct PullEvent {
 using PullProgress = std::function<void(const PullEvent&)>;
 
 enum class PullPolicy { missing, always, never };
-Result<PullPolicy> pull_policy_from_string(const std::string& text);
 
 struct ImageStoreOptions {
   std::string dir;  // STATE/images

@@ -137,7 +137,7 @@ struct Transfer {
   CURL* curl = nullptr;
   std::string error_body;        // a non-2xx answer's body, for the registry's words
   std::string www_authenticate;  // of the last response (redirects reset it)
-  std::string content_type, digest_header;
+  std::string content_type;
   bool refused = false;  // the sink stopped the transfer
 };
 
@@ -164,7 +164,6 @@ std::size_t on_header(char* data, std::size_t size, std::size_t count, void* use
   if (line.rfind("HTTP/", 0) == 0) {  // a new response (after a redirect or a 100)
     t->www_authenticate.clear();
     t->content_type.clear();
-    t->digest_header.clear();
     return size * count;
   }
   auto colon = line.find(':');
@@ -177,7 +176,6 @@ std::size_t on_header(char* data, std::size_t size, std::size_t count, void* use
   }
   if (name == "www-authenticate") t->www_authenticate = value;
   if (name == "content-type") t->content_type = value;
-  if (name == "docker-content-digest") t->digest_header = value;
   return size * count;
 }
 
@@ -298,7 +296,7 @@ Result<RegistryClient::Response> RegistryClient::get(const ImageRef& ref, const 
         continue;
       }
     }
-    if (status >= 200 && status < 300) return Response{status, t.content_type, t.digest_header};
+    if (status >= 200 && status < 300) return Response{status, t.content_type};
     std::string words = registry_message(t.error_body);
     if (words.empty()) words = "HTTP " + std::to_string(status);
     if (status == 401 || status == 403) {

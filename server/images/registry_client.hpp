@@ -56,7 +56,7 @@ class RegistryClient {
   };
   struct Response {
     long status = 0;
-    std::string content_type, digest_header;
+    std::string content_type;
   };
   // One GET of base_url(ref) + path with the repository's credentials, answering a 401
   // challenge once and retrying transient failures.

@@ -177,7 +177,6 @@ void TestServer::start() {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(5));  // the file's line is complete
   url_ = "http://" + read_file(state_.path() + "/address");
   token_ = read_file(state_.path() + "/token");
   for (std::size_t i = 0; i + 1 < flags_.size(); ++i) {  // a token given rather than made

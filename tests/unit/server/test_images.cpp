@@ -111,9 +111,3 @@ TEST_CASE("an image's plan: its layers under a writable upper, then the sandbox'
   REQUIRE_FALSE(too_many);
   CHECK_THAT(too_many.error().message, Catch::Contains("100 layers cannot be mounted"));
 }
-
-TEST_CASE("pull policies are missing, always and never", "[unit]") {
-  CHECK(*pull_policy_from_string("always") == PullPolicy::always);
-  CHECK(*pull_policy_from_string("never") == PullPolicy::never);
-  CHECK_FALSE(pull_policy_from_string("sometimes"));
-}
