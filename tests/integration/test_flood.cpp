@@ -279,6 +279,21 @@ TEST_CASE("a teardown that failed is retried until the sandbox is gone", "[integ
   fs::create_directory(ice);
   std::ofstream(ice / "cgroup.procs") << stuck << "\n";
   std::ofstream(ice / "freezer.state") << "FROZEN\n";
+  // However the case ends, the frozen sleep goes: left behind, it would hold ctest's output
+  // pipe for 300 s.
+  struct ThawOnExit {
+    pid_t pid;
+    fs::path ice;
+    ~ThawOnExit() {
+      if (pid > 0) {  // never kill(-1): that is every process
+        kill(pid, SIGKILL);
+        std::ofstream(ice / "freezer.state") << "THAWED\n";
+        waitpid(pid, nullptr, 0);
+      }
+      std::error_code ec;
+      fs::remove(ice, ec);
+    }
+  } thaw{stuck, ice};
   for (const auto& group : groups) {
     if (fs::exists(group / "work")) std::ofstream(group / "work" / "cgroup.procs") << stuck << "\n";
   }
@@ -292,6 +307,7 @@ TEST_CASE("a teardown that failed is retried until the sandbox is gone", "[integ
   kill(stuck, SIGKILL);                                // pending while it is frozen
   std::ofstream(ice / "freezer.state") << "THAWED\n";  // and ends it now
   waitpid(stuck, nullptr, 0);
+  thaw.pid = -1;
   bool gone = false;
   for (int i = 0; i < 300 && !gone; ++i) {
     auto now = client.get(sb->id);
@@ -301,5 +317,4 @@ TEST_CASE("a teardown that failed is retried until the sandbox is gone", "[integ
   CHECK(gone);
   CHECK(cgroups_named(sb->id).empty());
   CHECK_FALSE(fs::exists(server.state_dir() + "/sandboxes/" + sb->id));
-  fs::remove(ice);
 }

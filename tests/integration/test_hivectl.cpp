@@ -170,7 +170,9 @@ TEST_CASE("labels select what to list and what to deprovision", "[integration]")
 
 TEST_CASE("wait blocks until a state or deletion, and times out with a message", "[integration]") {
   TestServer server;
-  auto id = trim(server.hivectl({"spawn", "--ttl", "1"}).out);
+  // 3 s: long enough that the sandbox is still Running when the 0.3 s wait below gives up,
+  // even under ASan on a busy machine (with 1 s it was once reaped first).
+  auto id = trim(server.hivectl({"spawn", "--ttl", "3"}).out);
   REQUIRE(!id.empty());
   auto running = server.hivectl({"wait", id, "--for=state=Running"});
   CHECK(running.exit_code == 0);
@@ -178,8 +180,8 @@ TEST_CASE("wait blocks until a state or deletion, and times out with a message",
   auto never = server.hivectl({"wait", id, "--for=state=Failed", "--timeout", "0.3s"});
   CHECK(never.exit_code == 1);
   CHECK_THAT(never.err, Catch::Contains("timed out after 0.3s"));
-  auto gone = server.hivectl({"wait", id, "--for=delete", "--timeout", "10s"});
-  CHECK(gone.exit_code == 0);  // the TTL of 1 s reaps it
+  auto gone = server.hivectl({"wait", id, "--for=delete", "--timeout", "15s"});
+  CHECK(gone.exit_code == 0);  // the TTL reaps it
   auto described = server.hivectl({"describe", id});
   CHECK(described.exit_code == 0);
   CHECK_THAT(described.out, Catch::Contains("Terminated (ttl)"));

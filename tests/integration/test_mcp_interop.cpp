@@ -98,6 +98,15 @@ TEST_CASE("the conformance runner's generic server scenarios pass", "[integratio
     _exit(127);
   }
   close(out[1]);
+  // Stopped however the case ends: a relay left running holds ctest's output pipe open, and
+  // ctest then waits for it forever.
+  struct StopOnExit {
+    pid_t pid;
+    ~StopOnExit() {
+      kill(pid, SIGTERM);
+      waitpid(pid, nullptr, 0);
+    }
+  } stop_proxy{proxy};
   std::string url;
   char c;
   while (read(out[0], &c, 1) == 1 && c != '\n') url += c;
@@ -110,6 +119,4 @@ TEST_CASE("the conformance runner's generic server scenarios pass", "[integratio
     CHECK(run.exit_code == 0);
     CHECK_THAT(run.out, Catch::Contains("0 failed"));
   }
-  kill(proxy, SIGTERM);
-  waitpid(proxy, nullptr, 0);
 }
