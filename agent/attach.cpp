@@ -32,7 +32,7 @@ using namespace asio::experimental::awaitable_operators;
 
 // After the process exits, output still in the pipes gets this long (a background child may
 // hold them open forever).
-constexpr auto kDrainGrace = std::chrono::milliseconds(250);
+constexpr auto kAttachDrainGrace = std::chrono::milliseconds(250);
 
 // The process and the fds the session talks to it through.
 struct Session {
@@ -116,7 +116,7 @@ asio::awaitable<void> produce(Session& s) {
   auto executor = co_await asio::this_coro::executor;
   auto exited_then_grace = [&]() -> asio::awaitable<void> {
     if (!s.status) co_await s.exit.async_receive(use_tuple);
-    asio::steady_timer grace(executor, kDrainGrace);
+    asio::steady_timer grace(executor, kAttachDrainGrace);
     co_await grace.async_wait(use_tuple);
   };
   if (s.tty) {

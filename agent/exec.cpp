@@ -23,7 +23,7 @@ using sandbox::ExecRequest;
 
 // After the command exits, output still in flight gets this long to arrive. A background
 // grandchild holding the pipes open must not keep the call waiting forever.
-constexpr auto kDrainGrace = std::chrono::milliseconds(250);
+constexpr auto kExecDrainGrace = std::chrono::milliseconds(250);
 
 // Closing a pipe we are done with: nothing is lost if it fails, but agent.log should say so.
 void close_pipe(asio::posix::stream_descriptor& pipe, const char* which) {
@@ -195,7 +195,7 @@ void ExecJob::on_exit(int status) {
                             .count();
   if (stdout_.open || stderr_.open) {
     auto self = shared_from_this();
-    drain_.expires_after(kDrainGrace);
+    drain_.expires_after(kExecDrainGrace);
     drain_.async_wait([self](const boost::system::error_code& ec) {
       if (ec) return;
       // One of them may have closed already (a background child keeps only stdout open):

@@ -25,7 +25,7 @@ std::optional<std::pair<std::string, std::string>> remote_of(const std::string& 
   return std::make_pair(arg.substr(0, colon), path.empty() ? "." : path);
 }
 
-int usage(const Invocation& inv, const std::string& message) {
+int cp_usage(const Invocation& inv, const std::string& message) {
   inv.io.err << "hivectl cp: " << message
              << "\nUsage: hivectl cp SRC ID:DEST  |  hivectl cp ID:SRC DEST\n";
   return kExitUsage;
@@ -61,8 +61,9 @@ struct Progress {
 
 int run_cp(Invocation& inv, const CpOptions& o) {
   auto from = remote_of(o.source), to = remote_of(o.destination);
-  if (from && to) return usage(inv, "one side must be local (copy between sandboxes in two steps)");
-  if (!from && !to) return usage(inv, "one side must name a sandbox as ID:PATH");
+  if (from && to)
+    return cp_usage(inv, "one side must be local (copy between sandboxes in two steps)");
+  if (!from && !to) return cp_usage(inv, "one side must name a sandbox as ID:PATH");
   Progress progress{inv};
   sandbox::Client::OnCopied on_progress;
   if (isatty(STDERR_FILENO) != 0 && &inv.io.err == &std::cerr) {

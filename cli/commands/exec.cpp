@@ -18,7 +18,7 @@ struct ExecOptions {
   bool detach = false;
 };
 
-int usage(const Invocation& inv, const std::string& message) {
+int exec_usage(const Invocation& inv, const std::string& message) {
   inv.io.err << "hivectl exec: " << message
              << "\nUsage: hivectl exec [-it] [-d] [-e K=V] [-w DIR] [--timeout 30s] ID -- COMMAND "
                 "[ARG...]\n";
@@ -28,21 +28,22 @@ int usage(const Invocation& inv, const std::string& message) {
 }  // namespace
 
 int exec_missing_dashes(const Invocation& inv) {
-  return usage(inv, "the command must follow '--', e.g. hivectl exec ID -- ls -la");
+  return exec_usage(inv, "the command must follow '--', e.g. hivectl exec ID -- ls -la");
 }
 
 namespace {
 
 int run_exec(Invocation& inv, const ExecOptions& o) {
   if (!inv.saw_dashes) return exec_missing_dashes(inv);
-  if (inv.after_dashes.empty()) return usage(inv, "no command after '--'");
+  if (inv.after_dashes.empty()) return exec_usage(inv, "no command after '--'");
   sandbox::ExecRequest request;
   request.argv = inv.after_dashes;
   request.cwd = o.workdir;
   request.timeout_seconds = o.timeout;
   for (const auto& item : o.env) {
     auto eq = item.find('=');
-    if (eq == std::string::npos || eq == 0) return usage(inv, "--env '" + item + "': expected K=V");
+    if (eq == std::string::npos || eq == 0)
+      return exec_usage(inv, "--env '" + item + "': expected K=V");
     request.env[item.substr(0, eq)] = item.substr(eq + 1);
   }
   if ((o.stdin_open || o.tty) && !o.detach) {

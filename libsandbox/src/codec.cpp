@@ -14,9 +14,7 @@ using detail::Fields;
 constexpr std::int64_t kMaxSeconds = 366LL * 24 * 3600;
 constexpr std::int64_t kMaxOutputBytes = 1LL << 30;
 
-Error invalid(std::string message) {
-  return make_error(Errc::invalid_argument, std::move(message));
-}
+using detail::invalid;
 
 struct DepthExceeded {};
 

@@ -4,14 +4,13 @@
 #include <cstdint>
 #include <limits>
 
+#include "fields.hpp"
 #include "hive/sandbox/codec.hpp"
 
 namespace hive::sandbox {
 namespace {
 
-Error invalid(std::string message) {
-  return make_error(Errc::invalid_argument, std::move(message));
-}
+using detail::invalid;
 
 bool is_alnum_lower(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
 bool is_alnum(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }

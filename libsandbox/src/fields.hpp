@@ -14,6 +14,11 @@
 
 namespace hive::sandbox::detail {
 
+// The error every decoder and validator returns for bad input.
+inline Error invalid(std::string message) {
+  return make_error(Errc::invalid_argument, std::move(message));
+}
+
 class Fields {
  public:
   Fields(const Json& object, std::string where);

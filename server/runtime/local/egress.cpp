@@ -17,7 +17,7 @@ namespace hive::server::local {
 namespace {
 
 constexpr const char* kSlirp = "/usr/bin/slirp4netns";
-constexpr int kReadyTimeoutMs = 5000;
+constexpr int kSlirpReadyTimeoutMs = 5000;
 
 }  // namespace
 
@@ -70,7 +70,7 @@ Result<pid_t> start_egress(pid_t sandbox_pid, const std::vector<std::string>& cg
   }
   pollfd pfd{ready_read.get(), POLLIN, 0};
   char byte = 0;
-  if (poll(&pfd, 1, kReadyTimeoutMs) != 1 || read(ready_read.get(), &byte, 1) != 1) {
+  if (poll(&pfd, 1, kSlirpReadyTimeoutMs) != 1 || read(ready_read.get(), &byte, 1) != 1) {
     return give_up(make_error(Errc::internal, "slirp4netns did not bring up tap0"));
   }
   return slirp;

@@ -33,7 +33,7 @@ namespace {
 namespace fs = std::filesystem;
 using sandbox::Network;
 
-constexpr int kReadyTimeoutMs = 10'000;
+constexpr int kAgentReadyTimeoutMs = 10'000;
 
 Result<void> make_dir(const std::string& path, mode_t mode) {
   if (mkdir(path.c_str(), mode) != 0 && errno != EEXIST) return sys_error("mkdir", path, errno);
@@ -339,7 +339,7 @@ Result<Placement> LocalRuntime::start(const sandbox::Sandbox& sb, const std::str
   data["disk_limited"] = !sb.spec.resources.disk.empty();
   data["start_time"] = proc_stat(*pid).start_time;
   ready->write.reset();  // so EOF means the agent (and every copy of the pipe) is gone
-  if (auto r = wait_ready(ready->read.get(), kReadyTimeoutMs); !r) return fail(r.error());
+  if (auto r = wait_ready(ready->read.get(), kAgentReadyTimeoutMs); !r) return fail(r.error());
   if (sb.spec.network == Network::Egress) {
     std::vector<std::string> agent_groups;
     for (const auto& cg : *cgroup_dirs) agent_groups.push_back(agent_group(cgroups_, cg));
