@@ -24,6 +24,8 @@
 #include <mutex>
 #include <thread>
 
+#include <CLI/CLI.hpp>
+
 #include "bench.hpp"
 
 using hive::bench::Clock;
@@ -274,16 +276,24 @@ bool flood(const TestServer& server, const std::vector<std::string>& ids, int co
 int main(int argc, char** argv) {
   int sandboxes = 100, streams = 1000, soak_seconds = 60, soak_clients = 8, hostile_seconds = 0,
       flood_count = 0;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    std::string flag = argv[i];
-    int value = std::max(0, std::atoi(argv[i + 1]));
-    if (flag == "--sandboxes") sandboxes = std::max(1, value);
-    if (flag == "--streams") streams = value;
-    if (flag == "--soak-seconds") soak_seconds = value;
-    if (flag == "--soak-clients") soak_clients = std::max(1, value);
-    if (flag == "--hostile-seconds") hostile_seconds = value;
-    if (flag == "--flood") flood_count = value;
-  }
+  CLI::App app{
+      "hive-load: N exec streams open at once over M sandboxes, a soak of spawn/exec/deprovision, "
+      "a hostile neighbour, a connection flood. Prints the figures and exits 1 on any error, "
+      "leftover or growth. Needs root (it starts hive-server)."};
+  auto count = [&](const char* flag, int& value, const char* what, bool positive = false) {
+    app.add_option(flag, value, what)
+        ->check(positive ? CLI::Range(1, 1000000) : CLI::Range(0, 1000000))
+        ->capture_default_str();
+  };
+  count("--sandboxes", sandboxes, "sandboxes the streams and the soak use", true);
+  count("--streams", streams, "exec streams open at once (0: none)");
+  count("--soak-seconds", soak_seconds, "length of the soak (0: none)");
+  count("--soak-clients", soak_clients, "client threads of the soak", true);
+  count("--hostile-seconds", hostile_seconds, "time beside a hostile neighbour (0: none)");
+  count("--flood", flood_count,
+        "idle connections of the flood (0: none; alone: --flood 3000 "
+        "--streams 0 --soak-seconds 0)");
+  CLI11_PARSE(app, argc, argv);
   rlimit files{};  // a thousand streams want a few thousand descriptors here
   if (getrlimit(RLIMIT_NOFILE, &files) == 0) {
     files.rlim_cur = files.rlim_max;

@@ -1,7 +1,7 @@
 // hive-bench: spawn and exec figures for the local runtime beside floors measured in the same
 // run on the same machine. Prints; never passes or fails. Needs root (it starts hive-server).
 //
-//   build/bin/hive-bench [--spawns N] [--execs N] [--burst N [--burst-clients C]]
+//   build/bin/hive-bench [--spawns N] [--execs N] [--burst N [--burst-clients C]]   (--help)
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <netinet/in.h>
@@ -28,6 +28,8 @@
 #include <string_view>
 #include <thread>
 #include <vector>
+
+#include <CLI/CLI.hpp>
 
 #include "bench.hpp"
 #include "hive/sandbox/client.hpp"
@@ -266,13 +268,23 @@ void burst(hive::test::TestServer& server, int count, int threads) {
 
 int main(int argc, char** argv) {
   int spawns = 50, execs = 300, burst_count = 0, burst_threads = 8;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    std::string flag = argv[i];
-    if (flag == "--spawns") spawns = std::max(1, std::atoi(argv[i + 1]));
-    if (flag == "--execs") execs = std::max(1, std::atoi(argv[i + 1]));
-    if (flag == "--burst") burst_count = std::max(0, std::atoi(argv[i + 1]));
-    if (flag == "--burst-clients") burst_threads = std::max(1, std::atoi(argv[i + 1]));
-  }
+  CLI::App app{
+      "hive-bench: spawn, exec, MCP and image figures of the local runtime, each beside a floor "
+      "measured in the same run. Prints; never passes or fails. Needs root (it starts "
+      "hive-server)."};
+  app.add_option("--spawns", spawns, "sandboxes spawned per spawn figure")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  app.add_option("--execs", execs, "calls per exec figure")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  app.add_option("--burst", burst_count, "also spawn this many at once (0: no burst)")
+      ->check(CLI::Range(0, 1000000))
+      ->capture_default_str();
+  app.add_option("--burst-clients", burst_threads, "client threads of the burst")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
   std::printf("hive-bench: %d spawns, %d execs, %ld cores\n\n", spawns, execs,
               sysconf(_SC_NPROCESSORS_ONLN));
 

@@ -7,10 +7,11 @@
 //   spawns served from a warm pool (claim latency).
 // Usage: hive-bench-k8s [--sandboxes N]
 #include <cstdio>
-#include <cstring>
 #include <fstream>
 #include <map>
 #include <thread>
+
+#include <CLI/CLI.hpp>
 
 #include "bench.hpp"
 #include "kube_cluster.hpp"
@@ -114,9 +115,13 @@ void deprovision_all(const test::TestServer& server, const std::vector<std::stri
 
 int main(int argc, char** argv) {
   int n = 100;
-  for (int i = 1; i + 1 < argc; ++i) {
-    if (std::strcmp(argv[i], "--sandboxes") == 0) n = std::atoi(argv[i + 1]);
-  }
+  CLI::App app{
+      "hive-bench-k8s: the kubernetes runtime's figures against the test control plane "
+      "(tests/k8s/cluster.sh), each beside a bare Pod's. Prints; never passes or fails."};
+  app.add_option("--sandboxes", n, "sandboxes per figure")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
   auto& cluster = test::KubeCluster::get();
   const std::string audit = cluster.dir() + "/audit.log";
   std::printf("kubernetes runtime: %d sandboxes, kube-apiserver + etcd + kwok on loopback\n\n", n);
