@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -11,6 +12,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -153,12 +155,17 @@ namespace {
 }
 
 int unpack_in_chroot(int argc, char** argv) {
-  if (argc != 4) {
-    std::printf("error: usage: hive-server unpack-layer DIR MAX_BYTES < BLOB\n");
+  if (argc != 5) {
+    std::printf("error: usage: hive-server unpack-layer DIR MAX_BYTES PARENT_PID < BLOB\n");
     return 1;
   }
   const std::string dir = argv[2];
   const std::int64_t max_bytes = std::atoll(argv[3]);
+  // Dies with the server: a kill -9 mid-pull must leave no unpacker writing into tmp/ while
+  // the restarted server empties it. (The signal follows the spawning thread, a layer worker
+  // that waits for this child.) The check after the prctl covers a parent already gone.
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() != static_cast<pid_t>(std::atoll(argv[4]))) return 1;
   umask(0);
   if (mkdir(dir.c_str(), 0755) != 0) {
     std::printf("error: mkdir %s: %s\n", dir.c_str(), std::strerror(errno));
@@ -194,9 +201,16 @@ Result<UnpackStats> unpack_layer(const std::string& exe, const std::string& blob
   posix_spawn_file_actions_adddup2(&actions, blob.get(), 0);
   posix_spawn_file_actions_adddup2(&actions, write_end.get(), 1);
   posix_spawn_file_actions_adddup2(&actions, write_end.get(), 2);
+  // Nothing else of the server's: not its clients' sockets, not the store.
+  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
   std::string max = std::to_string(max_bytes);
-  std::vector<char*> argv{const_cast<char*>("hive-server"), const_cast<char*>("unpack-layer"),
-                          const_cast<char*>(dir.c_str()), max.data(), nullptr};
+  std::string parent = std::to_string(getpid());
+  std::vector<char*> argv{const_cast<char*>("hive-server"),
+                          const_cast<char*>("unpack-layer"),
+                          const_cast<char*>(dir.c_str()),
+                          max.data(),
+                          parent.data(),
+                          nullptr};
   pid_t pid = 0;
   int rc = posix_spawn(&pid, exe.c_str(), &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);

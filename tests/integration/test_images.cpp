@@ -2,9 +2,12 @@
 // serving images made without an engine, pulled by a real server, run as real sandboxes.
 #include <catch2/catch.hpp>
 
+#include <signal.h>
+
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <sstream>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -265,6 +268,72 @@ TEST_CASE("image sandboxes and the image store survive a server restart", "[imag
   server.kill9();
   server.start();
   CHECK(fs::is_empty(server.state_dir() + "/images/tmp"));
+}
+
+TEST_CASE(
+    "a pull cut by kill -9 leaves no unpacker and nothing half-made; pulled again, it is whole",
+    "[images]") {
+  TestRegistry registry;
+  // ~200 MB in 5 layers (tests/bench/make_big_image.py): big enough to be caught mid-unpack.
+  hive::test::TempDir made;
+  auto built = hive::test::run({"/usr/bin/python3",
+                                std::string(HIVE_SOURCE_DIR) + "/tests/bench/make_big_image.py",
+                                made.path()});
+  REQUIRE(built.exit_code == 0);
+  const std::string image = registry.host() + "/test/big:1";
+  auto pushed = hive::test::run({"/usr/bin/skopeo", "copy", "--dest-tls-verify=false",
+                                 "oci:" + made.path() + "/oci:big", "docker://" + image});
+  INFO(pushed.err);
+  REQUIRE(pushed.exit_code == 0);
+
+  TestServer server;
+  auto pulling = std::async(std::launch::async, [&] {
+    return server.hivectl({"image", "pull", image});
+  });
+  // Its unpackers (hive-server unpack-layer TMP/...), found while one is at work and stopped
+  // there, so that none can finish before the server is killed: with the server gone, the
+  // kernel must kill them (a stopped orphan would stay for ever).
+  const std::string tmp = server.state_dir() + "/images/tmp";
+  auto unpackers = [&] {
+    return hive::test::run({"/usr/bin/pgrep", "-f", "unpack-layer " + tmp}).out;
+  };
+  std::vector<pid_t> stopped;
+  for (int i = 0; i < 10000 && stopped.empty(); ++i) {
+    std::istringstream pids(unpackers());
+    for (pid_t pid; pids >> pid;) {
+      // At work once it has made its directory (argv[2]); before that it may not yet have
+      // asked the kernel for the signal.
+      std::ifstream cmdline("/proc/" + std::to_string(pid) + "/cmdline");
+      std::string arg, dir;
+      for (int n = 0; std::getline(cmdline, arg, '\0'); ++n) {
+        if (n == 2) dir = arg;
+      }
+      if (!dir.empty() && fs::exists(dir) && kill(pid, SIGSTOP) == 0) stopped.push_back(pid);
+    }
+    if (stopped.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  REQUIRE(!stopped.empty());
+  server.kill9();
+  std::string left = unpackers();
+  for (int i = 0; i < 50 && !left.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    left = unpackers();
+  }
+  CHECK(left.empty());
+  for (pid_t pid : stopped) kill(pid, SIGKILL);  // whatever the check said, none is kept
+  auto cut = pulling.get();  // (an orphan holding the client's connection would hang this)
+  CHECK(cut.exit_code != 0);
+
+  server.start();
+  CHECK(fs::is_empty(tmp));
+  auto listed = nlohmann::json::parse(server.hivectl({"image", "ls", "-o", "json"}).out);
+  CHECK(listed["items"].empty());  // the cut pull made no image
+  auto pulled = server.hivectl({"image", "pull", image});
+  INFO(pulled.err);
+  REQUIRE(pulled.exit_code == 0);
+  auto sb = spawn(server, image);
+  // Every byte of the 20 files of 10 MiB, whichever layers the first pull finished.
+  CHECK(sb.sh("cat /data*/blob* | wc -c").out == "209715200\n");
 }
 
 TEST_CASE("a spawn at a terminal pulls first and shows each layer's progress", "[images]") {
