@@ -281,15 +281,18 @@ TEST_CASE("a teardown that failed is retried until the sandbox is gone", "[integ
   std::ofstream(ice / "freezer.state") << "FROZEN\n";
   // However the case ends, the frozen sleep goes: left behind, it would hold ctest's output
   // pipe for 300 s.
-  struct ThawOnExit {
+  struct Thaw {
     pid_t pid;
     fs::path ice;
-    ~ThawOnExit() {
-      if (pid > 0) {  // never kill(-1): that is every process
-        kill(pid, SIGKILL);
-        std::ofstream(ice / "freezer.state") << "THAWED\n";
-        waitpid(pid, nullptr, 0);
-      }
+    void now() {             // SIGKILL stays pending while it is frozen; thawing ends it
+      if (pid <= 0) return;  // never kill(-1): that is every process
+      kill(pid, SIGKILL);
+      std::ofstream(ice / "freezer.state") << "THAWED\n";
+      waitpid(pid, nullptr, 0);
+      pid = -1;
+    }
+    ~Thaw() {
+      now();
       std::error_code ec;
       fs::remove(ice, ec);
     }
@@ -303,11 +306,8 @@ TEST_CASE("a teardown that failed is retried until the sandbox is gone", "[integ
   REQUIRE(failed);
   CHECK(failed->state == State::Failed);
   CHECK(failed->reason == "teardown-failed");
-  CHECK(hive::test::agent_pid(sb->id).empty());        // its agent is down already
-  kill(stuck, SIGKILL);                                // pending while it is frozen
-  std::ofstream(ice / "freezer.state") << "THAWED\n";  // and ends it now
-  waitpid(stuck, nullptr, 0);
-  thaw.pid = -1;
+  CHECK(hive::test::agent_pid(sb->id).empty());  // its agent is down already
+  thaw.now();
   bool gone = false;
   for (int i = 0; i < 300 && !gone; ++i) {
     auto now = client.get(sb->id);
