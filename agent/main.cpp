@@ -252,8 +252,13 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (!options.command.empty()) {
+    // A command that cannot start fails the spawn (as `docker run` does), not a sandbox
+    // that looks started.
     if (auto r = api->start_background(options.command); !r) {
-      std::fprintf(stderr, "hive-agent: the image's command: %s\n", r.error().message.c_str());
+      const std::string why = "the image's command: " + r.error().message;
+      report(options.ready_fd, "invalid: " + why + "\n");
+      std::fprintf(stderr, "hive-agent: %s\n", why.c_str());
+      return 1;
     }
   }
 

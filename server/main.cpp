@@ -123,8 +123,16 @@ std::string replica_identity() {
 
 hive::Result<Backend> make_backend(const Options& options) {
   Backend backend;
+  hive::server::images::RegistryOptions registry;
+  registry.insecure = options.insecure_registries;
+  registry.mirror = options.registry_mirror;
+  registry.config_file = options.registry_config;
+  if (const char* home = std::getenv("HOME"); registry.config_file.empty() && home) {
+    registry.config_file = std::string(home) + "/.docker/config.json";
+  }
   if (options.runtime == "kubernetes") {
     auto kube_options = options.kube;
+    kube_options.registry = registry;
     if (kube_options.identity.empty()) kube_options.identity = replica_identity();
     auto kube = hive::server::kube::make_backend(kube_options);
     if (!kube) return kube.error().context("kubernetes runtime");
@@ -136,12 +144,7 @@ hive::Result<Backend> make_backend(const Options& options) {
   hive::server::images::ImageStoreOptions image_options;
   image_options.dir = options.state_dir + "/images";
   image_options.exe = "/proc/self/exe";  // hive-server itself unpacks layers, in a chroot
-  image_options.registry.insecure = options.insecure_registries;
-  image_options.registry.mirror = options.registry_mirror;
-  image_options.registry.config_file = options.registry_config;
-  if (const char* home = std::getenv("HOME"); image_options.registry.config_file.empty() && home) {
-    image_options.registry.config_file = std::string(home) + "/.docker/config.json";
-  }
+  image_options.registry = registry;
   if (!options.image_cache_size.empty()) {
     auto bytes = hive::sandbox::parse_byte_quantity(options.image_cache_size);
     if (!bytes) return bytes.error().context("--image-cache-size");
@@ -327,18 +330,18 @@ int main(int argc, char** argv) {
   app.add_option("--insecure-registry", options.insecure_registries,
                  "HOST[:PORT] of a registry spoken to over plain HTTP (loopback ones always "
                  "are); repeatable")
-      ->group("Images (local runtime)");
+      ->group("Registries (local pulls; a kubernetes spawn --start reads the image's command)");
   app.add_option("--registry-config", options.registry_config,
                  "a Docker config.json with registry credentials (\"auths\"); default "
                  "~/.docker/config.json")
-      ->group("Images (local runtime)");
+      ->group("Registries (local pulls; a kubernetes spawn --start reads the image's command)");
   app.add_option("--image-cache-size", options.image_cache_size,
                  "unpacked image layers kept at most (20Gi); past it the images no sandbox "
                  "runs on go, least recently used first (default: no bound)")
       ->group("Images (local runtime)");
   app.add_option("--registry-mirror", options.registry_mirror,
                  "base URL pulls of docker.io images go to instead (https://mirror.example)")
-      ->group("Images (local runtime)");
+      ->group("Registries (local pulls; a kubernetes spawn --start reads the image's command)");
   app.add_option("--image-alias", options.image_aliases,
                  "NAME=IMAGE: run IMAGE when a client asks for NAME (e.g. a seed client's "
                  "sandbox:general-0.1=host on the local runtime); repeatable")

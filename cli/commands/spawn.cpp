@@ -212,6 +212,8 @@ void add_spawn(CLI::App& app, Invocation& inv) {
                   "kubernetes runtime: run on nodes with label KEY=VALUE (repeatable)");
   cmd->add_option("--runtime-class", o->spec.runtime_class,
                   "kubernetes runtime: the Pod's runtimeClassName (gvisor, kata...)");
+  cmd->add_flag("--start", o->spec.start,
+                "run the image's Entrypoint and Cmd in the background (hivectl ps, logs show it)");
   cmd->add_option("--count", o->count, "how many sandboxes of this spec (ids one a line)")
       ->check(CLI::Range(1, 10000));
   cmd->add_flag(

@@ -140,6 +140,7 @@ void read_spec_fields(Fields& fields, SandboxSpec& spec) {
   fields.string_map("node_selector", spec.node_selector);
   fields.string("runtime_class", spec.runtime_class);
   fields.object("mcp_servers", spec.mcp_servers);
+  fields.boolean("start", spec.start);
 }
 
 void write_spec_fields(const SandboxSpec& spec, Json& out) {
@@ -161,6 +162,7 @@ void write_spec_fields(const SandboxSpec& spec, Json& out) {
   out["node_selector"] = spec.node_selector;
   out["runtime_class"] = spec.runtime_class;
   out["mcp_servers"] = spec.mcp_servers;
+  if (spec.start) out["start"] = true;
 }
 
 // Output text is a string when it is UTF-8, else "<name>_b64".

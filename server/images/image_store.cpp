@@ -40,6 +40,12 @@ ImageConfig config_from_json(const json& image_config) {
   return config;
 }
 
+std::vector<std::string> start_command(const ImageConfig& config) {
+  std::vector<std::string> argv = config.entrypoint;
+  argv.insert(argv.end(), config.cmd.begin(), config.cmd.end());
+  return argv;
+}
+
 namespace {
 
 json config_json(const ImageConfig& c) {

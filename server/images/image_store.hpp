@@ -36,6 +36,10 @@ struct ImageConfig {
 // The OCI image config's "config" object, as much of it as a sandbox uses.
 ImageConfig config_from_json(const nlohmann::json& image_config);
 
+// What a spawn with "start" runs: the Entrypoint, then the Cmd as its arguments (or as the
+// command when there is no Entrypoint), as `docker run` joins them. Empty when both are.
+std::vector<std::string> start_command(const ImageConfig& config);
+
 struct Image {
   std::string name;    // canonical: "docker.io/library/python:3.12"
   std::string digest;  // of the manifest pulled (the platform's, under an index)

@@ -463,4 +463,27 @@ Result<std::int64_t> RegistryClient::blob(const ImageRef& ref, const std::string
   return bytes;
 }
 
+Result<std::string> RegistryClient::small_blob(const ImageRef& ref, const std::string& digest,
+                                               std::int64_t max_bytes) {
+  if (!is_sha256_digest(digest)) {
+    return make_error(Errc::invalid_argument, "blob digest '" + digest + "' is not sha256");
+  }
+  std::string bytes;
+  Sink sink{[&](const char* data, std::size_t size) {
+              if (static_cast<std::int64_t>(bytes.size() + size) > max_bytes) return false;
+              bytes.append(data, size);
+              return true;
+            },
+            [&] { bytes.clear(); },
+            "registry " + ref.domain + " sent more than the " + std::to_string(max_bytes) +
+                " bytes of blob " + digest};
+  auto response = get(ref, "/v2/" + ref.repository + "/blobs/" + digest, "", sink);
+  if (!response) return response.error();
+  if (auto got = sha256_of(bytes); got != digest) {
+    return make_error(Errc::agent_error, "registry " + ref.domain + " sent blob " + digest +
+                                             " of " + ref.repository + " with digest " + got);
+  }
+  return bytes;
+}
+
 }  // namespace hive::server::images

@@ -46,6 +46,9 @@ class RegistryClient {
   Result<std::int64_t> blob(const ImageRef& ref, const std::string& digest, const std::string& path,
                             std::int64_t max_bytes,
                             const std::function<void(std::int64_t)>& on_bytes);
+  // A small blob (a config) into memory, verified; refused past max_bytes.
+  Result<std::string> small_blob(const ImageRef& ref, const std::string& digest,
+                                 std::int64_t max_bytes);
 
   // Where a 2xx body goes: `write` takes each chunk (false stops the transfer, with `why`
   // set), `restart` is called before a retry sends the request again.

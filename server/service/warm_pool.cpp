@@ -6,7 +6,7 @@ namespace hive::server {
 
 std::optional<std::string> pool_key(const sandbox::SandboxSpec& spec) {
   if (!spec.ports.empty() || !spec.mcp_servers.empty() || !spec.node_selector.empty() ||
-      !spec.runtime_class.empty()) {
+      !spec.runtime_class.empty() || spec.start) {
     return std::nullopt;
   }
   const auto& r = spec.resources;

@@ -16,7 +16,7 @@
 namespace hive::server {
 
 // The pool a spec could be served from, or nullopt when something in it must be set at
-// start (ports, MCP servers, placement) and so cannot be pooled.
+// start (ports, MCP servers, placement, the image's command) and so cannot be pooled.
 std::optional<std::string> pool_key(const sandbox::SandboxSpec& spec);
 
 // What a pooled sandbox of that key is started with: the keyed fields, defaults elsewhere.

@@ -106,6 +106,32 @@ TEST_CASE("an image from a registry runs: layers, whiteouts, ENV, WORKDIR and US
   CHECK(trim(server.hivectl({"image", "ls", "-o", "name"}).out).empty());
 }
 
+TEST_CASE("spawn --start runs the image's Entrypoint and Cmd in the background, as its USER",
+          "[images]") {
+  TestRegistry registry;
+  TestServer server;
+  const std::string image = registry.host() + "/test/busybox:multi";
+  auto spawned = server.hivectl({"spawn", "--image", image, "--start"});
+  INFO(spawned.err);
+  REQUIRE(spawned.exit_code == 0);
+  Sandbox sb{server, trim(spawned.out)};
+  // Entrypoint [/bin/sh -c] + Cmd ["echo started > /tmp/started; sleep 1000"]
+  auto ps = server.hivectl({"ps", sb.id});
+  CHECK_THAT(ps.out, Catch::Contains("running") &&
+                         Catch::Contains("/bin/sh -c echo started > /tmp/started; sleep 1000"));
+  CHECK(sb.sh("for i in $(seq 50); do test -e /tmp/started && break; sleep 0.1; done; "
+              "stat -c %U /tmp/started; cat /tmp/started")
+            .out == "app\nstarted\n");
+  auto got = server.hivectl({"get", sb.id, "-o", "jsonpath={.start}"});
+  CHECK(trim(got.out) == "true");
+
+  // Image host has no command to start: refused before anything is made.
+  auto refused = server.hivectl({"spawn", "--start"});
+  CHECK(refused.exit_code != 0);
+  CHECK_THAT(refused.err, Catch::Contains("image 'host' has none"));
+  CHECK(trim(server.hivectl({"list", "-o", "name"}).out) == sb.id);
+}
+
 TEST_CASE("a root image is writable everywhere, a numeric USER runs as that uid", "[images]") {
   TestRegistry registry;
   TestServer server;

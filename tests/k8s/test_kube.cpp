@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "kube_cluster.hpp"
+#include "registry.hpp"
 #include "runtime/kube/kube_runtime.hpp"
 
 using namespace hive::test;
@@ -271,6 +272,40 @@ TEST_CASE(
   auto ready = run(
       {"/usr/bin/curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", server.url() + "/readyz"});
   CHECK(ready.out == "200");
+}
+
+TEST_CASE("kubernetes: spawn --start reads the image's Entrypoint and Cmd from its registry",
+          "[k8s]") {
+  TestRegistry registry;
+  KubeNamespace ns("hive-start");
+  TestServer server(ns.server_flags());
+  const std::string image = registry.host() + "/test/busybox:multi";
+  auto spawned = server.hivectl({"spawn", "--image", image, "--start"});
+  INFO(spawned.err);
+  REQUIRE(spawned.exit_code == 0);
+  // The agent stays the container's command and starts the image's after "--".
+  json command = ns.pod(trim(spawned.out))["spec"]["containers"][0]["command"];
+  REQUIRE(command.size() > 4);
+  CHECK(command[command.size() - 4] == "--");
+  CHECK(command[command.size() - 3] == "/bin/sh");
+  CHECK(command[command.size() - 2] == "-c");
+  CHECK(command.back() == "echo started > /tmp/started; sleep 1000");
+  // Of the blobs, only the config was read: the kubelet pulls the layers.
+  const std::string log = registry.log();
+  int blob_gets = 0;
+  for (std::size_t at = 0; (at = log.find("/blobs/sha256:", at)) != std::string::npos; ++at) {
+    ++blob_gets;
+  }
+  CHECK(blob_gets == 1);
+
+  for (const auto& [args, why] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"spawn", "--start"}, "image 'host' has none"},
+           {{"spawn", "--start", "--image", registry.host() + "/test/none:1"}, "test/none"}}) {
+    auto refused = server.hivectl(args);
+    CHECK(refused.exit_code != 0);
+    CHECK_THAT(refused.err, Catch::Contains(why));
+  }
+  CHECK(pod_names(ns).size() == 1);
 }
 
 TEST_CASE("kubernetes: API errors become clear Hive errors", "[k8s]") {

@@ -5,6 +5,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "images/image_store.hpp"
+#include "images/manifest.hpp"
+
 namespace hive::server::kube {
 namespace {
 
@@ -21,6 +24,18 @@ Result<std::string> read_key(const std::string& path) {
   return key;
 }
 
+// The image's Entrypoint and Cmd, from its manifest and config (a few KiB, not its layers).
+Result<std::vector<std::string>> image_command(images::RegistryClient& registry,
+                                               const std::string& image) {
+  auto ref = images::parse_reference(image);
+  if (!ref) return ref.error();
+  auto manifest = images::resolve_manifest(registry, *ref);
+  if (!manifest) return manifest.error();
+  auto config = images::fetch_config(registry, *ref, manifest->config_digest);
+  if (!config) return config.error();
+  return images::start_command(images::config_from_json(*config));
+}
+
 }  // namespace
 
 Result<Backend> make_backend(BackendOptions options) {
@@ -35,6 +50,10 @@ Result<Backend> make_backend(BackendOptions options) {
   options.runtime.secret_key = *key;
 
   Backend backend;
+  backend.registry = std::make_unique<images::RegistryClient>(options.registry);
+  options.runtime.image_command = [registry = backend.registry.get()](const std::string& image) {
+    return image_command(*registry, image);
+  };
   backend.client = std::make_unique<KubeClient>(*config, options.rate);
   backend.cache = std::make_unique<PodCache>(*backend.client, options.namespace_name,
                                              std::string(kManagedBy) + "=hive");

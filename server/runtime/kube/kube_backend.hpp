@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "images/registry_client.hpp"
 #include "runtime/kube/kube_runtime.hpp"
 #include "runtime/kube/leader.hpp"
 #include "runtime/kube/pod_store.hpp"
@@ -22,9 +23,11 @@ struct BackendOptions {
   std::chrono::seconds lease_duration{15};
   RateLimit rate;
   KubeOptions runtime;
+  images::RegistryOptions registry;  // where a --start spawn's image command is read
 };
 
 struct Backend {
+  std::unique_ptr<images::RegistryClient> registry;
   std::unique_ptr<KubeClient> client;
   std::unique_ptr<PodCache> cache;
   std::unique_ptr<KubeRuntime> runtime;

@@ -65,7 +65,20 @@ std::string pool_label(const std::string& pool) {
   return hmac_hex("hive-pool", pool).substr(0, 20);
 }
 
-json KubeRuntime::pod_manifest(const sandbox::Sandbox& sandbox, const std::string& pool) const {
+Result<void> KubeRuntime::admit(const sandbox::SandboxSpec& spec) {
+  if (!spec.start) return {};
+  if (spec.image == "host") {
+    return make_error(Errc::invalid_argument,
+                      "start runs an image's Entrypoint and Cmd, and image 'host' has none");
+  }
+  if (!options_.image_command) {
+    return make_error(Errc::invalid_argument, "start: this server cannot read images' commands");
+  }
+  return {};
+}
+
+json KubeRuntime::pod_manifest(const sandbox::Sandbox& sandbox, const std::string& pool,
+                               const std::vector<std::string>& command) const {
   const auto& spec = sandbox.spec;
   std::string image = spec.image == "host" ? options_.sandbox_image : spec.image;
   json agent_mount = {{"name", "hive-agent"}, {"mountPath", kAgentDir}};
@@ -104,6 +117,10 @@ json KubeRuntime::pod_manifest(const sandbox::Sandbox& sandbox, const std::strin
       {"volumeMounts",
        json::array({agent_mount, {{"name", "workspace"}, {"mountPath", "/workspace"}}})},
   };
+  if (!command.empty()) {
+    container["command"].push_back("--");
+    for (const auto& arg : command) container["command"].push_back(arg);
+  }
   pod_spec["containers"] = json::array({container});
   if (!spec.node_selector.empty()) pod_spec["nodeSelector"] = spec.node_selector;
   if (!spec.runtime_class.empty()) pod_spec["runtimeClassName"] = spec.runtime_class;
@@ -176,7 +193,20 @@ std::string KubeRuntime::stuck_reason(const json& pod) {
 }
 
 Result<Placement> KubeRuntime::start(const sandbox::Sandbox& sandbox, const std::string& pool) {
-  json manifest = pod_manifest(sandbox, pool);
+  std::vector<std::string> command;
+  if (sandbox.spec.start) {
+    if (auto r = admit(sandbox.spec); !r) return r.error();
+    auto read = options_.image_command(sandbox.spec.image);
+    if (!read) return read.error().context("start");
+    if (read->empty()) {
+      return make_error(Errc::invalid_argument,
+                        "start runs the image's Entrypoint and Cmd, "
+                        "and image '" +
+                            sandbox.spec.image + "' has neither");
+    }
+    command = std::move(*read);
+  }
+  json manifest = pod_manifest(sandbox, pool, command);
   if (auto created = client_.call("POST", pods_path(), &manifest); !created) {
     return created.error().context("creating Pod " + sandbox.id);
   }

@@ -7,8 +7,10 @@
 
 #include "common/ids.hpp"
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "runtime/kube/kube_client.hpp"
 #include "runtime/kube/pod_cache.hpp"
@@ -24,6 +26,9 @@ struct KubeOptions {
   std::string secret_key;  // the servers' shared key; agent secrets are derived from it
   int agent_port = 7777;
   std::chrono::seconds start_timeout{180};  // image pulls can be slow
+  // What a spawn with "start" runs: the image's Entrypoint and Cmd, read from its registry
+  // (the kubelet pulls the rest). Unset: such spawns are refused.
+  std::function<Result<std::vector<std::string>>(const std::string& image)> image_command;
 };
 
 // Labels every Hive Pod carries.
@@ -42,14 +47,17 @@ class KubeRuntime : public Runtime {
   KubeRuntime(KubeClient& client, PodCache& cache, KubeOptions options);
   std::string name() const override { return "kubernetes"; }
   Result<void> check() override;
+  Result<void> admit(const sandbox::SandboxSpec& spec) override;
   Result<Placement> start(const sandbox::Sandbox& sandbox, const std::string& pool) override;
   Result<void> stop(const std::string& id, const nlohmann::json& runtime_data) override;
   AgentEndpoint endpoint(const std::string& id, const nlohmann::json& runtime_data) const override;
   Liveness liveness(const std::string& id, const nlohmann::json& runtime_data) override;
   std::string condition(const std::string& id, const nlohmann::json& runtime_data) override;
 
-  // The Pod a sandbox runs in (exposed for the tests' and the benchmark's checks).
-  nlohmann::json pod_manifest(const sandbox::Sandbox& sandbox, const std::string& pool) const;
+  // The Pod a sandbox runs in (exposed for the tests' and the benchmark's checks); `command`,
+  // the image's, is run by the agent in the background.
+  nlohmann::json pod_manifest(const sandbox::Sandbox& sandbox, const std::string& pool,
+                              const std::vector<std::string>& command = {}) const;
   // A warm pool's unclaimed Pods, any replica's: (id, ready).
   std::vector<std::pair<std::string, bool>> pooled(const std::string& pool) const;
   // Takes a pooled Pod for a spawn: one PATCH that writes the claimant's record and drops the

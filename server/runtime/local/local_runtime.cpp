@@ -195,6 +195,10 @@ Result<void> LocalRuntime::prepare() {
 // A CPU limit past the machine's CPUs would be a quota the kernel takes and never gives: refused
 // as docker refuses `--cpus 64` on two cores.
 Result<void> LocalRuntime::admit(const sandbox::SandboxSpec& spec) {
+  if (spec.start && spec.image == "host") {
+    return make_error(Errc::invalid_argument,
+                      "start runs an image's Entrypoint and Cmd, and image 'host' has none");
+  }
   if (spec.image != "host") {  // a reference that could never be pulled makes no record
     if (options_.images == nullptr) {
       return make_error(Errc::invalid_argument,
@@ -259,6 +263,16 @@ Result<Placement> LocalRuntime::start(const sandbox::Sandbox& sb, const std::str
     options_.images->add_user(image->name, sb.id);
     data["image"] = image->name;
   }
+  std::vector<std::string> start;
+  if (sb.spec.start && image) {
+    start = images::start_command(image->config);
+    if (start.empty()) {
+      return fail(make_error(Errc::invalid_argument,
+                             "start runs the image's Entrypoint and Cmd, "
+                             "and image '" +
+                                 image->name + "' has neither"));
+    }
+  }
   auto cgroup_dirs = create_cgroups(cgroups_, sb.id, sb.spec.resources);
   if (!cgroup_dirs) return fail(cgroup_dirs.error());
   data["cgroups"] = *cgroup_dirs;
@@ -320,6 +334,10 @@ Result<Placement> LocalRuntime::start(const sandbox::Sandbox& sb, const std::str
   for (std::size_t i = 0; i < launch.command_cgroup_fds.size(); ++i) {
     launch.argv.push_back("--command-cgroup-fd");
     launch.argv.push_back(std::to_string(kAgentCommandCgroupFd + static_cast<int>(i)));
+  }
+  if (!start.empty()) {
+    launch.argv.push_back("--");
+    launch.argv.insert(launch.argv.end(), start.begin(), start.end());
   }
   launch.env = agent_env(sb, image ? &*image : nullptr);
   UniqueFd null_fd(open("/dev/null", O_RDWR | O_CLOEXEC));

@@ -44,6 +44,7 @@ struct SandboxSpec {
   std::map<std::string, std::string> node_selector;
   std::string runtime_class;
   nlohmann::json mcp_servers = nlohmann::json::object();
+  bool start = false;  // run the image's Entrypoint+Cmd as the first background process
 };
 
 // The sandbox resource (docs/api.md).
