@@ -1,4 +1,4 @@
-// hivectl image pull|ls|inspect|rm|prune: the local runtime's images, docker's verbs.
+// hivectl image pull|load|ls|inspect|rm|prune: the local runtime's images, docker's verbs.
 #include <unistd.h>
 
 #include <chrono>
@@ -128,6 +128,44 @@ int run_pull(Invocation& inv, const std::string& reference) {
   return kExitOk;
 }
 
+struct LoadOptions {
+  std::string input = "-";
+  std::string tag;
+};
+
+int run_load(Invocation& inv, const LoadOptions& o) {
+  if (o.input == "-" && isatty(STDIN_FILENO) != 0) {
+    inv.io.err << "hivectl image load: give the archive with -i FILE, or on stdin "
+                  "(hivectl image load < busybox.tar)\n";
+    return kExitUsage;
+  }
+  // At a terminal, the bytes sent so far, redrawn in place; the server then unpacks.
+  const bool tty = isatty(STDERR_FILENO) != 0 && &inv.io.err == &std::cerr;
+  auto last = std::chrono::steady_clock::now();
+  auto on_sent = [&](std::uint64_t sent) {
+    auto now = std::chrono::steady_clock::now();
+    if (!tty || now - last < std::chrono::milliseconds(200)) return;
+    last = now;
+    inv.io.err << "\r\033[Ksending " << bytes_text(static_cast<std::int64_t>(sent)) << std::flush;
+  };
+  auto loaded = inv.client().load_image(o.input, o.tag, on_sent);
+  if (tty) inv.io.err << "\r\033[K" << std::flush;
+  if (!loaded) return inv.fail(loaded.error());
+  auto options = inv.print_options();
+  if (options.structured()) {
+    print_structured(inv.io.out, options, Json{{"items", *loaded}});
+    return kExitOk;
+  }
+  for (const auto& image : *loaded) {
+    if (options.format != OutputFormat::Name) {
+      inv.io.err << "loaded " << image.value("name", "") << " (" << image.value("digest", "")
+                 << ")\n";
+    }
+    inv.io.out << image.value("name", "") << "\n";
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 sandbox::Client::OnPullEvent pull_display(Invocation& inv) {
@@ -145,6 +183,7 @@ kept once, shared by every image and sandbox using it. A spawn pulls what it nee
 
 Examples:
   hivectl image pull python:3.12
+  hivectl image load -i busybox.tar   # docker save / skopeo copy ... oci-archive: output
   hivectl image ls
   hivectl image inspect python:3.12 -o json
   hivectl image rm python:3.12
@@ -155,6 +194,18 @@ Examples:
       ->required();
   pull->callback(
       [&inv, reference] { inv.run = [&inv, reference] { return run_pull(inv, *reference); }; });
+
+  auto load_options = std::make_shared<LoadOptions>();
+  auto* load = image->add_subcommand(
+      "load", "Load images from a docker save tar or an OCI archive (no registry needed)");
+  load->add_option("-i,--input", load_options->input,
+                   "the archive (also gzip-compressed); default: stdin");
+  load->add_option("--tag", load_options->tag,
+                   "the name for the archive's one image (needed when the archive names it by a "
+                   "tag alone, as an OCI archive may)");
+  load->callback([&inv, load_options] {
+    inv.run = [&inv, load_options] { return run_load(inv, *load_options); };
+  });
 
   auto* ls = image->add_subcommand("ls", "List the images on the server");
   ls->alias("list");

@@ -1,4 +1,8 @@
 // Client's image calls: /v1/images (docs/api.md).
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <optional>
 
 #include "hive/sandbox/client.hpp"
@@ -64,6 +68,44 @@ Result<std::int64_t> Client::prune_images() {
   auto body = transport_->call("POST", "/v1/images/prune", nullptr, Transport::Answer::WhenDone);
   if (!body) return body.error();
   return body->value("freed_bytes", std::int64_t{0});
+}
+
+Result<std::vector<Json>> Client::load_image(const std::string& archive_path,
+                                             const std::string& tag, const OnCopied& on_sent) {
+  const bool from_stdin = archive_path == "-";
+  int fd = from_stdin ? STDIN_FILENO : open(archive_path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return sys_error("open", archive_path, errno);
+  struct Closer {
+    int fd;
+    bool owned;
+    ~Closer() {
+      if (owned) close(fd);
+    }
+  } closer{fd, !from_stdin};
+  Transport::Streamed call{.method = "POST", .path = "/v1/images/load"};
+  if (!tag.empty()) call.path += "?tag=" + escape_segment(tag);
+  call.headers = {"Content-Type: application/x-tar"};
+  std::uint64_t sent = 0;
+  call.upload = [&](char* into, std::size_t room) -> Result<std::size_t> {
+    for (;;) {
+      ssize_t n = read(fd, into, room);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return sys_error("read", archive_path, errno);
+      if (on_sent) on_sent(sent += static_cast<std::uint64_t>(n));
+      return static_cast<std::size_t>(n);
+    }
+  };
+  std::string answer;
+  call.on_data = [&answer](std::string_view piece) {
+    answer.append(piece);
+    return true;
+  };
+  if (auto r = transport_->stream(call); !r) return r.error();
+  auto body = parse_json(answer);
+  if (!body || !body->is_object() || !body->contains("items") || !(*body)["items"].is_array()) {
+    return make_error(Errc::internal, "hive-server's answer to the load has no 'items'");
+  }
+  return (*body)["items"].get<std::vector<Json>>();
 }
 
 }  // namespace hive::sandbox

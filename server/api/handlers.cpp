@@ -233,7 +233,7 @@ http::Response Api::metrics_response(const http::Request& request) {
 bool Api::streams(const http::RequestHeader& header) {
   auto r = route(header.method(), header.target());
   return r.kind == RouteKind::Agent || r.kind == RouteKind::Mcp || r.kind == RouteKind::PullImage ||
-         is_watch(r);
+         r.kind == RouteKind::LoadImage || is_watch(r);
 }
 
 boost::asio::awaitable<bool> Api::stream(http::Exchange& exchange) {
@@ -243,7 +243,9 @@ boost::asio::awaitable<bool> Api::stream(http::Exchange& exchange) {
   const std::string target(exchange.header().target());
   Route r = route(exchange.header().method(), target);
   if (is_watch(r)) co_return co_await watch(exchange, r);
-  if (r.kind == RouteKind::PullImage) co_return co_await pull(exchange, r);
+  if (r.kind == RouteKind::PullImage || r.kind == RouteKind::LoadImage) {
+    co_return co_await pull(exchange, r);
+  }
   const bool mcp = r.kind == RouteKind::Mcp || r.agent_target.rfind("/mcp", 0) == 0;
   const auto style = mcp ? ErrorStyle::JsonRpc : ErrorStyle::Hive;
   if (r.kind == RouteKind::Mcp) r.id = mcp_sandbox(exchange.header());
@@ -322,6 +324,9 @@ boost::asio::awaitable<bool> Api::pull(http::Exchange& exchange, Route& r) {
   if (!grant) co_return co_await http::answer_error(exchange, grant.error());
   if (!grant->admin) co_return co_await http::answer_error(exchange, forbidden_for(*grant));
   log_request({id, "POST", exchange.header().target(), 200, 0, true});
+  if (r.kind == RouteKind::LoadImage) {
+    co_return co_await serve_load(exchange, r, options_.images, workers_);
+  }
   co_return co_await serve_pull(exchange, r, options_.images, workers_);
 }
 
@@ -430,6 +435,7 @@ http::Response Api::dispatch(const http::Request& request, Route& r) {
     case RouteKind::PruneImages:
       return images_dispatch(request, r, options_.images);
     case RouteKind::PullImage:  // streams() sends it to stream()
+    case RouteKind::LoadImage:
     case RouteKind::MethodNotAllowed: {
       auto refused = json_response(
           request, 405,

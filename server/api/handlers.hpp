@@ -62,6 +62,7 @@ class Api : public http::Service {
   http::Response sandbox_response(const http::Request& request,
                                   const Result<sandbox::Sandbox>& result, unsigned status = 200);
   boost::asio::awaitable<bool> watch(http::Exchange& exchange, Route& r);
+  // POST /v1/images/pull and /v1/images/load: admin only, streamed.
   boost::asio::awaitable<bool> pull(http::Exchange& exchange, Route& r);
   // The agent of a sandbox, waiting (bounded) while it is still Starting.
   boost::asio::awaitable<Result<AgentRoute>> route_when_running(const std::string& id_or_name);

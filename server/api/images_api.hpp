@@ -22,6 +22,12 @@ boost::asio::awaitable<bool> serve_pull(http::Exchange& exchange, const Route& r
                                         images::ImageStore* images,
                                         boost::asio::thread_pool& workers);
 
+// POST /v1/images/load[?tag=REF]: the body (a docker save tar or an OCI archive) goes to a
+// file under the store, is loaded on a worker, and the images loaded are the answer.
+boost::asio::awaitable<bool> serve_load(http::Exchange& exchange, const Route& r,
+                                        images::ImageStore* images,
+                                        boost::asio::thread_pool& workers);
+
 Error images_unavailable();
 
 }  // namespace hive::server

@@ -146,6 +146,8 @@ Route route(verb method, std::string_view target) {
     result.kind = by_method(result, method, {{verb::get, RouteKind::ListImages}});
   } else if (n == 3 && segments[1] == "images" && segments[2] == "pull") {
     result.kind = by_method(result, method, {{verb::post, RouteKind::PullImage}});
+  } else if (n == 3 && segments[1] == "images" && segments[2] == "load") {
+    result.kind = by_method(result, method, {{verb::post, RouteKind::LoadImage}});
   } else if (n == 3 && segments[1] == "images" && segments[2] == "prune") {
     result.kind = by_method(result, method, {{verb::post, RouteKind::PruneImages}});
   } else if (n >= 3 && segments[1] == "images") {

@@ -26,6 +26,7 @@ enum class RouteKind {
   // The local runtime's images (admin only): list, pull (NDJSON progress), get, delete, prune.
   ListImages,
   PullImage,
+  LoadImage,
   GetImage,
   DeleteImage,
   PruneImages,

@@ -1,5 +1,6 @@
 // ImageStore's pull: resolve the manifest (choosing this machine's platform from an index),
 // fetch the config, then each layer once.
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <atomic>
@@ -10,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/ids.hpp"
+#include "common/unique_fd.hpp"
 #include "images/image_store.hpp"
 #include "images/layer_unpack.hpp"
 #include "images/manifest.hpp"
@@ -73,37 +75,11 @@ Result<Image> ImageStore::pull_uncached(const ImageRef& ref, const PullProgress&
   for (auto& t : workers) t.join();
   if (failure) return *failure;
 
-  Image image;
-  image.name = ref.canonical();
-  image.digest = manifest->digest;
-  image.config_digest = manifest->config_digest;
-  image.platform = manifest->platform;
-  for (const auto& layer : layers) {
-    image.layers.push_back(layer["digest"]);
-    image.size += layer.value("size", std::int64_t{0});
-  }
-  image.config = config_from_json(*config);
-  image.pulled_at = now_rfc3339();
-  image.last_used_at = image.pulled_at;
-  {
-    std::ofstream(options_.dir + "/blobs/" + manifest->digest.substr(7)) << manifest->body;
-    std::lock_guard lock(mutex_);
-    for (const auto& layer : image.layers) {
-      if (!fs::is_directory(layer_dir(layer))) {  // pruned meanwhile: the pull is not done
-        return make_error(Errc::conflict, "image " + image.name +
-                                              ": a layer was removed by a prune during the pull; "
-                                              "pull again");
-      }
-    }
-    if (auto old = images_.find(image.name); old != images_.end()) image.users = old->second.users;
-    images_[image.name] = image;
-    evict_locked(image.name);
-    if (auto r = save_index_locked(); !r) return r.error();
-  }
-  emit({image.name, "pulled"});
+  auto image = record(ref.canonical(), *manifest, *config);
+  if (!image) return image.error();
+  emit({image->name, "pulled"});
   return image;
 }
-
 Result<void> ImageStore::ensure_layer(const ImageRef& ref, const json& descriptor,
                                       const PullProgress& progress) {
   const std::string digest = descriptor["digest"];
@@ -142,17 +118,28 @@ Result<void> ImageStore::fetch_layer(const ImageRef& ref, const std::string& dig
     return got.error();
   }
   if (progress) progress({digest, "unpacking", *got, size});
-  const std::string dir = tmp_path(digest.substr(7) + ".layer");
-  auto stats = unpack_layer(options_.exe, blob, dir, options_.max_layer_bytes);
+  UniqueFd blob_fd(::open(blob.c_str(), O_RDONLY | O_CLOEXEC));
+  const int open_errno = errno;
   std::error_code ec;
-  fs::remove(blob, ec);
+  fs::remove(blob, ec);  // the open file is all the unpacker needs
+  if (!blob_fd.valid()) return sys_error("open", blob, open_errno);
+  if (auto r = install_layer(ref.canonical(), digest, blob_fd.get()); !r) return r;
+  if (progress) progress({digest, "done", *got, size});
+  return {};
+}
+
+Result<void> ImageStore::install_layer(const std::string& image, const std::string& digest,
+                                       int blob_fd) {
+  const std::string dir = tmp_path(digest.substr(7) + ".layer");
+  auto stats = unpack_layer(options_.exe, blob_fd, dir, options_.max_layer_bytes);
+  std::error_code ec;
   if (!stats) {
     fs::remove_all(dir, ec);
-    return stats.error().context("image " + ref.canonical() + ", layer " + digest);
+    return stats.error().context("image " + image + ", layer " + digest);
   }
   if (stats->dropped_devices > 0) {
-    spdlog::info("image {}: layer {} had {} device nodes or sockets, left out", ref.canonical(),
-                 digest, stats->dropped_devices);
+    spdlog::info("image {}: layer {} had {} device nodes or sockets, left out", image, digest,
+                 stats->dropped_devices);
   }
   if (rename(dir.c_str(), layer_dir(digest).c_str()) != 0 && errno != ENOTEMPTY &&
       errno != EEXIST) {
@@ -161,12 +148,39 @@ Result<void> ImageStore::fetch_layer(const ImageRef& ref, const std::string& dig
     return sys_error("rename", layer_dir(digest), err);
   }
   fs::remove_all(dir, ec);  // when another copy won the rename
-  {
-    std::lock_guard lock(mutex_);
-    layer_bytes_[digest.substr(7)] = stats->bytes;
-  }
-  if (progress) progress({digest, "done", *got, size});
+  std::lock_guard lock(mutex_);
+  layer_bytes_[digest.substr(7)] = stats->bytes;
   return {};
+}
+
+Result<Image> ImageStore::record(const std::string& name, const ImageManifest& manifest,
+                                 const nlohmann::json& config) {
+  Image image;
+  image.name = name;
+  image.digest = manifest.digest;
+  image.config_digest = manifest.config_digest;
+  image.platform = manifest.platform;
+  for (const auto& layer : manifest.layers) {
+    image.layers.push_back(layer["digest"]);
+    image.size += layer.value("size", std::int64_t{0});
+  }
+  image.config = config_from_json(config);
+  image.pulled_at = now_rfc3339();
+  image.last_used_at = image.pulled_at;
+  std::ofstream(options_.dir + "/blobs/" + manifest.digest.substr(7)) << manifest.body;
+  std::lock_guard lock(mutex_);
+  for (const auto& layer : image.layers) {
+    if (!fs::is_directory(layer_dir(layer))) {  // pruned meanwhile: the pull is not done
+      return make_error(Errc::conflict, "image " + image.name +
+                                            ": a layer was removed by a prune meanwhile; "
+                                            "try again");
+    }
+  }
+  if (auto old = images_.find(image.name); old != images_.end()) image.users = old->second.users;
+  images_[image.name] = image;
+  evict_locked(image.name);
+  if (auto r = save_index_locked(); !r) return r.error();
+  return image;
 }
 
 }  // namespace hive::server::images

@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "hive/error.hpp"
+#include "images/manifest.hpp"
 #include "images/reference.hpp"
 #include "images/registry_client.hpp"
 #include "images/single_flight.hpp"
@@ -80,6 +81,12 @@ class ImageStore {
  public:
   static Result<std::unique_ptr<ImageStore>> open(ImageStoreOptions options);
 
+  // Records the images of a `docker save` tar or an OCI archive at archive_path (which it
+  // removes), named as the archive names them or, for an archive of one image, `tag`.
+  Result<std::vector<Image>> load(const std::string& archive_path, const std::string& tag);
+  // Where an upload of an archive to load goes (under tmp/, emptied at start).
+  std::string upload_path() { return tmp_path("upload"); }
+  std::int64_t max_archive_bytes() const { return options_.max_layer_bytes; }
   // Pulls `text` (a reference) whatever is cached, and records it.
   Result<Image> pull(const std::string& text, const PullProgress& progress = {});
   // The image a reference names here, pulled first as the policy says (the spawn's path).
@@ -115,6 +122,11 @@ class ImageStore {
                             const PullProgress& progress);
   Result<void> fetch_layer(const ImageRef& ref, const std::string& digest, std::int64_t size,
                            const PullProgress& progress);
+  // Unpacks a verified layer blob into layers/, once; remembers its unpacked size.
+  Result<void> install_layer(const std::string& image, const std::string& digest, int blob_fd);
+  // Records an image whose layers are all in place (a prune may have raced: conflict).
+  Result<Image> record(const std::string& name, const ImageManifest& manifest,
+                       const nlohmann::json& config);
   std::string tmp_path(const std::string& what);
 
   ImageStoreOptions options_;

@@ -87,7 +87,7 @@ std::string unpack_stdin(std::int64_t max_bytes, UnpackStats& stats) {
   archive_read_support_format_tar(in.get());
   archive_read_support_format_gnutar(in.get());
   if (archive_read_open_fd(in.get(), 0, 1 << 16) != ARCHIVE_OK) {
-    return std::string("not a layer archive: ") + archive_error_string(in.get());
+    return std::string("not a tar archive: ") + archive_error_string(in.get());
   }
   std::unique_ptr<archive, ArchiveDeleter> out(archive_write_disk_new());
   archive_write_disk_set_options(out.get(), ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_PERM |
@@ -193,12 +193,17 @@ Result<UnpackStats> unpack_layer(const std::string& exe, const std::string& blob
                                  const std::string& dir, std::int64_t max_bytes) {
   UniqueFd blob(open(blob_path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!blob.valid()) return sys_error("open", blob_path, errno);
+  return unpack_layer(exe, blob.get(), dir, max_bytes);
+}
+
+Result<UnpackStats> unpack_layer(const std::string& exe, int blob_fd, const std::string& dir,
+                                 std::int64_t max_bytes) {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) return sys_error("pipe2", "", errno);
   UniqueFd read_end(fds[0]), write_end(fds[1]);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, blob.get(), 0);
+  posix_spawn_file_actions_adddup2(&actions, blob_fd, 0);
   posix_spawn_file_actions_adddup2(&actions, write_end.get(), 1);
   posix_spawn_file_actions_adddup2(&actions, write_end.get(), 2);
   // Nothing else of the server's: not its clients' sockets, not the store.

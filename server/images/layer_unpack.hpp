@@ -24,6 +24,9 @@ struct UnpackStats {
 // (hive-server itself) as the child. At most max_bytes of content: a layer is refused past it.
 Result<UnpackStats> unpack_layer(const std::string& exe, const std::string& blob_path,
                                  const std::string& dir, std::int64_t max_bytes);
+// The same, from an open blob (read from its current offset).
+Result<UnpackStats> unpack_layer(const std::string& exe, int blob_fd, const std::string& dir,
+                                 std::int64_t max_bytes);
 
 // The child's side, for hive-server's main: `unpack-layer DIR MAX_BYTES`, the blob on stdin.
 // Prints "ok ENTRIES BYTES DROPPED" or "error: WHY" on stdout; exits 0 or 1.

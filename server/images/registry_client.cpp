@@ -129,6 +129,22 @@ std::string sha256_of(const std::string& bytes) {
   return hash.digest();
 }
 
+Result<std::string> sha256_of_file(int fd, std::int64_t& size) {
+  Sha256 hash;
+  size = 0;
+  std::vector<char> buffer(1 << 16);
+  for (std::int64_t offset = 0;;) {
+    ssize_t n = pread(fd, buffer.data(), buffer.size(), offset);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return sys_error("read", "blob", errno);
+    if (n == 0) break;
+    hash.update(buffer.data(), static_cast<std::size_t>(n));
+    offset += n;
+    size = offset;
+  }
+  return hash.digest();
+}
+
 namespace {
 
 // One transfer's state, reached from curl's callbacks.

@@ -33,6 +33,8 @@ struct FetchedManifest {
 
 // "sha256:<hex>" of bytes.
 std::string sha256_of(const std::string& bytes);
+// "sha256:<hex>" of an open file's whole content (read with pread: its offset stays); its size.
+Result<std::string> sha256_of_file(int fd, std::int64_t& size);
 
 class RegistryClient {
  public:

@@ -132,6 +132,67 @@ TEST_CASE("spawn --start runs the image's Entrypoint and Cmd in the background, 
   CHECK(trim(server.hivectl({"list", "-o", "name"}).out) == sb.id);
 }
 
+TEST_CASE("image load takes docker save tars and OCI archives, from a file or stdin", "[images]") {
+  TestServer server;
+  const std::string images = hive::test::test_images_dir();
+  auto loaded = server.hivectl({"image", "load", "-i", images + "/busybox-save.tar"});
+  INFO(loaded.err);
+  REQUIRE(loaded.exit_code == 0);
+  CHECK(loaded.out == "docker.io/test/busybox:multi\n");
+  CHECK_THAT(loaded.err, Catch::Contains("loaded docker.io/test/busybox:multi (sha256:"));
+  auto sb = spawn(server, "test/busybox:multi");
+  CHECK(sb.sh("id -un; pwd; ls /data").out == "app\n/data\nkeep\nthree\n");
+
+  // An OCI archive names its image by a tag alone ("multi"): --tag gives the repository.
+  auto untagged = server.hivectl({"image", "load", "-i", images + "/busybox-oci.tar"});
+  CHECK(untagged.exit_code == 1);
+  CHECK_THAT(untagged.err, Catch::Contains("give it one with --tag"));
+  const std::string archive = hive::test::slurp(images + "/busybox-oci.tar");
+  auto tagged = server.hivectl({"image", "load", "--tag", "local/bb:oci"}, archive);
+  INFO(tagged.err);
+  REQUIRE(tagged.exit_code == 0);
+  CHECK(tagged.out == "docker.io/local/bb:oci\n");
+  auto oci = spawn(server, "local/bb:oci");
+  CHECK(oci.sh("cat /data/three").exit_code == 0);
+  auto listed = server.hivectl({"image", "ls", "-o", "name"});
+  CHECK(listed.out == "docker.io/local/bb:oci\ndocker.io/test/busybox:multi\n");
+  CHECK(fs::is_empty(server.state_dir() + "/images/tmp"));
+}
+
+TEST_CASE("hostile image archives load nothing and read no host file", "[images]") {
+  TestServer server;
+  hive::test::TempDir dir;
+  auto made = hive::test::run({"/usr/bin/python3",
+                               std::string(HIVE_SOURCE_DIR) + "/tests/images/hostile_archives.py",
+                               dir.path()});
+  INFO(made.err);
+  REQUIRE(made.exit_code == 0);
+  const std::vector<std::pair<std::string, std::string>> cases{
+      {"escape-name.tar", "has no ../../../../etc/passwd inside it"},
+      {"escape-symlink.tar", "has no layer.tar inside it"},
+      {"bad-blob.tar", "does not match it"},
+      {"no-index.tar", "neither a docker save tar"},
+      {"/etc/hostname", "not a tar archive"}};
+  for (const auto& [file, why] : cases) {
+    const std::string path = file[0] == '/' ? file : dir.path() + "/" + file;
+    auto refused = server.hivectl({"image", "load", "-i", path});
+    INFO(file << ": " << refused.err);
+    CHECK(refused.exit_code == 1);
+    CHECK_THAT(refused.err, Catch::Contains(why));
+  }
+  CHECK(trim(server.hivectl({"image", "ls", "-o", "name"}).out).empty());
+  CHECK(layer_dirs(server).empty());
+  CHECK(fs::is_empty(server.state_dir() + "/images/tmp"));
+  // Only an admin loads images.
+  auto sb = spawn(server, "host");
+  auto token = trim(server.hivectl({"get", sb.id, "-o", "jsonpath={.token}"}).out);
+  auto as_sandbox =
+      hive::test::run({"/usr/bin/curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST",
+                       "--data-binary", "@" + dir.path() + "/no-index.tar", "-H",
+                       "Authorization: Bearer " + token, server.url() + "/v1/images/load"});
+  CHECK(as_sandbox.out == "403");
+}
+
 TEST_CASE("a root image is writable everywhere, a numeric USER runs as that uid", "[images]") {
   TestRegistry registry;
   TestServer server;

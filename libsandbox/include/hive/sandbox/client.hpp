@@ -174,6 +174,11 @@ class Client {
   Result<nlohmann::json> get_image(const std::string& reference);
   Result<nlohmann::json> remove_image(const std::string& reference);  // and its unshared layers
   Result<std::int64_t> prune_images();                                // bytes freed
+  // Sends a `docker save` tar or an OCI archive (a file, or "-" for stdin) for the server to
+  // load; returns the images loaded. `tag` names the image of an archive holding one.
+  Result<std::vector<nlohmann::json>> load_image(const std::string& archive_path,
+                                                 const std::string& tag = "",
+                                                 const OnCopied& on_sent = {});
 
  private:
   std::unique_ptr<Transport> transport_;
