@@ -283,7 +283,8 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"local", "kubernetes"}))
       ->capture_default_str();
   app.add_option("--agent", options.agent_path, "the hive-agent binary (default: beside this one)");
-  app.add_option("--workers", options.workers, "threads for blocking calls (spawn, exec)")
+  app.add_option("--workers", options.workers,
+                 "threads for blocking calls (spawn, exec); as many again wait on image pulls")
       ->check(CLI::Range(1, 4096))
       ->capture_default_str();
   app.add_option("--default-ttl", options.default_ttl, "seconds a sandbox lives unless asked")
@@ -451,6 +452,7 @@ int main(int argc, char** argv) {
   std::rename((address_file + ".tmp").c_str(), address_file.c_str());
 
   asio::thread_pool workers(static_cast<std::size_t>(options.workers));
+  asio::thread_pool pull_workers(static_cast<std::size_t>(options.workers));
   hive::server::ApiOptions api_options{*token, {}, "hive", options.max_streams_per_token};
   for (const auto& alias : options.image_aliases) {
     auto eq = alias.find('=');
@@ -458,6 +460,7 @@ int main(int argc, char** argv) {
   }
   if (backend->kube) api_options.namespace_name = backend->kube->runtime->options().namespace_name;
   api_options.images = backend->images.get();
+  api_options.pull_workers = &pull_workers;
   auto api = std::make_shared<hive::server::Api>(service, std::move(api_options), workers);
   hive::http::Limits limits;
   limits.request_timeout = std::chrono::seconds(options.request_timeout);
@@ -472,7 +475,10 @@ int main(int argc, char** argv) {
 
   io.run();
   workers.stop();
+  pull_workers.stop();
+  if (backend->images) backend->images->stop_pulls();
   workers.join();
+  pull_workers.join();
   refiller.reset();
   service.drain_pools();
   back_up(*backend, options);

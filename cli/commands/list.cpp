@@ -4,6 +4,15 @@
 #include "printers/printer.hpp"
 
 namespace hive::cli {
+namespace {
+
+std::vector<std::string> state_names() {
+  std::vector<std::string> names;
+  for (auto state : sandbox::all_states()) names.push_back(sandbox::to_string(state));
+  return names;
+}
+
+}  // namespace
 
 void add_list(CLI::App& app, Invocation& inv) {
   auto state = std::make_shared<std::string>();
@@ -23,9 +32,7 @@ void add_list(CLI::App& app, Invocation& inv) {
   cmd->add_option("-l,--selector", *selector, "label selector: k=v, k!=v, k in (a,b), k, !k")
       ->type_name("SELECTOR");
   cmd->add_option("--state", *state, "only sandboxes in this state (any case)")
-      ->transform(
-          CLI::IsMember({"Pending", "Starting", "Running", "Terminating", "Terminated", "Failed"},
-                        CLI::ignore_case));
+      ->transform(CLI::IsMember(state_names(), CLI::ignore_case));
   cmd->add_flag("-w,--watch", *watch, "after the list, print each change as it happens");
   cmd->callback([&inv, state, selector, watch] {
     inv.run = [&inv, state, selector, watch] {

@@ -26,7 +26,8 @@ struct SpawnOptions {
 };
 
 // --pull: the server pulls a missing image itself, but a spawn at a terminal pulls first to
-// show the layers' progress; "always" pulls first anyway, "never" refuses an image not there.
+// show the layers' progress (not with --no-wait); "always" pulls first anyway, "never" refuses
+// an image not there.
 Result<void> pull_first(Invocation& inv, const SpawnOptions& o) {
   if (o.spec.image == "host") return {};
   auto client = inv.client();
@@ -42,7 +43,7 @@ Result<void> pull_first(Invocation& inv, const SpawnOptions& o) {
   }
   const bool at_terminal = isatty(STDERR_FILENO) != 0 && &inv.io.err == &std::cerr;
   if (o.pull == "missing") {
-    if (!at_terminal) return {};
+    if (!at_terminal || o.no_wait) return {};  // --no-wait: at once, the sandbox Pulling
     auto image = client.get_image(o.spec.image);
     if (image || image.error().code != Errc::not_found) return {};
   }

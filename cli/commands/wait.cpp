@@ -77,9 +77,7 @@ Result<std::string> normalize_condition(const std::string& text) {
   }
   const std::string wanted = lower(text.substr(6));
   std::string names;
-  for (auto state :
-       {sandbox::State::Pending, sandbox::State::Starting, sandbox::State::Running,
-        sandbox::State::Terminating, sandbox::State::Terminated, sandbox::State::Failed}) {
+  for (auto state : sandbox::all_states()) {
     const std::string name = sandbox::to_string(state);
     if (lower(name) == wanted) return "state=" + name;
     names += (names.empty() ? "" : ", ") + name;
@@ -250,7 +248,7 @@ void add_wait(CLI::App& app, Invocation& inv) {
   auto o = std::make_shared<WaitOptions>();
   auto* cmd = app.add_subcommand("wait", "Wait until sandboxes reach a state or are gone");
   cmd->footer(R"(Exits 0 when every sandbox meets the condition, 1 on timeout or when it never can.
-States: Pending, Starting, Running, Terminating, Terminated, Failed (in any case).
+States: Pending, Pulling, Starting, Running, Terminating, Terminated, Failed (in any case).
 --for=delete is met when the sandbox goes while waited for, or at once for one the reaper
 ended (TTL, idle timeout) within hive-server's --tombstone-seconds (an hour by default): it
 is still listed as Terminated. An id the server does not know is an error ("not found",

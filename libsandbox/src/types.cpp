@@ -5,8 +5,9 @@
 namespace hive::sandbox {
 namespace {
 
-constexpr std::array<std::pair<State, const char*>, 6> kStates{{
+constexpr std::array<std::pair<State, const char*>, 7> kStates{{
     {State::Pending, "Pending"},
+    {State::Pulling, "Pulling"},
     {State::Starting, "Starting"},
     {State::Running, "Running"},
     {State::Terminating, "Terminating"},
@@ -28,6 +29,12 @@ std::optional<State> state_from_string(const std::string& name) {
     if (name == n) return s;
   }
   return std::nullopt;
+}
+
+std::vector<State> all_states() {
+  std::vector<State> states;
+  for (const auto& [s, name] : kStates) states.push_back(s);
+  return states;
 }
 
 bool is_final(State state) { return state == State::Terminated || state == State::Failed; }

@@ -182,27 +182,54 @@ void Api::handle(http::Request&& request, http::Reply reply) {
   // Spawn, deprovision and exec block on the runtime or the agent: run every call on a
   // worker so the io threads only move bytes.
   auto shared = std::make_shared<http::Request>(std::move(request));
-  boost::asio::post(workers_, [this, shared, reply = std::move(reply)] {
-    auto started = std::chrono::steady_clock::now();
-    auto id = request_id((*shared)["X-Request-Id"]);
+  boost::asio::post(workers_, [this, shared, reply = std::move(reply)]() mutable {
+    const auto started = std::chrono::steady_clock::now();
     Route r = route(shared->method(), shared->target());
-    http::Response response;
-    try {
-      response = dispatch(*shared, r);
-    } catch (const std::exception& e) {
-      // A bug, never the client's doing: answered and logged, not the end of the process
-      // (an exception escaping a worker thread would terminate it).
-      spdlog::error("req={} {} {}: {}", id, std::string(shared->method_string()),
-                    std::string(shared->target()), e.what());
-      response = error_response(
-          *shared, make_error(Errc::internal, std::string("internal error: ") + e.what()));
+    if (options_.pull_workers != nullptr && spawn_pulls(*shared, r)) {
+      boost::asio::post(*options_.pull_workers,
+                        [this, shared, r, started, reply = std::move(reply)]() mutable {
+                          serve(*shared, r, started, std::move(reply));
+                        });
+      return;
     }
-    response.set("X-Request-Id", id);
-    const bool spawn = r.kind == RouteKind::Spawn || r.kind == RouteKind::SeedSpawn;
-    finished(spawn ? Metrics::Kind::Spawn : Metrics::Kind::Other, response.result_int(), started,
-             {id, shared->method_string(), shared->target(), response.result_int()});
-    reply(std::move(response));
+    serve(*shared, r, started, std::move(reply));
   });
+}
+
+// A spawn that waits (wait=true, the default) for an image not yet pulled.
+bool Api::spawn_pulls(const http::Request& request, const Route& r) {
+  if (r.kind != RouteKind::Spawn) return false;
+  if (auto wait = r.query.find("wait"); wait != r.query.end() && wait->second != "true") {
+    return false;  // wait=false hands its start to run_later; a dry run pulls nothing
+  }
+  if (r.query.count("dryRun") != 0) return false;
+  auto body = request_json(request);
+  if (!body) return false;
+  auto spec = sandbox::spec_from_json(*body);
+  if (!spec) return false;
+  resolve_alias(*spec);
+  return service_.needs_pull(*spec);
+}
+
+void Api::serve(const http::Request& request, Route& r,
+                std::chrono::steady_clock::time_point started, http::Reply reply) {
+  auto id = request_id(request["X-Request-Id"]);
+  http::Response response;
+  try {
+    response = dispatch(request, r);
+  } catch (const std::exception& e) {
+    // A bug, never the client's doing: answered and logged, not the end of the process
+    // (an exception escaping a worker thread would terminate it).
+    spdlog::error("req={} {} {}: {}", id, std::string(request.method_string()),
+                  std::string(request.target()), e.what());
+    response = error_response(
+        request, make_error(Errc::internal, std::string("internal error: ") + e.what()));
+  }
+  response.set("X-Request-Id", id);
+  const bool spawn = r.kind == RouteKind::Spawn || r.kind == RouteKind::SeedSpawn;
+  finished(spawn ? Metrics::Kind::Spawn : Metrics::Kind::Other, response.result_int(), started,
+           {id, request.method_string(), request.target(), response.result_int()});
+  reply(std::move(response));
 }
 
 void Api::finished(Metrics::Kind kind, unsigned status,
@@ -216,9 +243,7 @@ void Api::finished(Metrics::Kind kind, unsigned status,
 
 http::Response Api::metrics_response(const http::Request& request) {
   std::map<std::string, std::uint64_t> by_state;
-  for (auto state :
-       {sandbox::State::Pending, sandbox::State::Starting, sandbox::State::Running,
-        sandbox::State::Terminating, sandbox::State::Terminated, sandbox::State::Failed}) {
+  for (auto state : sandbox::all_states()) {
     by_state[std::string(sandbox::to_string(state))] = 0;
   }
   if (auto all = service_.list(std::nullopt); all) {
@@ -290,7 +315,7 @@ boost::asio::awaitable<Result<AgentRoute>> Api::route_when_running(const std::st
     auto route = service_.agent_route(id_or_name);
     if (route || route.error().code != Errc::conflict) co_return route;
     auto sb = service_.get(id_or_name);
-    if (!sb || sb->state != sandbox::State::Starting ||
+    if (!sb || (sb->state != sandbox::State::Starting && sb->state != sandbox::State::Pulling) ||
         std::chrono::steady_clock::now() >= deadline) {
       co_return route;
     }
@@ -397,8 +422,12 @@ http::Response Api::dispatch(const http::Request& request, Route& r) {
         return json_response(request, 200, sandbox::to_json(*checked));
       }
       if (wait != r.query.end() && wait->second == "false") {  // 202: Starting, placed later
-        auto later = [this](std::function<void()> start) {
-          boost::asio::post(workers_, std::move(start));
+        auto later = [this](std::function<void()> start, bool pulls) {
+          if (pulls && options_.pull_workers != nullptr) {
+            boost::asio::post(*options_.pull_workers, std::move(start));
+          } else {
+            boost::asio::post(workers_, std::move(start));
+          }
         };
         auto started = service_.spawn(std::move(*spec), later);
         return sandbox_response(request, started,

@@ -32,6 +32,9 @@ struct ApiOptions {
   std::string namespace_name = "hive";  // what the seeds' spawn answer calls the namespace
   std::size_t max_streams_per_token = 4096;
   images::ImageStore* images = nullptr;  // the local runtime's; null on kubernetes
+  // Where spawns that must pull their image first wait (and pull): apart from the workers,
+  // so that a pull of minutes never holds up a spawn of a cached image. Null: the workers.
+  boost::asio::thread_pool* pull_workers = nullptr;
 };
 
 class Api : public http::Service {
@@ -44,6 +47,10 @@ class Api : public http::Service {
 
  private:
   http::Response dispatch(const http::Request& request, Route& r);
+  // Runs one call on this thread and replies; the request is logged and measured from `started`.
+  void serve(const http::Request& request, Route& r, std::chrono::steady_clock::time_point started,
+             http::Reply reply);
+  bool spawn_pulls(const http::Request& request, const Route& r);
   http::Response metrics_response(const http::Request& request);
   // Records a finished request: its latency in the metrics, its line in the log.
   void finished(Metrics::Kind kind, unsigned status, std::chrono::steady_clock::time_point started,

@@ -87,6 +87,9 @@ class ImageStore {
   // Where an upload of an archive to load goes (under tmp/, emptied at start).
   std::string upload_path() { return tmp_path("upload"); }
   std::int64_t max_archive_bytes() const { return options_.max_layer_bytes; }
+  // Cuts off the pulls under way (each fails, storing nothing) and refuses new ones: a server
+  // stopping then waits for no registry.
+  void stop_pulls() { registry_.cancel(); }
   // Pulls `text` (a reference) whatever is cached, and records it.
   Result<Image> pull(const std::string& text, const PullProgress& progress = {});
   // The image a reference names here, pulled first as the policy says (the spawn's path).

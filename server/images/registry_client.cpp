@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <fstream>
 #include <memory>
@@ -157,6 +158,11 @@ struct Transfer {
   bool refused = false;  // the sink stopped the transfer
 };
 
+// Called by curl about once a second even when nothing arrives: a cancelled client stops.
+int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return static_cast<const std::atomic<bool>*>(user)->load() ? 1 : 0;
+}
+
 std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) {
   auto* t = static_cast<Transfer*>(user);
   const std::size_t n = size * count;
@@ -277,8 +283,15 @@ Result<RegistryClient::Response> RegistryClient::get(const ImageRef& ref, const 
     curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &t);
     curl_easy_setopt(curl.get(), CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(curl.get(), CURLOPT_HEADERDATA, &t);
+    curl_easy_setopt(curl.get(), CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(curl.get(), CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(curl.get(), CURLOPT_XFERINFODATA, &cancelled_);
     if (attempt > 1 && sink.restart) sink.restart();
     CURLcode code = curl_easy_perform(curl.get());
+    if (cancelled_) {
+      return make_error(Errc::unavailable, "the pull from registry " + ref.domain +
+                                               " was cut off: hive-server is stopping");
+    }
     long status = 0;
     curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &status);
     if (t.refused) return make_error(Errc::invalid_argument, sink.why);

@@ -4,6 +4,7 @@
 // and transient failures retried with backoff. Every blob is checked against its digest.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -67,6 +68,8 @@ class RegistryClient {
   // challenge once and retrying transient failures.
   Result<Response> get(const ImageRef& ref, const std::string& path, const std::string& accept,
                        Sink& sink);
+  // Ends every transfer under way within a second, and refuses new ones (a server stopping).
+  void cancel() { cancelled_ = true; }
 
  private:
   Result<std::string> fetch_token(const ImageRef& ref, const std::string& challenge);
@@ -77,6 +80,7 @@ class RegistryClient {
   std::map<std::string, std::string> auths_;  // registry -> "user:password"
   std::mutex mutex_;
   std::map<std::string, std::string> authorization_;  // domain/repository -> header value
+  std::atomic<bool> cancelled_{false};
 };
 
 }  // namespace hive::server::images

@@ -42,6 +42,10 @@ class Runtime {
   // Whether a spec (defaults applied) can run here at all, before any record is made: an
   // invalid_argument error names what cannot (more CPUs than the machine has).
   virtual Result<void> admit(const sandbox::SandboxSpec&) { return {}; }
+  // Whether start() would first have to fetch the spec's image (the sandbox is then Pulling
+  // meanwhile), and the fetch itself: slow, shared by every spawn of that image.
+  virtual bool needs_pull(const sandbox::SandboxSpec&) { return false; }
+  virtual Result<void> pull(const sandbox::SandboxSpec&) { return {}; }
   // Creates the sandbox and returns once its agent answers. Leaves nothing behind on failure.
   // `pool` is the warm-pool key of a sandbox started ahead of demand ("" for a spawn).
   virtual Result<Placement> start(const sandbox::Sandbox& sandbox, const std::string& pool) = 0;

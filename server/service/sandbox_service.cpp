@@ -100,14 +100,23 @@ Result<Sandbox> SandboxService::spawn(sandbox::SandboxSpec spec, const RunLater&
       }
     }
   }
-  if (run_later) {  // wait=false: answer with the Starting record, place it on a worker
-    auto record = insert_record(std::move(spec), "");
+  if (run_later) {  // wait=false: answer with the record, place it on a worker
+    const bool pulls = runtime_.needs_pull(spec);
+    auto record = insert_record(std::move(spec), "", pulls);
     if (!record) return record.error();
-    run_later([this, record = *record]() mutable {
-      if (auto placed = place_record(record, /*keep_failure=*/true); !placed) {
-        spdlog::warn("spawn of {} failed: {}", record.sandbox.id, placed.error().message);
-      }
-    });
+    run_later(
+        [this, record = *record, pulls]() mutable {
+          if (pulls) {
+            if (auto pulled = pull_record(record, /*keep_failure=*/true); !pulled) {
+              spdlog::warn("spawn of {} failed: {}", record.sandbox.id, pulled.error().message);
+              return;
+            }
+          }
+          if (auto placed = place_record(record, /*keep_failure=*/true); !placed) {
+            spdlog::warn("spawn of {} failed: {}", record.sandbox.id, placed.error().message);
+          }
+        },
+        pulls);
     return record->sandbox;
   }
   auto record = start_record(std::move(spec), "");
@@ -115,12 +124,13 @@ Result<Sandbox> SandboxService::spawn(sandbox::SandboxSpec spec, const RunLater&
   return record->sandbox;
 }
 
-Result<Record> SandboxService::insert_record(sandbox::SandboxSpec spec, const std::string& pool) {
+Result<Record> SandboxService::insert_record(sandbox::SandboxSpec spec, const std::string& pool,
+                                             bool pulling) {
   const auto now = this->now();
   Record record;
   record.sandbox.spec = std::move(spec);
   record.sandbox.runtime = runtime_.name();
-  record.sandbox.state = State::Starting;
+  record.sandbox.state = pulling ? State::Pulling : State::Starting;
   record.sandbox.created_at = to_rfc3339(now);
   record.sandbox.expires_at =
       to_rfc3339(now + std::chrono::seconds(record.sandbox.spec.ttl_seconds));
@@ -162,23 +172,43 @@ void SandboxService::release_tombstone_name(const std::string& name) {
 }
 
 Result<Record> SandboxService::start_record(sandbox::SandboxSpec spec, const std::string& pool) {
-  auto record = insert_record(std::move(spec), pool);
+  const bool pulls = runtime_.needs_pull(spec);
+  auto record = insert_record(std::move(spec), pool, pulls);
   if (!record) return record.error();
+  if (pulls) {
+    if (auto pulled = pull_record(*record, /*keep_failure=*/false); !pulled) return pulled.error();
+  }
   return place_record(*record, /*keep_failure=*/false);
+}
+
+Result<void> SandboxService::pull_record(Record& record, bool keep_failure) {
+  if (auto pulled = runtime_.pull(record.sandbox.spec); !pulled) {
+    abandon(record, pulled.error(), keep_failure);
+    return pulled.error();
+  }
+  record.sandbox.state = State::Starting;
+  if (auto r = store_.update(record); !r) {
+    if (r.error().code != Errc::not_found) return r.error();
+    return make_error(Errc::not_found,
+                      "sandbox " + record.sandbox.id + " was deleted while its image was pulled");
+  }
+  return {};
+}
+
+void SandboxService::abandon(Record& record, const Error& error, bool keep_failure) {
+  if (!keep_failure) {
+    (void)store_.remove(record.sandbox.id);
+    return;
+  }
+  record.sandbox.state = State::Failed;
+  record.sandbox.reason = error.message;
+  (void)store_.update(record);
 }
 
 // Starts an inserted record's sandbox. A failure removes the record, or with keep_failure
 // (nobody waits for the answer) leaves it Failed with the reason, for the client to see.
 Result<Record> SandboxService::place_record(Record record, bool keep_failure) {
-  const auto forget = [&](const Error& error) {
-    if (!keep_failure) {
-      (void)store_.remove(record.sandbox.id);
-      return;
-    }
-    record.sandbox.state = State::Failed;
-    record.sandbox.reason = error.message;
-    (void)store_.update(record);
-  };
+  const auto forget = [&](const Error& error) { abandon(record, error, keep_failure); };
   auto placement = runtime_.start(record.sandbox, record.pool);
   if (!placement) {
     forget(placement.error());
@@ -532,7 +562,8 @@ void SandboxService::adopt_all() {
       (void)store_.remove(sb.id);
       continue;
     }
-    bool was_starting = sb.state == State::Starting || sb.state == State::Pending;
+    bool was_starting =
+        sb.state == State::Starting || sb.state == State::Pulling || sb.state == State::Pending;
     auto stopped = runtime_.stop(sb.id, record.runtime_data);
     if (was_starting && stopped) {
       (void)store_.remove(sb.id);

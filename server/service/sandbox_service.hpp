@@ -58,10 +58,11 @@ class SandboxService {
 
   // Creates a sandbox and returns it Running, or an error with nothing left behind.
   Result<sandbox::Sandbox> spawn(sandbox::SandboxSpec spec);
-  // With run_later (spawn ?wait=false): returns the sandbox Starting at once (Running when a
-  // warm pool had one) and hands its start to run_later; a start that fails leaves it Failed
-  // with the reason.
-  using RunLater = std::function<void(std::function<void()>)>;
+  // With run_later (spawn ?wait=false): returns the sandbox Starting at once (Pulling when its
+  // image must be pulled first, Running when a warm pool had one) and hands its start to
+  // run_later, told whether it pulls (and so may take minutes); a start that fails leaves it
+  // Failed with the reason.
+  using RunLater = std::function<void(std::function<void()> start, bool pulls)>;
   Result<sandbox::Sandbox> spawn(sandbox::SandboxSpec spec, const RunLater& run_later);
   // A server-side dry run (POST /v1/sandboxes?dryRun=All, kubectl's): the spec as a spawn would
   // take it, defaults applied, checked against this runtime and the names in use; nothing is
@@ -99,6 +100,8 @@ class SandboxService {
   // Pools shared by every replica (kubernetes): see WarmPool::share.
   void share_pools(WarmPool::Lister lister) { pool_.share(std::move(lister)); }
   std::string runtime_name() const { return runtime_.name(); }
+  // Whether a spawn of this spec would pull its image first (it is not on the server).
+  bool needs_pull(const sandbox::SandboxSpec& spec) { return runtime_.needs_pull(spec); }
   // Sandboxes this replica reaped since it started, by reason (ttl, idle, agent-exit).
   std::map<std::string, std::uint64_t> reaped_by_reason() const;
   // Whether spawns can succeed now (the runtime's own check, then the store's: a full disk),
@@ -128,8 +131,14 @@ class SandboxService {
   Result<void> admit(sandbox::SandboxSpec& spec);
   void release_tombstone_name(const std::string& name);
   Error name_conflict(const std::string& name, Error error);
-  Result<Record> insert_record(sandbox::SandboxSpec spec, const std::string& pool);
+  // The record, Starting, or Pulling when `pulling`.
+  Result<Record> insert_record(sandbox::SandboxSpec spec, const std::string& pool,
+                               bool pulling = false);
+  // A Pulling record's image, then the record Starting.
+  Result<void> pull_record(Record& record, bool keep_failure);
   Result<Record> place_record(Record record, bool keep_failure);
+  // A start that failed: the record goes, or with keep_failure stays Failed with the reason.
+  void abandon(Record& record, const Error& error, bool keep_failure);
   // Hands a pooled sandbox to a spawn request: its env and workdir go to the agent.
   Result<sandbox::Sandbox> claim(const std::string& id, const sandbox::SandboxSpec& spec);
   // POST /configure to a sandbox's agent: what a spec adds after start (env and workdir of a

@@ -426,7 +426,7 @@ TEST_CASE("wait, get, describe and keepalive by label, and wait's states in any 
   CHECK(never.err == "hivectl: timed out after 1s waiting for " + first + " (state=Failed)\n");
   auto typo = server.hivectl({"wait", first, "--for=state=Runing"});
   CHECK(typo.exit_code == 2);
-  CHECK_THAT(typo.err, Catch::Contains("one of Pending, Starting, Running"));
+  CHECK_THAT(typo.err, Catch::Contains("one of Pending, Pulling, Starting, Running"));
 }
 
 TEST_CASE("logs without a pid, version -o json, list -w -o json and cp -- from a real server",

@@ -2,11 +2,16 @@
 // serving images made without an engine, pulled by a real server, run as real sandboxes.
 #include <catch2/catch.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -57,6 +62,50 @@ std::string docker_config(const hive::test::TempDir& dir, const TestRegistry& re
       << nlohmann::json{{"auths", {{registry.host(), {{"auth", encoded.out}}}}}}.dump();
   return path;
 }
+
+// A "registry" that accepts connections and never answers: a pull from it waits until
+// close() ends them (each retry is then refused at once).
+class SilentRegistry {
+ public:
+  SilentRegistry() {
+    listener_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t size = sizeof address;
+    if (bind(listener_, reinterpret_cast<sockaddr*>(&address), size) != 0 ||
+        listen(listener_, 64) != 0 ||
+        getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &size) != 0) {
+      throw std::runtime_error("SilentRegistry: cannot listen");
+    }
+    port_ = ntohs(address.sin_port);
+    acceptor_ = std::thread([this] {
+      for (int fd; (fd = accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC)) >= 0;) {
+        std::lock_guard lock(mutex_);
+        held_.push_back(fd);
+      }
+    });
+  }
+  ~SilentRegistry() { close(); }
+  std::string host() const { return "127.0.0.1:" + std::to_string(port_); }
+  void close() {
+    if (listener_ < 0) return;
+    shutdown(listener_, SHUT_RDWR);
+    ::close(listener_);
+    listener_ = -1;
+    acceptor_.join();
+    std::lock_guard lock(mutex_);
+    for (int fd : held_) ::close(fd);
+    held_.clear();
+  }
+
+ private:
+  int listener_ = -1;
+  int port_ = 0;
+  std::thread acceptor_;
+  std::mutex mutex_;
+  std::vector<int> held_;
+};
 
 }  // namespace
 
@@ -191,6 +240,55 @@ TEST_CASE("hostile image archives load nothing and read no host file", "[images]
                        "--data-binary", "@" + dir.path() + "/no-index.tar", "-H",
                        "Authorization: Bearer " + token, server.url() + "/v1/images/load"});
   CHECK(as_sandbox.out == "403");
+}
+
+TEST_CASE("a spawn that pulls is Pulling meanwhile and holds up no spawn of a cached image",
+          "[images]") {
+  SilentRegistry registry;
+  TestServer server({"--workers", "1"});  // one worker: a pull holding it would show
+  const std::string image = registry.host() + "/slow/image:1";
+  auto later = server.hivectl({"spawn", "--no-wait", "--image", image, "-o", "json"});
+  INFO(later.err);
+  REQUIRE(later.exit_code == 0);
+  auto record = nlohmann::json::parse(later.out);
+  CHECK(record["state"] == "Pulling");
+  auto waiting = std::async(std::launch::async, [&] {
+    return server.hivectl({"spawn", "--image", image});  // waits, on the pull workers
+  });
+  auto pulling = [&] { return server.hivectl({"list", "--state", "pulling", "-o", "name"}).out; };
+  for (int i = 0; i < 100 && std::count(pulling().begin(), pulling().end(), '\n') < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  CHECK(std::count(pulling().begin(), pulling().end(), '\n') == 2);
+  // Both pulls wait on a registry that says nothing; a cached image spawns all the same.
+  auto cached = server.hivectl({"spawn"});
+  INFO(cached.err);
+  CHECK(cached.exit_code == 0);
+  CHECK(trim(server.hivectl({"get", trim(cached.out), "-o", "jsonpath={.state}"}).out) ==
+        "Running");
+
+  registry.close();  // the registry goes: both pulls fail, saying where they pulled from
+  auto waited = waiting.get();
+  CHECK(waited.exit_code != 0);
+  CHECK_THAT(waited.err, Catch::Contains(registry.host()));
+  const std::string id = record["id"];
+  std::string state;
+  for (int i = 0; i < 100 && state != "Failed"; ++i) {
+    state = trim(server.hivectl({"get", id, "-o", "jsonpath={.state}"}).out);
+    if (state != "Failed") std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  CHECK(state == "Failed");
+  CHECK_THAT(server.hivectl({"get", id, "-o", "jsonpath={.reason}"}).out,
+             Catch::Contains(registry.host()));
+
+  // A server stopped mid-pull cuts the pull off, rather than wait minutes on the registry.
+  SilentRegistry another;
+  REQUIRE(server.hivectl({"spawn", "--no-wait", "--image", another.host() + "/slow/image:1"})
+              .exit_code == 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const auto stopping = std::chrono::steady_clock::now();
+  CHECK(server.stop() == 0);
+  CHECK(std::chrono::steady_clock::now() - stopping < std::chrono::seconds(30));
 }
 
 TEST_CASE("a root image is writable everywhere, a numeric USER runs as that uid", "[images]") {

@@ -220,6 +220,17 @@ Result<void> LocalRuntime::admit(const sandbox::SandboxSpec& spec) {
                         " (the most is " + std::to_string(count) + ")");
 }
 
+bool LocalRuntime::needs_pull(const sandbox::SandboxSpec& spec) {
+  return spec.image != "host" && options_.images != nullptr && !options_.images->find(spec.image);
+}
+
+Result<void> LocalRuntime::pull(const sandbox::SandboxSpec& spec) {
+  if (spec.image == "host" || options_.images == nullptr) return {};
+  auto pulled = options_.images->ensure(spec.image, images::PullPolicy::missing);
+  if (!pulled) return pulled.error();
+  return {};
+}
+
 Result<void> LocalRuntime::check() {
   if (geteuid() != 0) {
     return make_error(Errc::unavailable,

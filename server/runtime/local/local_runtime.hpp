@@ -30,6 +30,8 @@ class LocalRuntime : public Runtime {
   std::string name() const override { return "local"; }
   Result<void> check() override;
   Result<void> admit(const sandbox::SandboxSpec& spec) override;
+  bool needs_pull(const sandbox::SandboxSpec& spec) override;
+  Result<void> pull(const sandbox::SandboxSpec& spec) override;
   Result<Placement> start(const sandbox::Sandbox& sandbox, const std::string& pool) override;
   Result<void> stop(const std::string& id, const nlohmann::json& runtime_data) override;
   AgentEndpoint endpoint(const std::string& id, const nlohmann::json& runtime_data) const override;

@@ -107,9 +107,10 @@ TEST_CASE("get, describe, wait and keepalive take ids or -l, one of the two", "[
 TEST_CASE("wait takes state names in any case and refuses unknown ones at once", "[unit]") {
   auto bogus = run_cli({"wait", "sb-1", "--for=state=Runing"});
   CHECK(bogus.code == kExitUsage);
-  CHECK(bogus.err ==
-        "hivectl wait: --for 'state=Runing': no state \"Runing\"; one of Pending, Starting, "
-        "Running, Terminating, Terminated, Failed\nRun 'hivectl wait --help' for usage.\n");
+  CHECK(
+      bogus.err ==
+      "hivectl wait: --for 'state=Runing': no state \"Runing\"; one of Pending, Pulling, Starting, "
+      "Running, Terminating, Terminated, Failed\nRun 'hivectl wait --help' for usage.\n");
   // Accepted: it goes on to ask the (absent) server.
   auto lower = run_cli({"--server", "http://127.0.0.1:1", "--token", "t", "wait", "sb-1",
                         "--for=state=running", "--timeout", "5s"});

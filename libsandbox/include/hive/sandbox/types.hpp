@@ -12,9 +12,11 @@
 
 namespace hive::sandbox {
 
-enum class State { Pending, Starting, Running, Terminating, Terminated, Failed };
+// Pulling: its image is being pulled (local runtime); Starting follows.
+enum class State { Pending, Pulling, Starting, Running, Terminating, Terminated, Failed };
 
 std::string to_string(State state);
+std::vector<State> all_states();  // in lifecycle order
 std::optional<State> state_from_string(const std::string& name);
 // Terminated and Failed are final: nothing runs and nothing is left on the host.
 bool is_final(State state);
