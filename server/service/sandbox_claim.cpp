@@ -53,8 +53,11 @@ Result<sandbox::Sandbox> SandboxService::claim(const std::string& id,
     return discard(r.error());
   }
   record->claim_version.reset();
-  if (!spec.env.empty() || spec.workdir != sandbox::SandboxSpec{}.workdir) {
-    nlohmann::json body{{"env", spec.env}, {"workdir", spec.workdir}};
+  const bool own_workdir = spec.workdir != sandbox::SandboxSpec{}.workdir;
+  if (!spec.env.empty() || own_workdir) {
+    // The default workdir is not sent: the sandbox keeps its own (an image's WORKDIR).
+    nlohmann::json body{{"env", spec.env}};
+    if (own_workdir) body["workdir"] = spec.workdir;
     if (auto r = configure_agent(id, record->runtime_data, body); !r) return discard(r.error());
   }
   touch(id);

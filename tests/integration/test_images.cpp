@@ -12,6 +12,7 @@
 #include <fstream>
 #include <future>
 #include <mutex>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -289,6 +290,38 @@ TEST_CASE("a spawn that pulls is Pulling meanwhile and holds up no spawn of a ca
   const auto stopping = std::chrono::steady_clock::now();
   CHECK(server.stop() == 0);
   CHECK(std::chrono::steady_clock::now() - stopping < std::chrono::seconds(30));
+}
+
+TEST_CASE("warm pools are per image: a pooled image sandbox is claimed with its config",
+          "[images]") {
+  TestRegistry registry;
+  TestServer server({"--warm-pool", "1"});
+  const std::string image = registry.host() + "/test/busybox:multi";
+  auto dirs = [&] {
+    std::set<std::string> ids;
+    for (const auto& e : fs::directory_iterator(server.state_dir() + "/sandboxes")) {
+      ids.insert(e.path().filename());
+    }
+    return ids;
+  };
+  auto cold = spawn(server, image);  // asks for a pool of this image
+  // The pool of image host (filled at start), this sandbox, and the image's pooled one.
+  for (int i = 0; i < 200 && dirs().size() < 3; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(1));  // recorded Running, not just begun
+  const auto before = dirs();
+  REQUIRE(before.size() == 3);
+  auto claimed = server.hivectl({"spawn", "--image", image, "-e", "TASK=sort"});
+  INFO(claimed.err);
+  REQUIRE(claimed.exit_code == 0);
+  Sandbox sb{server, trim(claimed.out)};
+  CHECK(before.count(sb.id) == 1);  // it was the pooled one
+  CHECK(sb.id != cold.id);
+  CHECK(sb.sh("id -un; pwd; echo $FOO $TASK; ls /data").out ==
+        "app\n/data\nfrom-image sort\nkeep\nthree\n");
+  auto refused = server.hivectl({"image", "rm", image});
+  CHECK(refused.exit_code != 0);  // in use, by the pooled sandboxes too
 }
 
 TEST_CASE("a root image is writable everywhere, a numeric USER runs as that uid", "[images]") {
