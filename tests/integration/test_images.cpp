@@ -324,6 +324,44 @@ TEST_CASE("warm pools are per image: a pooled image sandbox is claimed with its 
   CHECK(refused.exit_code != 0);  // in use, by the pooled sandboxes too
 }
 
+TEST_CASE("a Python image from Debian's packages runs pip install of a wheel copied in",
+          "[images]") {
+  const std::string archive = hive::test::python_image_archive();
+  TestServer server;
+  auto loaded = server.hivectl({"image", "load", "-i", archive});
+  INFO(loaded.err);
+  REQUIRE(loaded.exit_code == 0);
+  CHECK(loaded.out == "docker.io/test/python:3\n");
+  auto sb = spawn(server, "test/python:3");
+  // A wheel made here, by hand: a zip with the package and its dist-info.
+  hive::test::TempDir local;
+  const std::string wheel = local.path() + "/hive_probe-1.0-py3-none-any.whl";
+  auto made = hive::test::run(
+      {"/usr/bin/python3", "-c",
+       "import sys, zipfile\n"
+       "with zipfile.ZipFile(sys.argv[1], 'w') as z:\n"
+       "    z.writestr('hive_probe/__init__.py', 'VALUE = 42\\n')\n"
+       "    d = 'hive_probe-1.0.dist-info/'\n"
+       "    z.writestr(d + 'METADATA', 'Metadata-Version: 2.1\\nName: hive-probe\\nVersion: "
+       "1.0\\n')\n"
+       "    z.writestr(d + 'WHEEL', 'Wheel-Version: 1.0\\nGenerator: hive\\nRoot-Is-Purelib: "
+       "true\\nTag: py3-none-any\\n')\n"
+       "    z.writestr(d + 'RECORD', '')\n",
+       wheel});
+  INFO(made.err);
+  REQUIRE(made.exit_code == 0);
+  REQUIRE(server.hivectl({"cp", wheel, sb.id + ":/workspace/"}).exit_code == 0);
+  auto installed = sb.sh(
+      "python3 -m pip install --no-index --break-system-packages --root-user-action=ignore "
+      "/workspace/hive_probe-1.0-py3-none-any.whl >/tmp/pip.log 2>&1 || cat /tmp/pip.log; "
+      "cd / && python3 -c 'import hive_probe, sys; print(hive_probe.VALUE, sys.version_info[0])'");
+  INFO(installed.err);
+  CHECK(installed.out == "42 3\n");
+  // Installed into the sandbox's own upper layer: another sandbox of the image has no trace.
+  auto other = spawn(server, "test/python:3");
+  CHECK(other.sh("python3 -c 'import hive_probe' 2>/dev/null || echo absent").out == "absent\n");
+}
+
 TEST_CASE("a root image is writable everywhere, a numeric USER runs as that uid", "[images]") {
   TestRegistry registry;
   TestServer server;

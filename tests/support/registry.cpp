@@ -72,6 +72,24 @@ std::string test_images_dir() {
   return dir;  // a build that threw is tried again by the next caller
 }
 
+std::string python_image_archive() {
+  static std::once_flag once;
+  static std::string archive;
+  std::call_once(once, [] {
+    const char* chosen = std::getenv("HIVE_TEST_IMAGES_DIR");
+    const char* home = std::getenv("HOME");
+    std::string dir = chosen && *chosen
+                          ? std::string(chosen) + "/../python-image"
+                          : std::string(home ? home : "/tmp") + "/.cache/hive/python-image";
+    auto built = run({"/bin/bash", script("make-python-image.sh"), dir});
+    if (built.exit_code != 0) {
+      throw std::runtime_error("tests/images/make-python-image.sh failed:\n" + built.err);
+    }
+    archive = dir + "/python-oci.tar";
+  });
+  return archive;
+}
+
 TestRegistry::TestRegistry(Auth auth) : auth_(auth) {
   std::string images = test_images_dir();
   // A copy, not hard links: the registry rewrites some of its files in place.

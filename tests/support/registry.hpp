@@ -14,6 +14,11 @@ namespace hive::test {
 // in $HIVE_TEST_IMAGES_DIR or else ~/.cache/hive/test-images. Throws if it cannot be built.
 std::string test_images_dir();
 
+// tests/images/make-python-image.sh's OCI archive of test/python:3 (Debian's python3 and pip),
+// built at most once per machine and script version, in $HIVE_TEST_IMAGES_DIR/../python-image
+// or else ~/.cache/hive/python-image. Throws if it cannot be built.
+std::string python_image_archive();
+
 // A registry on 127.0.0.1 with every image push-test-images.sh names (test/busybox:multi,
 // :numeric, :root, test/busybox-zstd:multi, test/busybox-v2s2:multi, test/multiarch:1,
 // test/noplatform:1, evil/*:1, evil/hardlink:abs, bad/digest:1, public/busybox:multi), in a
