@@ -143,6 +143,21 @@ TEST_CASE("an image from a registry runs: layers, whiteouts, ENV, WORKDIR and US
   CHECK(sb.sh("cat /workspace/in.txt").out == "copied in\n");
   CHECK(server.hivectl({"cp", sb.id + ":/data/keep", local.path() + "/keep"}).exit_code == 0);
   CHECK(hive::test::slurp(local.path() + "/keep") == "keep\n");
+  // MCP's built-in tools and attach run as the image's user, in its WORKDIR.
+  auto tool = server.hivectl({"mcp", "call", sb.id, "run_command", "--arg", "command=id -un; pwd"});
+  INFO(tool.err);
+  CHECK(nlohmann::json::parse(tool.out, nullptr, false).value("stdout", "") == "app\n/data\n");
+  CHECK(server.hivectl({"mcp", "call", sb.id, "read_file", "--arg", "path=/data/three"}).out ==
+        "three\n");
+  std::string attached;
+  auto session = server.client().attach(
+      sb.id, {.command = {"sh", "-c", "id -un; echo $FOO"},
+              .tty = false,
+              .input_fd = -1,
+              .on_stdout = [&](std::string_view data) { attached += data; }});
+  REQUIRE(session);
+  CHECK(session->exit_code == 0);
+  CHECK(attached == "app\nfrom-image\n");
 
   // In use, it cannot be removed; once its sandbox is gone it can, and its layers go too.
   auto refused = server.hivectl({"image", "rm", image});
