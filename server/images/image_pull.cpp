@@ -47,8 +47,12 @@ Result<Image> ImageStore::pull_uncached(const ImageRef& ref, const PullProgress&
     const std::string tmp = tmp_path("config");
     auto got = registry_.blob(ref, manifest->config_digest, tmp, kMaxConfigBytes, {});
     if (!got) return got.error().context("pulling " + ref.canonical() + ", its config");
-    if (rename(tmp.c_str(), config_path.c_str()) != 0)
-      return sys_error("rename", config_path, errno);
+    if (rename(tmp.c_str(), config_path.c_str()) != 0) {
+      const int err = errno;
+      std::error_code ec;
+      fs::remove(tmp, ec);
+      return sys_error("rename", config_path, err);
+    }
   }
   auto config_text = read_small_file(config_path);
   if (!config_text) return config_text.error();

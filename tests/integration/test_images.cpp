@@ -441,6 +441,40 @@ TEST_CASE("pull errors say what is wrong and store nothing", "[images]") {
   CHECK(fs::is_empty(server.state_dir() + "/images/tmp"));
 }
 
+TEST_CASE("a full disk fails a pull and a load with the reason, and keeps nothing", "[images]") {
+  TestRegistry registry;
+  TestServer server;
+  // The image store on 600 KiB: less than a busybox layer, far less than the Python image's
+  // archive. (Mounted over the running server's images/, with its three directories.)
+  const std::string store = server.state_dir() + "/images";
+  const std::string tmp = store + "/tmp";
+  REQUIRE(
+      hive::test::run({"/bin/mount", "-t", "tmpfs", "-o", "size=600k,mode=0700", "tmpfs", store})
+          .exit_code == 0);
+  struct Unmount {
+    std::string path;
+    ~Unmount() { hive::test::run({"/bin/umount", "-l", path}); }
+  } unmount{store};
+  for (const char* sub : {"/blobs", "/layers", "/tmp"}) fs::create_directory(store + sub);
+  auto pulled = server.hivectl({"image", "pull", registry.host() + "/test/busybox:multi"});
+  CHECK(pulled.exit_code != 0);
+  CHECK_THAT(pulled.err, Catch::Contains("No space left on device"));
+  auto loaded = server.hivectl({"image", "load", "-i", hive::test::python_image_archive()});
+  CHECK(loaded.exit_code != 0);
+  CHECK_THAT(loaded.err, Catch::Contains("No space left on device"));
+  CHECK(trim(server.hivectl({"image", "ls", "-o", "name"}).out).empty());
+  // Layers that were whole before the disk filled stay (a pull again reuses them); the one
+  // cut off is not among them.
+  CHECK(layer_dirs(server).size() < 3);
+  CHECK(fs::is_empty(tmp));
+  // Room again: the same pull completes.
+  hive::test::run({"/bin/umount", "-l", store});
+  auto again = server.hivectl({"image", "pull", registry.host() + "/test/busybox:multi"});
+  INFO(again.err);
+  CHECK(again.exit_code == 0);
+  CHECK(layer_dirs(server).size() == 3);
+}
+
 TEST_CASE("registries behind Basic and Bearer-token auth pull with credentials only", "[images]") {
   hive::test::TempDir config_dir;
   for (auto auth : {TestRegistry::Auth::basic, TestRegistry::Auth::token}) {
