@@ -41,6 +41,7 @@ struct Options {
   std::string runtime = "local";
   std::string agent_path;
   int workers = 64;
+  int pull_workers = 256;  // mostly waiting on a registry or on another spawn's pull
   std::int64_t default_ttl = 3600;
   std::int64_t default_idle = 900;
   std::int64_t tombstone_seconds = 3600;
@@ -283,8 +284,12 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"local", "kubernetes"}))
       ->capture_default_str();
   app.add_option("--agent", options.agent_path, "the hive-agent binary (default: beside this one)");
-  app.add_option("--workers", options.workers,
-                 "threads for blocking calls (spawn, exec); as many again wait on image pulls")
+  app.add_option("--workers", options.workers, "threads for blocking calls (spawn, exec)")
+      ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
+  app.add_option("--pull-workers", options.pull_workers,
+                 "threads on which spawns that must pull their image wait (apart from --workers, "
+                 "so a slow pull holds up no other call)")
       ->check(CLI::Range(1, 4096))
       ->capture_default_str();
   app.add_option("--default-ttl", options.default_ttl, "seconds a sandbox lives unless asked")
@@ -452,7 +457,7 @@ int main(int argc, char** argv) {
   std::rename((address_file + ".tmp").c_str(), address_file.c_str());
 
   asio::thread_pool workers(static_cast<std::size_t>(options.workers));
-  asio::thread_pool pull_workers(static_cast<std::size_t>(options.workers));
+  asio::thread_pool pull_workers(static_cast<std::size_t>(options.pull_workers));
   hive::server::ApiOptions api_options{*token, {}, "hive", options.max_streams_per_token};
   for (const auto& alias : options.image_aliases) {
     auto eq = alias.find('=');

@@ -287,7 +287,15 @@ Result<std::vector<Image>> ImageStore::load(const std::string& archive_path,
     }
     const std::string config_blob =
         options_.dir + "/blobs/" + image.manifest.config_digest.substr(7);
-    if (!fs::exists(config_blob)) std::ofstream(config_blob) << image.config_text;
+    if (!fs::exists(config_blob)) {  // written aside and renamed: a crash leaves no half file
+      const std::string part = tmp_path("config");
+      if (!(std::ofstream(part) << image.config_text)) return sys_error("write", part, EIO);
+      if (rename(part.c_str(), config_blob.c_str()) != 0) {
+        const int err = errno;
+        fs::remove(part, ec);
+        return sys_error("rename", config_blob, err);
+      }
+    }
     for (const auto& name : image.names) {
       auto recorded = record(name, image.manifest, image.config);
       if (!recorded) return recorded.error();

@@ -271,11 +271,15 @@ TEST_CASE("a spawn that pulls is Pulling meanwhile and holds up no spawn of a ca
   auto waiting = std::async(std::launch::async, [&] {
     return server.hivectl({"spawn", "--image", image});  // waits, on the pull workers
   });
-  auto pulling = [&] { return server.hivectl({"list", "--state", "pulling", "-o", "name"}).out; };
-  for (int i = 0; i < 100 && std::count(pulling().begin(), pulling().end(), '\n') < 2; ++i) {
+  // How many sandboxes are Pulling (one name a line).
+  auto pulling = [&] {
+    const std::string names = server.hivectl({"list", "--state", "pulling", "-o", "name"}).out;
+    return std::count(names.begin(), names.end(), '\n');
+  };
+  for (int i = 0; i < 100 && pulling() < 2; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  CHECK(std::count(pulling().begin(), pulling().end(), '\n') == 2);
+  CHECK(pulling() == 2);
   // Both pulls wait on a registry that says nothing; a cached image spawns all the same.
   auto cached = server.hivectl({"spawn"});
   INFO(cached.err);
