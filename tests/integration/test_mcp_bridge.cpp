@@ -25,6 +25,7 @@ TEST_CASE("a spawn spec's stdio MCP servers are bridged as <server>_<tool>", "[i
   TestServer server;
   const auto id = spawn_bridged(server);
   auto session = McpSession::open(options_of(server), id);
+  INFO((session ? std::string() : session.error().message));  // once seen failing under load
   REQUIRE(session);
   CHECK(session->protocol_version() == "2025-11-25");
 
@@ -71,6 +72,7 @@ TEST_CASE("a bridged server that crashes ends the call as a tool error and comes
   TestServer server;
   const auto id = spawn_bridged(server);
   auto session = McpSession::open(options_of(server), id);
+  INFO((session ? std::string() : session.error().message));  // once seen failing under load
   REQUIRE(session);
   REQUIRE(session->call_tool("everything_echo", {{"message", "warm"}}));
 
