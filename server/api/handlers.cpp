@@ -198,7 +198,8 @@ void Api::handle(http::Request&& request, http::Reply reply) {
 
 // A spawn that waits (wait=true, the default) for an image not yet pulled.
 bool Api::spawn_pulls(const http::Request& request, const Route& r) {
-  if (r.kind != RouteKind::Spawn) return false;
+  // No store (kubernetes: the kubelet pulls), nothing to pull: no second parse of the body.
+  if (r.kind != RouteKind::Spawn || options_.images == nullptr) return false;
   if (auto wait = r.query.find("wait"); wait != r.query.end() && wait->second != "true") {
     return false;  // wait=false hands its start to run_later; a dry run pulls nothing
   }
